@@ -1,0 +1,82 @@
+"""Every setting of the agent, typed, with defaults, validated once.
+
+Front ends build an :class:`AgentConfig` from wherever settings come from (CLI flags, LSP
+``initializationOptions`` / ``workspace/configuration``). Field names are snake_case in Python and
+accepted in camelCase too (``maxAttempts``), which is what VS Code settings look like.
+API keys are never stored here: only the *name* of the environment variable that holds one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+ProviderName = Literal["openai", "anthropic", "local"]
+ApprovalMode = Literal["ask", "allow", "deny"]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class RetryConfig(_Settings):
+    """Defaults follow the official SDKs: 3 attempts, 0.5 s doubling to 8 s, 25% jitter."""
+
+    max_attempts: int = Field(3, ge=1, le=20)
+    initial_delay: float = Field(0.5, ge=0, le=60)
+    max_delay: float = Field(8.0, ge=0, le=600)
+    #: The longest server-requested wait (retry-after) that is honoured; longer means give up.
+    max_retry_after: float = Field(60.0, ge=0, le=3600)
+    #: Give up when the next attempt would start later than this after the first one.
+    total_timeout: float = Field(300.0, gt=0, le=86400)
+
+
+class TruncationConfig(_Settings):
+    #: Tokens the model accepts; None means the provider's known value, else 128k.
+    context_window: int | None = Field(None, gt=0)
+    #: Tokens kept free for the reply.
+    reserve_tokens: int = Field(4096, ge=0)
+    #: The newest messages always kept (besides the system prompt and first user message).
+    min_recent_messages: int = Field(4, ge=1)
+
+
+class SessionConfig(_Settings):
+    #: Where sessions live, relative to the workspace root (or absolute).
+    folder: str = ".agent-lsp/sessions"
+    #: Delete sessions older than this many days (never the active one); None keeps them all.
+    max_age_days: float | None = Field(None, gt=0)
+    #: Keep at most this many sessions (newest first, never the active one); None keeps all.
+    max_count: int | None = Field(None, gt=0)
+
+
+class ApprovalConfig(_Settings):
+    """Per-tool policy. Reading is always allowed; edits and commands ask by default."""
+
+    edit_file: ApprovalMode = "ask"
+    run_command: ApprovalMode = "ask"
+
+
+class AgentConfig(_Settings):
+    provider: ProviderName | None = None
+    model: str | None = None
+    base_url: str | None = None
+    #: Name of the environment variable holding the API key (default: the provider's usual one).
+    api_key_env: str | None = None
+    max_tokens: int = Field(4096, gt=0)
+    #: Seconds without a byte from the provider before the read is treated as a timeout.
+    read_timeout: float = Field(120.0, gt=0)
+    max_rounds: int = Field(25, ge=1)
+    command_timeout: float = Field(120.0, gt=0)
+    #: Characters of command output returned to the model (head and tail kept).
+    output_cap: int = Field(30000, ge=1000)
+    system_prompt: str | None = None
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    truncation: TruncationConfig = Field(default_factory=TruncationConfig)
+    sessions: SessionConfig = Field(default_factory=SessionConfig)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which one and how to fix it."""

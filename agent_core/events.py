@@ -1,0 +1,127 @@
+"""Events: what providers yield and what the agent loop reports to its front end.
+
+Every event is a small pydantic model with a ``type`` tag, so a front end can forward
+``event.model_dump(mode="json")`` as-is (the LSP server does) or print it (the terminal does).
+Provider events are a subset of loop events: the loop passes text deltas, tool calls, usage and
+retries straight through.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel
+
+from agent_core.messages import Message, ToolCall, Usage
+
+#: Why a turn ended. ``end_turn``: the model finished. ``cancelled``: cancel() or shutdown.
+#: ``max_rounds``: the configured round limit was hit. ``max_tokens``: the reply was cut by the
+#: provider's output limit. ``error``: a provider or configuration error (message in ``error``).
+StopReason = Literal["end_turn", "cancelled", "max_rounds", "max_tokens", "error"]
+
+
+class TextDelta(BaseModel):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ToolCallStarted(BaseModel):
+    """The model began a tool call; arguments are still streaming (shown early in UIs)."""
+
+    type: Literal["tool_call_started"] = "tool_call_started"
+    index: int
+    id: str
+    name: str
+
+
+class ToolCallReady(BaseModel):
+    """A tool call whose arguments arrived completely and parsed."""
+
+    type: Literal["tool_call_ready"] = "tool_call_ready"
+    call: ToolCall
+
+
+class UsageReported(BaseModel):
+    """Provider-reported usage for the current response; cumulative, never to be summed."""
+
+    type: Literal["usage"] = "usage"
+    usage: Usage
+
+
+class StreamFinished(BaseModel):
+    """The provider said the response is complete (finish_reason / message_stop)."""
+
+    type: Literal["stream_finished"] = "stream_finished"
+    #: Normalised: ``end_turn``, ``tool_use``, ``max_tokens``, or the provider's raw value.
+    stop_reason: str
+
+
+class RetryScheduled(BaseModel):
+    """A transient failure; the request is sent again after ``delay`` seconds."""
+
+    type: Literal["retry"] = "retry"
+    attempt: int
+    max_attempts: int
+    delay: float
+    reason: str
+
+
+class TurnStarted(BaseModel):
+    type: Literal["turn_started"] = "turn_started"
+    turn_id: str
+
+
+class ToolStarted(BaseModel):
+    """A tool call passed approval (or needed none) and is now running."""
+
+    type: Literal["tool_started"] = "tool_started"
+    call: ToolCall
+
+
+class ToolFinished(BaseModel):
+    type: Literal["tool_finished"] = "tool_finished"
+    call_id: str
+    name: str
+    output: str
+    is_error: bool = False
+
+
+class MessageAdded(BaseModel):
+    """A complete message joined the conversation (and, with a session, was saved)."""
+
+    type: Literal["message"] = "message"
+    message: Message
+
+
+class Notice(BaseModel):
+    """Something the user should read that is not model output (truncation, cleanup, commands)."""
+
+    type: Literal["notice"] = "notice"
+    level: Literal["info", "warning", "error"] = "info"
+    text: str
+
+
+class TurnEnded(BaseModel):
+    type: Literal["turn_ended"] = "turn_ended"
+    turn_id: str
+    stop_reason: StopReason
+    usage: Usage
+    error: str | None = None
+
+
+ProviderEvent = Union[TextDelta, ToolCallStarted, ToolCallReady, UsageReported, StreamFinished, RetryScheduled]
+
+Event = Union[
+    TextDelta,
+    ToolCallStarted,
+    ToolCallReady,
+    UsageReported,
+    StreamFinished,
+    RetryScheduled,
+    TurnStarted,
+    ToolStarted,
+    ToolFinished,
+    MessageAdded,
+    Notice,
+    TurnEnded,
+]

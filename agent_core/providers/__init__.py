@@ -1,0 +1,1 @@
+"""LLM providers: one neutral event stream out of each wire format."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything and run the whole test suite: Python (core, server over stdio, real Neovim),
+# then the VS Code extension (unit tests and end-to-end tests in a real VS Code).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
+
+status=0
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+# pytest exit 5 means no tests ran: a failure here, never a pass.
+if [ "$rc" -ne 0 ]; then status=1; fi
+
+if [ -f scripts/test-vscode.sh ] && [ -z "${AGENT_LSP_SKIP_VSCODE:-}" ]; then
+    bash scripts/test-vscode.sh || status=1
+fi
+exit "$status"

@@ -1,0 +1,1 @@
+"""Fakes for tests: real loopback servers that behave like the peers the product talks to."""

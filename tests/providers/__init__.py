@@ -1,0 +1,1 @@
+"""Tests of the providers, SSE reading, error classification, retry and provider selection."""
