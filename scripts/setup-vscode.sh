@@ -8,7 +8,6 @@
 #   editors/vscode/node_modules   the extension's build/test dependencies (esbuild, vsce,
 #                      vscode-languageclient, playwright-core, TypeScript types)
 # plus Debian's Chromium (playwright-core drives it; no tool may download its own browser).
-# Print `source <(scripts/setup-vscode.sh --env)` lines? No: callers source scripts/vscode-env.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -43,20 +42,30 @@ export PATH="$NODE_PKG/bin:$PATH"
 # Native modules must compile against Node 24's headers, not the machine's Node 20 ones.
 export npm_config_nodedir="$NODE_PKG"
 
-# 3. code-server (about 2.5 minutes the first time: it compiles native modules).
-CS_BIN="$TOOLS/code-server/node_modules/.bin/code-server"
-if [ ! -x "$CS_BIN" ] || ! grep -q "\"version\": \"$CODE_SERVER_VERSION\"" "$TOOLS/code-server/node_modules/code-server/package.json" 2>/dev/null; then
+# 3. code-server (about 2.5 minutes the first time: its postinstall compiles native modules).
+#    npm 11 skips dependency install scripts unless package.json allows them by name.
+CS_DIR="$TOOLS/code-server"
+CS_BIN="$CS_DIR/node_modules/.bin/code-server"
+if [ ! -f "$CS_DIR/.installed-$CODE_SERVER_VERSION" ]; then
     log "installing code-server $CODE_SERVER_VERSION (slow: native modules)"
-    mkdir -p "$TOOLS/code-server"
-    [ -f "$TOOLS/code-server/package.json" ] || echo '{"name":"agent-lsp-code-server","private":true}' > "$TOOLS/code-server/package.json"
-    (cd "$TOOLS/code-server" && npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION")
+    mkdir -p "$CS_DIR"
+    cat > "$CS_DIR/package.json" <<JSON
+{
+  "name": "agent-lsp-code-server",
+  "private": true,
+  "dependencies": { "code-server": "$CODE_SERVER_VERSION" },
+  "allowScripts": { "code-server": true, "argon2": true }
+}
+JSON
+    (cd "$CS_DIR" && npm install --no-audit --no-fund)
+    "$CS_BIN" --version >/dev/null
+    touch "$CS_DIR/.installed-$CODE_SERVER_VERSION"
 fi
-
 # 4. The extension's own dependencies (build, package, unit and e2e test tools).
 EXT="$ROOT/editors/vscode"
 if [ -f "$EXT/package.json" ]; then
     stamp="$EXT/node_modules/.agent-lsp-setup"
-    want=$(cat "$EXT/package.json" "$EXT/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)
+    want=$( (cat "$EXT/package.json" "$EXT/package-lock.json" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "installing the extension's npm dependencies"
         (cd "$EXT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund)

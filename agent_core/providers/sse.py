@@ -1,0 +1,71 @@
+"""Reading Server-Sent Events from a streaming POST, with every failure classified.
+
+Framing is done by httpx-sse (``EventSource.aiter_sse``), which meets every edge case listed in
+the reliability notes, each proven in ``tests/providers/test_sse.py``:
+
+* lines end at CR, LF or CRLF, and a CR at the end of one network chunk is held back until the
+  next chunk shows whether an LF follows (so a CRLF split across chunks is one line break);
+* bytes are decoded with an incremental UTF-8 decoder, so a multi-byte character split across
+  chunks is decoded whole (the same result as decoding per complete line);
+* several ``data:`` lines of one event are joined with "\\n"; ``:`` comment lines (keep-alives)
+  are ignored; an event is dispatched only at a blank line, so a stream cut mid-event never
+  yields half an event.
+
+What it does not do is HTTP status handling and error classification; :func:`open_events` adds
+both, so the providers only interpret event payloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource, ServerSentEvent, SSEError
+
+from agent_core.errors import (
+    ErrorContext,
+    classify_status,
+    classify_stream_error,
+    classify_transport,
+    error_fields,
+    make_error,
+)
+
+__all__ = ["ServerSentEvent", "open_events"]
+
+
+async def open_events(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    timeout: httpx.Timeout,
+    ctx: ErrorContext,
+    wall: Callable[[], float],
+) -> AsyncIterator[ServerSentEvent]:
+    """POST ``body`` and yield the response's events; raise a classified ProviderError on a
+    non-200 status, a non-SSE answer, or any transport failure (connect, timeout, drop).
+
+    ``wall`` (epoch seconds) turns an HTTP-date ``retry-after`` into a wait.
+    Closing the generator closes the HTTP response, which is how a cancel stops the stream.
+    """
+    try:
+        async with http.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
+            if response.status_code != 200:
+                raw = (await response.aread()).decode("utf-8", "replace")
+                raise classify_status(response.status_code, raw, response.headers, ctx, wall)
+            try:
+                async for event in EventSource(response).aiter_sse():
+                    yield event
+            except SSEError as exc:
+                # A 200 that is not an event stream: a server ignoring ``stream`` or a proxy's
+                # error page. Its body may still carry a proper error object.
+                raw = (await response.aread()).decode("utf-8", "replace")
+                err_type, detail = error_fields(raw)
+                if err_type or detail:
+                    raise classify_stream_error(err_type, detail, ctx) from None
+                raise make_error("bad_response", ctx, status=200, detail=str(exc), should_retry=False) from None
+    except httpx.HTTPError as exc:
+        raise classify_transport(exc, ctx) from exc

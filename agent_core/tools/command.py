@@ -1,0 +1,163 @@
+"""``run_command``: a shell command in the workspace, approved, bounded in time and output.
+
+The command starts in its own process group (a new session), so a timeout or a cancel kills it
+*and* everything it started (``pytest`` workers, a dev server spawned by a script) with one
+signal; the kill is immediate so a cancel ends the tool within the loop's 100 ms promise. Output
+(stdout and stderr interleaved, as a terminal shows them) is kept as its head and tail up to
+``config.output_cap``, read as it arrives so a chatty command cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from asyncio.subprocess import Process
+from pathlib import Path
+
+from pydantic import Field
+
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+
+#: How long the output pipe may stay open after the command exited (a background grandchild
+#: that left the process group can hold it); then the output read so far is returned.
+DRAIN_TIMEOUT = 2.0
+#: Environment so commands do not wait for a pager or a terminal that is not there.
+QUIET_ENV = {"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
+
+
+class RunCommandArgs(ToolArgs):
+    command: str = Field(description="Shell command line, run with /bin/sh in the workspace.")
+    cwd: str = Field(".", description="Working folder relative to the workspace root. Default: the root.")
+    timeout: float | None = Field(None, gt=0, description="Seconds before the command is killed (at most the configured limit).")
+
+
+class RunCommand(Tool):
+    name = "run_command"
+    description = (
+        "Run a shell command in the workspace and get its exit code and output (stdout and stderr "
+        "together; long output keeps its beginning and end). Needs the user's approval. No input "
+        "can be typed: use non-interactive flags. Processes it leaves running are stopped when it ends."
+    )
+    args = RunCommandArgs
+
+    async def run(self, args: RunCommandArgs, ctx: ToolContext) -> ToolOutcome:
+        command = args.command.strip()
+        if not command:
+            raise ToolError("The command is empty.")
+        cwd = ctx.workspace.resolve(args.cwd)
+        shown_cwd = ctx.workspace.relative(cwd)
+        if not cwd.is_dir():
+            raise ToolError(f"The working folder {shown_cwd} does not exist or is not a folder.")
+        limit = ctx.config.command_timeout
+        timeout = min(args.timeout, limit) if args.timeout else limit
+        title = f"Run: {command}" if len(command) <= 80 else f"Run: {command[:77]}..."
+        detail = f"{command}\n\nWorking directory: {shown_cwd} (workspace {ctx.workspace.root})"
+        approval = await ctx.approvals.check(self.name, title, detail, ctx.turn_id)
+        if not approval.allowed:
+            raise ToolError(f"The command was not run. {approval.message}")
+        ctx.started()
+        process = await _start(command, cwd)
+        output = HeadTail(ctx.config.output_cap)
+        assert process.stdout is not None
+        reader = asyncio.create_task(_pump(process.stdout, output))
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
+        except BaseException:  # cancelled: kill at once, never wait for the command
+            kill_group(process)
+            reader.cancel()
+            raise
+        kill_group(process)  # the command ended or timed out: nothing it started may live on
+        await process.wait()
+        try:
+            await asyncio.wait_for(reader, DRAIN_TIMEOUT)
+        except TimeoutError:
+            output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+
+        text = output.text()
+        body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
+        if timed_out:
+            return ToolOutcome(body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True)
+        code = process.returncode
+        if code is not None and code < 0:
+            return ToolOutcome(body + f"[killed by signal {-code}]", True)
+        return ToolOutcome(body + f"[exit code {code}]", code != 0)
+
+
+async def _start(command: str, cwd: Path) -> Process:
+    """Start the command in its own process group. A cancel that lands while asyncio is still
+    connecting the pipes would make asyncio kill only the shell, leaving its children running;
+    so the start is shielded and, if cancelled, the whole group is killed as soon as it exists."""
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_shell(
+            command,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **QUIET_ENV},
+        )
+    )
+    try:
+        return await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        starting.add_done_callback(_kill_when_started)
+        raise
+
+
+def _kill_when_started(starting: asyncio.Future[Process]) -> None:
+    if not starting.cancelled() and starting.exception() is None:
+        kill_group(starting.result())
+
+
+def kill_group(process: Process) -> None:
+    """SIGKILL the command's whole process group; a group already gone is fine."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def _pump(stream: asyncio.StreamReader, output: HeadTail) -> None:
+    while chunk := await stream.read(65536):
+        output.add(chunk)
+
+
+class HeadTail:
+    """Keeps the first and last ``cap // 2`` bytes of a stream of any length."""
+
+    def __init__(self, cap: int) -> None:
+        self._half = cap // 2
+        self._head = bytearray()
+        self._tail = bytearray()
+        self._total = 0
+        self._notes: list[str] = []
+
+    def add(self, chunk: bytes) -> None:
+        self._total += len(chunk)
+        room = self._half - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self._tail += chunk
+            if len(self._tail) > self._half:
+                del self._tail[: len(self._tail) - self._half]
+
+    def note(self, text: str) -> None:
+        self._notes.append(text)
+
+    def text(self) -> str:
+        kept = len(self._head) + len(self._tail)
+        if kept == self._total:
+            text = (self._head + self._tail).decode("utf-8", errors="replace")
+        else:
+            omitted = self._total - kept
+            head = self._head.decode("utf-8", errors="replace")
+            tail = self._tail.decode("utf-8", errors="replace")
+            text = f"{head}\n[... {omitted} bytes of output omitted ...]\n{tail}"
+        return "\n".join([text, *self._notes]) if self._notes else text

@@ -1,0 +1,134 @@
+"""Confining every tool path to the workspace root, and the ignore rules for walking it.
+
+A path from the model is untrusted: ``..``, an absolute path elsewhere, or a symlink inside the
+workspace that points outside must all be refused, with an error the model can understand. The
+check is done twice: lexically (so ``a/../../etc`` is refused even when ``a`` does not exist) and
+on the fully resolved path (so a symlink that escapes is refused, while one that stays inside
+works and names its target).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+
+class PathRefused(Exception):
+    """A tool path that is not allowed; the message is the tool error the model reads."""
+
+
+class Workspace:
+    """The root every tool works in, plus the folders tools never walk into."""
+
+    def __init__(self, root: Path, sessions_folder: str = ".agent-lsp/sessions") -> None:
+        self.root = root.resolve()
+        sessions = Path(sessions_folder)
+        self.sessions = (sessions if sessions.is_absolute() else self.root / sessions).resolve()
+
+    def resolve(self, path: str) -> Path:
+        """The real path ``path`` names inside the workspace, or :class:`PathRefused`.
+
+        Relative paths are taken from the workspace root. The result has symlinks resolved, so a
+        symlink inside the workspace yields its (inside) target.
+        """
+        if not isinstance(path, str) or not path.strip():
+            raise PathRefused("The path is empty; give a path relative to the workspace root (for example \"src/app.py\").")
+        if "\0" in path:
+            raise PathRefused("The path contains a NUL character.")
+        candidate = Path(path) if os.path.isabs(path) else self.root / path
+        lexical = Path(os.path.normpath(candidate))
+        if not _inside(lexical, self.root):
+            raise PathRefused(f"Refused: {path!r} is outside the workspace; only paths inside the workspace root may be used.")
+        real = lexical.resolve()
+        if not _inside(real, self.root):
+            raise PathRefused(f"Refused: {path!r} is a symlink (or goes through one) that points outside the workspace.")
+        return real
+
+    def relative(self, path: Path) -> str:
+        """How a resolved path is shown to the model: relative to the root, with forward slashes."""
+        try:
+            rel = path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+        return rel or "."
+
+    def is_private(self, path: Path) -> bool:
+        """True for ``.git`` and the sessions folder (and anything inside them): never listed,
+        searched or edited, since changing them behind git's or the session store's back breaks them."""
+        return _inside(path, self.root / ".git") or _inside(path, self.sessions)
+
+
+class IgnoreRules:
+    """Git's ignore rules for a walk: every ``.gitignore`` from the root down, the deeper file
+    winning, as git does. Paths are checked relative to each ``.gitignore``'s folder."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+        self._specs: dict[Path, GitIgnoreSpec | None] = {}
+
+    def _spec(self, folder: Path) -> GitIgnoreSpec | None:
+        if folder not in self._specs:
+            spec = None
+            try:
+                lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                spec = GitIgnoreSpec.from_lines(lines)
+            except OSError:
+                pass
+            self._specs[folder] = spec
+        return self._specs[folder]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """Whether ``path`` (inside the workspace) is ignored, or is private (``.git``, sessions)."""
+        if self._workspace.is_private(path):
+            return True
+        root = self._workspace.root
+        verdict: bool | None = None
+        folder = path.parent
+        chain: list[Path] = []
+        while _inside(folder, root):
+            chain.append(folder)
+            if folder == root:
+                break
+            folder = folder.parent
+        for folder in reversed(chain):  # root first, so deeper .gitignore files win
+            spec = self._spec(folder)
+            if spec is None:
+                continue
+            rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+            include = spec.check_file(rel).include
+            if include is not None:
+                verdict = include
+        return bool(verdict)
+
+    def walk(self, start: Path, stop: threading.Event | None = None) -> Iterator[tuple[Path, bool]]:
+        """Yield ``(path, is_dir)`` under ``start`` (not following symlinked folders), sorted,
+        skipping ignored entries and never entering an ignored folder (git cannot re-include
+        anything inside one either). ``stop`` ends a walk running in a worker thread early when
+        its tool call is cancelled."""
+        stack = [start]
+        while stack:
+            if stop is not None and stop.is_set():
+                return
+            folder = stack.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            subfolders: list[Path] = []
+            for entry in entries:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                path = Path(entry.path)
+                if self.ignored(path, is_dir):
+                    continue
+                yield path, is_dir
+                if is_dir:
+                    subfolders.append(path)
+            stack.extend(reversed(subfolders))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)

@@ -1,0 +1,25 @@
+/**
+ * Approval requests (`agent/requestPermission`): the agent wants to edit a file or run a
+ * command and the policy says "ask".
+ *
+ * Shown as a modal dialog because the turn is blocked until the user answers, and an easily
+ * missed toast would stall it silently. "Allow once" is first, per the editor-UX notes; closing
+ * the dialog rejects. A rejection may carry a reason, which the model gets as the tool result.
+ */
+import * as vscode from 'vscode';
+import { ALLOW_ONCE, ALLOW_SESSION, decisionFor, REJECT, type PermissionRequest, type PermissionResponse } from './protocol';
+
+export async function askPermission(request: PermissionRequest): Promise<PermissionResponse> {
+  const title = request.title || `The agent wants to use ${request.tool}.`;
+  const choice = await vscode.window.showWarningMessage(title, { modal: true, detail: request.detail }, ALLOW_ONCE, ALLOW_SESSION, REJECT);
+  const decision = decisionFor(choice);
+  if (decision !== 'reject' || choice === undefined) {
+    return { decision };
+  }
+  const reason = await vscode.window.showInputBox({
+    title: `Reject ${request.tool}`,
+    prompt: 'Tell the agent why (optional)',
+    ignoreFocusOut: true,
+  });
+  return reason && reason.trim() ? { decision, reason: reason.trim() } : { decision };
+}

@@ -1,0 +1,255 @@
+/**
+ * The language client: starts the `agent-lsp` server, keeps it configured, and is the one door
+ * for commands (`workspace/executeCommand`) and notifications.
+ *
+ * A fresh `LanguageClient` is created on every (re)start so that no handler or feature state
+ * survives from a dead server. Settings go out as `initializationOptions`, are answered to
+ * `workspace/configuration` from the same mapping (never VS Code's raw `agent` section, whose
+ * launch-only keys the server's strict schema would reject), and are pushed with
+ * `workspace/didChangeConfiguration` on change.
+ */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+  type StaticFeature,
+} from 'vscode-languageclient/node';
+import {
+  Notifications,
+  PermissionRequestMethod,
+  type PermissionRequest,
+  type PermissionResponse,
+  parseInlineEditProposal,
+  parseNotice,
+  parsePermissionRequest,
+  parseRetry,
+  parseSessionRestored,
+  parseTextDelta,
+  parseToolCall,
+  parseTurnEnded,
+  parseTurnStarted,
+  type SessionRestored,
+} from './protocol';
+import { resolveServerCommand, ServerNotFoundError } from './serverLaunch';
+import { toServerSettings, type ServerSettings } from './settings';
+import type { TurnRouter } from './turns';
+
+/** What the client needs from the rest of the extension. */
+export interface ClientHooks {
+  router: TurnRouter;
+  sessionRestored(event: SessionRestored): void;
+  requestPermission(request: PermissionRequest): Promise<PermissionResponse>;
+  runningChanged(running: boolean): void;
+}
+
+/** Declares `capabilities.experimental.agentLsp.permissionRequest` so the server asks us, not showMessageRequest. */
+class AgentCapabilities implements StaticFeature {
+  fillClientCapabilities(capabilities: { experimental?: unknown }): void {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    experimental.agentLsp = { permissionRequest: true };
+    capabilities.experimental = experimental;
+  }
+  initialize(): void {}
+  getState(): { kind: 'static' } {
+    return { kind: 'static' };
+  }
+  clear(): void {}
+}
+
+/** The server settings for a folder (its folder-level settings win) or for the whole window. */
+function currentSettings(scope?: vscode.Uri): ServerSettings {
+  return toServerSettings(vscode.workspace.getConfiguration('agent', scope));
+}
+
+/** The value of a dotted section ("agent.retry") within the server settings object. */
+function sectionValue(settings: ServerSettings, section: string | undefined): unknown {
+  const parts = (section ?? 'agent').split('.');
+  if (parts[0] !== 'agent') {
+    return null;
+  }
+  let value: unknown = settings;
+  for (const part of parts.slice(1)) {
+    value = typeof value === 'object' && value !== null ? (value as ServerSettings)[part] ?? null : null;
+  }
+  return value;
+}
+
+export class AgentClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly hooks: ClientHooks,
+  ) {}
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** Start the server unless it runs; errors are shown to the user with what to do. */
+  start(): Promise<void> {
+    if (!this.starting) {
+      this.starting = this.doStart().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.client) {
+      return;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const launch = vscode.workspace.getConfiguration('agent.server');
+    let serverOptions: ServerOptions;
+    try {
+      const command = resolveServerCommand(
+        { path: launch.get<string | null>('path'), pythonPath: launch.get<string | null>('pythonPath') },
+        process.env,
+        folder,
+        (file) => fs.existsSync(file),
+      );
+      this.output.info(`Starting the agent server: ${command.description}`);
+      serverOptions = { command: command.command, args: command.args, options: { cwd: folder, env: process.env } };
+    } catch (error) {
+      if (error instanceof ServerNotFoundError) {
+        this.showStartError(error.message);
+        return;
+      }
+      throw error;
+    }
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      outputChannel: this.output,
+      initializationOptions: currentSettings(),
+      middleware: {
+        workspace: {
+          configuration: (params) =>
+            params.items.map((item) => sectionValue(currentSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined), item.section)),
+        },
+      },
+    };
+    const client = new LanguageClient('agentLsp', 'Agent LSP', serverOptions, clientOptions);
+    client.registerFeature(new AgentCapabilities());
+    this.wire(client);
+    client.onDidChangeState((event) => {
+      const running = event.newState === State.Running;
+      if (!running) {
+        this.hooks.router.reset();
+      }
+      this.hooks.runningChanged(running);
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (error) {
+      this.client = undefined;
+      await client.dispose().catch(() => undefined);
+      this.showStartError(`The agent server failed to start: ${messageOf(error)}`);
+    }
+  }
+
+  private showStartError(message: string): void {
+    this.output.error(message);
+    void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Log').then((choice) => {
+      if (choice === 'Open Settings') {
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'agent.server');
+      } else if (choice === 'Show Log') {
+        this.output.show();
+      }
+    });
+  }
+
+  /** Route each protocol notification through its parser; a bad payload is logged and dropped. */
+  private wire(client: LanguageClient): void {
+    const router = this.hooks.router;
+    const on = <T>(method: string, parse: (value: unknown) => T, handle: (event: T) => void): void => {
+      client.onNotification(method, (params: unknown) => {
+        let event: T;
+        try {
+          event = parse(params);
+        } catch (error) {
+          this.output.warn(`Ignored a malformed ${method} notification: ${messageOf(error)}`);
+          return;
+        }
+        try {
+          handle(event);
+        } catch (error) {
+          this.output.error(`Handling ${method} failed: ${messageOf(error)}`);
+        }
+      });
+    };
+    on(Notifications.turnStarted, parseTurnStarted, (e) => router.turnStarted(e));
+    on(Notifications.textDelta, parseTextDelta, (e) => router.textDelta(e));
+    on(Notifications.toolCall, parseToolCall, (e) => router.toolCall(e));
+    on(Notifications.retry, parseRetry, (e) => router.retry(e));
+    on(Notifications.notice, parseNotice, (e) => router.notice(e));
+    on(Notifications.inlineEditProposal, parseInlineEditProposal, (e) => router.proposal(e));
+    on(Notifications.turnEnded, parseTurnEnded, (e) => router.turnEnded(e));
+    on(Notifications.sessionRestored, parseSessionRestored, (e) => this.hooks.sessionRestored(e));
+    client.onRequest(PermissionRequestMethod, async (params: unknown) => {
+      try {
+        return await this.hooks.requestPermission(parsePermissionRequest(params));
+      } catch (error) {
+        this.output.warn(`Permission request rejected: ${messageOf(error)}`);
+        return { decision: 'reject', reason: messageOf(error) } satisfies PermissionResponse;
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.starting;
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(3000);
+      } catch (error) {
+        this.output.warn(`Stopping the server: ${messageOf(error)}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.output.info('Restarting the agent server');
+    await this.stop();
+    await this.start();
+  }
+
+  /** Tell a running server that settings changed. */
+  pushSettings(): void {
+    if (this.client && this.running) {
+      void this.client.sendNotification('workspace/didChangeConfiguration', { settings: currentSettings() });
+    }
+  }
+
+  /** Run a server command (`agent.chat`, ...); rejects with a readable message. */
+  async execute<T>(command: string, argument: object = {}): Promise<T> {
+    if (!this.client || !this.running) {
+      await this.start();
+    }
+    if (!this.client || !this.running) {
+      throw new Error('The agent server is not running. See "Agent: Show Server Log", then run "Agent: Restart Server".');
+    }
+    try {
+      return (await this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+    } catch (error) {
+      throw new Error(messageOf(error));
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

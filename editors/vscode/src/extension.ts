@@ -1,0 +1,97 @@
+/**
+ * Entry point: wires the modules together and registers commands. No logic of its own.
+ */
+import * as vscode from 'vscode';
+import { askPermission } from './approvals';
+import { ChatViewProvider } from './chatView';
+import { AgentClient, messageOf } from './client';
+import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
+import { Commands } from './protocol';
+import { SessionCommands } from './sessions';
+import { changeAction } from './settings';
+import { formatStatus, type StatusResult } from './status';
+import { StatusBar } from './statusBar';
+import { TurnRouter } from './turns';
+
+let client: AgentClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Agent LSP', { log: true });
+  const statusBar = new StatusBar();
+  let chat: ChatViewProvider | undefined;
+  let inline: InlineEditController | undefined;
+  const router = new TurnRouter({
+    chat: { turnStarted: (e) => chat?.turnStarted(e), textDelta: (e) => chat?.textDelta(e), toolCall: (e) => chat?.toolCall(e), retry: (e) => chat?.retry(e), notice: (e) => chat?.notice(e), turnEnded: (e) => chat?.turnEnded(e) },
+    inlineEdit: { turnStarted: (e) => inline?.turnStarted(e), textDelta: (e) => inline?.textDelta(e), proposal: (e) => inline?.proposal(e), notice: (e) => inline?.notice(e), turnEnded: (e) => inline?.turnEnded(e) },
+  });
+  const agent = new AgentClient(output, {
+    router,
+    sessionRestored: (event) => chat?.sessionRestored(event),
+    requestPermission: askPermission,
+    runningChanged: (running) => {
+      statusBar.update(running, router.running);
+      if (!running) {
+        chat?.serverStopped();
+        inline?.serverStopped();
+      }
+    },
+  });
+  client = agent;
+  router.onRunningChanged((turns) => statusBar.update(agent.running, turns));
+  chat = new ChatViewProvider(context.extensionUri, agent);
+  inline = new InlineEditController(agent);
+  const sessions = new SessionCommands(agent, (event) => chat?.sessionRestored(event));
+  const chatView = chat;
+  const inlineEdit = inline;
+
+  const command = (id: string, run: () => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async () => {
+      try {
+        await run();
+      } catch (error) {
+        void vscode.window.showErrorMessage(messageOf(error));
+      }
+    });
+
+  context.subscriptions.push(
+    output,
+    statusBar,
+    agent,
+    inlineEdit,
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, inlineEdit),
+    command('agentLsp.chat', () => chatView.focus()),
+    command('agentLsp.addSelection', () => chatView.addSelection()),
+    command('agentLsp.editSelection', () => inlineEdit.editSelection()),
+    command('agentLsp.acceptEdit', () => inlineEdit.accept()),
+    command('agentLsp.rejectEdit', () => inlineEdit.reject()),
+    command('agentLsp.sessions', () => sessions.pick()),
+    command('agentLsp.newSession', () => sessions.newSession()),
+    command('agentLsp.cancel', async () => {
+      const result = (await agent.execute(Commands.cancel)) as { cancelled?: boolean };
+      if (!result?.cancelled) {
+        void vscode.window.showInformationMessage('Agent: nothing to cancel.');
+      }
+    }),
+    command('agentLsp.status', async () => {
+      const lines = formatStatus((await agent.execute(Commands.status)) as StatusResult);
+      void vscode.window.showInformationMessage(lines[0], { modal: true, detail: lines.slice(1).join('\n') });
+    }),
+    command('agentLsp.restartServer', () => agent.restart()),
+    command('agentLsp.showLog', () => output.show()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      const action = changeAction((section) => event.affectsConfiguration(section));
+      if (action === 'restart') {
+        void agent.restart();
+      } else if (action === 'notify') {
+        agent.pushSettings();
+      }
+    }),
+  );
+  await agent.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

@@ -1,0 +1,335 @@
+/**
+ * The agent-lsp editor protocol (docs/protocol.md) as TypeScript types, plus checks that turn
+ * untrusted notification params into those types.
+ *
+ * The server is a separate process and may be a different version; a malformed payload must be
+ * logged and dropped, never crash the extension or corrupt the chat view, so every notification
+ * goes through `parse*` before anything uses it. Pure (no `vscode` import).
+ */
+
+export const Commands = {
+  chat: 'agent.chat',
+  inlineEdit: 'agent.inlineEdit',
+  inlineEditAccept: 'agent.inlineEdit.accept',
+  inlineEditReject: 'agent.inlineEdit.reject',
+  cancel: 'agent.cancel',
+  sessionList: 'agent.session.list',
+  sessionLoad: 'agent.session.load',
+  sessionNew: 'agent.session.new',
+  sessionSave: 'agent.session.save',
+  sessionRename: 'agent.session.rename',
+  sessionDelete: 'agent.session.delete',
+  sessionExport: 'agent.session.export',
+  status: 'agent.status',
+} as const;
+
+export const Notifications = {
+  turnStarted: 'agent/turnStarted',
+  textDelta: 'agent/textDelta',
+  toolCall: 'agent/toolCall',
+  retry: 'agent/retry',
+  notice: 'agent/notice',
+  inlineEditProposal: 'agent/inlineEditProposal',
+  turnEnded: 'agent/turnEnded',
+  sessionRestored: 'agent/sessionRestored',
+} as const;
+
+export const PermissionRequestMethod = 'agent/requestPermission';
+
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface SessionInfo {
+  id: string;
+  title: string;
+  created: number;
+  updated: number;
+  messageCount: number;
+  preview: string;
+}
+
+export interface ToolCallInfo {
+  id: string;
+  name: string;
+  arguments: unknown;
+}
+
+export interface Message {
+  id: string;
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  toolCalls: ToolCallInfo[];
+  toolCallId?: string | null;
+  name?: string | null;
+  isError: boolean;
+  interrupted: boolean;
+  kind: string;
+  created: number;
+}
+
+export interface TurnStarted {
+  turnId: string;
+  kind: 'chat' | 'inlineEdit';
+  prompt: string;
+}
+export interface TextDelta {
+  turnId: string;
+  text: string;
+}
+export interface ToolCallEvent {
+  turnId: string;
+  id: string;
+  name: string;
+  status: 'started' | 'running' | 'finished';
+  arguments?: unknown;
+  output?: string;
+  isError?: boolean;
+}
+export interface RetryEvent {
+  turnId: string;
+  attempt: number;
+  maxAttempts: number;
+  delay: number;
+  reason: string;
+}
+export interface NoticeEvent {
+  turnId?: string;
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+export interface InlineEditProposal {
+  turnId: string;
+  uri: string;
+  range: Range;
+  newText: string;
+}
+export interface TurnEndedEvent {
+  turnId: string;
+  stopReason: string;
+  usage: { inputTokens: number; outputTokens: number };
+  error?: string | null;
+}
+export interface SessionRestored {
+  session: SessionInfo;
+  transcript: Message[];
+}
+export interface PermissionRequest {
+  turnId: string;
+  tool: string;
+  title: string;
+  detail: string;
+}
+export type PermissionDecision = 'allow_once' | 'allow_session' | 'reject';
+export interface PermissionResponse {
+  decision: PermissionDecision;
+  reason?: string;
+}
+
+/** The approval dialog's buttons, in the order shown ("allow once" first: the safe default). */
+export const ALLOW_ONCE = 'Allow once';
+export const ALLOW_SESSION = 'Allow for this session';
+export const REJECT = 'Reject';
+
+/** Map the approval dialog's button (undefined: dismissed) to the protocol decision. */
+export function decisionFor(choice: string | undefined): PermissionDecision {
+  if (choice === ALLOW_ONCE) {
+    return 'allow_once';
+  }
+  return choice === ALLOW_SESSION ? 'allow_session' : 'reject';
+}
+
+/** `context` argument of `agent.chat`. */
+export interface ChatContext {
+  uri?: string;
+  range?: Range;
+  text?: string;
+  diagnostics?: string[];
+}
+
+/** A payload that does not match the protocol; the message names the field. */
+export class ProtocolError extends Error {}
+
+type Obj = Record<string, unknown>;
+
+function object(value: unknown, what: string): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`${what}: expected an object`);
+  }
+  return value as Obj;
+}
+
+function str(o: Obj, key: string, what: string, fallback?: string): string {
+  const value = o[key];
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (fallback !== undefined && (value === undefined || value === null)) {
+    return fallback;
+  }
+  throw new ProtocolError(`${what}: "${key}" must be a string`);
+}
+
+function num(o: Obj, key: string, what: string, fallback?: number): number {
+  const value = o[key];
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    return value;
+  }
+  if (fallback !== undefined && (value === undefined || value === null)) {
+    return fallback;
+  }
+  throw new ProtocolError(`${what}: "${key}" must be a number`);
+}
+
+function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[], what: string, fallback?: T): T {
+  const value = o[key];
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
+    return value as T;
+  }
+  if (fallback !== undefined) {
+    return fallback;
+  }
+  throw new ProtocolError(`${what}: "${key}" must be one of ${allowed.join(', ')}`);
+}
+
+function position(value: unknown, what: string): Position {
+  const o = object(value, what);
+  return { line: num(o, 'line', what), character: num(o, 'character', what) };
+}
+
+export function parseRange(value: unknown, what = 'range'): Range {
+  const o = object(value, what);
+  return { start: position(o.start, `${what}.start`), end: position(o.end, `${what}.end`) };
+}
+
+export function parseSessionInfo(value: unknown, what = 'session'): SessionInfo {
+  const o = object(value, what);
+  return {
+    id: str(o, 'id', what),
+    title: str(o, 'title', what, ''),
+    created: num(o, 'created', what, 0),
+    updated: num(o, 'updated', what, 0),
+    messageCount: num(o, 'messageCount', what, 0),
+    preview: str(o, 'preview', what, ''),
+  };
+}
+
+export function parseMessage(value: unknown, what = 'message'): Message {
+  const o = object(value, what);
+  const calls = Array.isArray(o.toolCalls) ? o.toolCalls : [];
+  return {
+    id: str(o, 'id', what, ''),
+    role: oneOf(o, 'role', ['system', 'user', 'assistant', 'tool'] as const, what),
+    content: str(o, 'content', what, ''),
+    toolCalls: calls.map((call, i) => {
+      const c = object(call, `${what}.toolCalls[${i}]`);
+      return { id: str(c, 'id', what, ''), name: str(c, 'name', what), arguments: c.arguments ?? {} };
+    }),
+    toolCallId: typeof o.toolCallId === 'string' ? o.toolCallId : null,
+    name: typeof o.name === 'string' ? o.name : null,
+    isError: o.isError === true,
+    interrupted: o.interrupted === true,
+    kind: str(o, 'kind', what, 'chat'),
+    created: num(o, 'created', what, 0),
+  };
+}
+
+export function parseTurnStarted(value: unknown): TurnStarted {
+  const o = object(value, 'turnStarted');
+  return {
+    turnId: str(o, 'turnId', 'turnStarted'),
+    kind: oneOf(o, 'kind', ['chat', 'inlineEdit'] as const, 'turnStarted', 'chat'),
+    prompt: str(o, 'prompt', 'turnStarted', ''),
+  };
+}
+
+export function parseTextDelta(value: unknown): TextDelta {
+  const o = object(value, 'textDelta');
+  return { turnId: str(o, 'turnId', 'textDelta'), text: str(o, 'text', 'textDelta') };
+}
+
+export function parseToolCall(value: unknown): ToolCallEvent {
+  const o = object(value, 'toolCall');
+  return {
+    turnId: str(o, 'turnId', 'toolCall'),
+    id: str(o, 'id', 'toolCall'),
+    name: str(o, 'name', 'toolCall', 'tool'),
+    status: oneOf(o, 'status', ['started', 'running', 'finished'] as const, 'toolCall'),
+    arguments: o.arguments,
+    output: typeof o.output === 'string' ? o.output : undefined,
+    isError: o.isError === true,
+  };
+}
+
+export function parseRetry(value: unknown): RetryEvent {
+  const o = object(value, 'retry');
+  return {
+    turnId: str(o, 'turnId', 'retry', ''),
+    attempt: num(o, 'attempt', 'retry'),
+    maxAttempts: num(o, 'maxAttempts', 'retry'),
+    delay: num(o, 'delay', 'retry', 0),
+    reason: str(o, 'reason', 'retry', ''),
+  };
+}
+
+export function parseNotice(value: unknown): NoticeEvent {
+  const o = object(value, 'notice');
+  return {
+    turnId: typeof o.turnId === 'string' ? o.turnId : undefined,
+    level: oneOf(o, 'level', ['info', 'warning', 'error'] as const, 'notice', 'info'),
+    text: str(o, 'text', 'notice'),
+  };
+}
+
+export function parseInlineEditProposal(value: unknown): InlineEditProposal {
+  const o = object(value, 'inlineEditProposal');
+  return {
+    turnId: str(o, 'turnId', 'inlineEditProposal'),
+    uri: str(o, 'uri', 'inlineEditProposal'),
+    range: parseRange(o.range, 'inlineEditProposal.range'),
+    newText: str(o, 'newText', 'inlineEditProposal'),
+  };
+}
+
+export function parseTurnEnded(value: unknown): TurnEndedEvent {
+  const o = object(value, 'turnEnded');
+  const usage = typeof o.usage === 'object' && o.usage !== null ? (o.usage as Obj) : {};
+  return {
+    turnId: str(o, 'turnId', 'turnEnded'),
+    stopReason: str(o, 'stopReason', 'turnEnded', 'end_turn'),
+    usage: {
+      inputTokens: num(usage, 'inputTokens', 'turnEnded.usage', 0),
+      outputTokens: num(usage, 'outputTokens', 'turnEnded.usage', 0),
+    },
+    error: typeof o.error === 'string' && o.error ? o.error : null,
+  };
+}
+
+export function parseSessionRestored(value: unknown): SessionRestored {
+  const o = object(value, 'sessionRestored');
+  const transcript = Array.isArray(o.transcript) ? o.transcript : [];
+  return {
+    session: parseSessionInfo(o.session),
+    transcript: transcript.map((m, i) => parseMessage(m, `transcript[${i}]`)),
+  };
+}
+
+export function parsePermissionRequest(value: unknown): PermissionRequest {
+  const o = object(value, 'requestPermission');
+  return {
+    turnId: str(o, 'turnId', 'requestPermission', ''),
+    tool: str(o, 'tool', 'requestPermission'),
+    title: str(o, 'title', 'requestPermission', ''),
+    detail: str(o, 'detail', 'requestPermission', ''),
+  };
+}
+
+/** The turn id a command like `agent.chat` answered with. */
+export function parseTurnResult(value: unknown, command: string): string {
+  return str(object(value, command), 'turnId', command);
+}

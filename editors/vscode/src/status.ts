@@ -1,0 +1,27 @@
+/**
+ * What "Agent: Status" shows: the answer of `agent.status` as readable lines. Pure (no `vscode`
+ * import) so it is unit tested.
+ */
+
+/** The answer of `agent.status`, loosely typed: the server may add fields. */
+export interface StatusResult {
+  version?: string;
+  provider?: string | null;
+  model?: string | null;
+  session?: { id?: string; title?: string; messageCount?: number } | null;
+  usage?: { inputTokens?: number; outputTokens?: number } | null;
+  running?: boolean | string | null;
+}
+
+/** One line per fact, for the Status dialog. */
+export function formatStatus(status: StatusResult): string[] {
+  const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
+  if (status.session) {
+    lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
+  }
+  if (status.usage) {
+    lines.push(`Tokens this session: ${status.usage.inputTokens ?? 0} in, ${status.usage.outputTokens ?? 0} out`);
+  }
+  lines.push(status.running ? 'A turn is running.' : 'Idle.');
+  return lines;
+}

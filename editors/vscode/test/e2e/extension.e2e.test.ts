@@ -1,0 +1,197 @@
+/**
+ * End-to-end: the packaged extension in a real VS Code (code-server + headless Chromium), the
+ * real agent-lsp server, and the scripted fake LLM server, all on loopback. One workspace and
+ * one code-server are shared by the scenarios, which run in order (the last one reopens the
+ * workspace and expects the conversation of the earlier ones).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import {
+  CodeServer,
+  EXTENSION_ROOT,
+  FakeLLMProcess,
+  installExtension,
+  makeProfile,
+  type Profile,
+  python,
+  REPO_ROOT,
+  waitFor,
+} from './processes';
+import { agentLogTail, launchBrowser, Workbench } from './workbench';
+
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'vscode');
+const ORIGINAL = 'def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n';
+
+let root: string;
+let workspace: string;
+let fake: FakeLLMProcess;
+let profile: Profile;
+let server: CodeServer;
+let browser: Browser;
+let bench: Workbench;
+
+function calc(): string {
+  return readFileSync(path.join(workspace, 'calc.py'), 'utf8');
+}
+
+/** Run a scenario; on failure save a screenshot and attach the logs to the error. */
+async function scenario(name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    await bench?.page.screenshot({ path: path.join(ARTIFACTS, `failure-${name}.png`) }).catch(() => undefined);
+    const logs = `\n--- agent log ---\n${agentLogTail(profile.userData)}\n--- code-server ---\n${server?.log() ?? ''}`;
+    throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`);
+  }
+}
+
+async function lastRequestText(): Promise<string> {
+  const requests = await fake.requests();
+  return JSON.stringify(requests.at(-1) ?? {});
+}
+
+describe('VS Code extension end to end', { timeout: 240000 }, () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    root = mkdtempSync(path.join(os.tmpdir(), 'agent-lsp-vscode-e2e-'));
+    workspace = path.join(root, 'workspace');
+    mkdirSync(workspace);
+    writeFileSync(path.join(workspace, 'calc.py'), ORIGINAL);
+    fake = await FakeLLMProcess.start(root);
+    profile = makeProfile(root, {
+      'agent.provider': 'openai',
+      'agent.baseUrl': `${fake.baseUrl}/v1`,
+      'agent.model': 'fake-model',
+      'agent.server.pythonPath': python(),
+    });
+    profile.env.OPENAI_API_KEY = 'test-key';
+    // The server runs from this checkout even when the interpreter has no agent-lsp installed.
+    profile.env.PYTHONPATH = REPO_ROOT;
+    const vsix = process.env.AGENT_LSP_VSIX;
+    if (vsix) {
+      await installExtension(profile, vsix);
+    } else {
+      const manifest = JSON.parse(readFileSync(path.join(EXTENSION_ROOT, 'package.json'), 'utf8'));
+      symlinkSync(EXTENSION_ROOT, path.join(profile.extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
+    }
+    server = await CodeServer.start(profile);
+    browser = await launchBrowser();
+    bench = await Workbench.open(browser, server.url, workspace);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    await fake?.stop();
+    if (root && !process.env.AGENT_LSP_KEEP_E2E) {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('streams a chat turn into the chat view as markdown', () =>
+    scenario('chat', async () => {
+      const answer = 'Here is **the answer**: use `sum()` on a list. '.repeat(6) + 'Done.';
+      await fake.script({ text: answer, chunk_bytes: 12, chunk_delay: 0.04, usage: { input_tokens: 42, output_tokens: 17 } });
+      const chat = await bench.openChat();
+      // Record every length the reply has in the DOM, to prove it arrived in pieces.
+      await chat.locator('#log').evaluate((log) => {
+        const lengths: number[] = [];
+        (window as unknown as { lengths: number[] }).lengths = lengths;
+        new MutationObserver(() => {
+          const replies = log.querySelectorAll('.entry.assistant');
+          const last = replies[replies.length - 1];
+          if (last) lengths.push((last.textContent ?? '').length);
+        }).observe(log, { subtree: true, childList: true, characterData: true });
+      });
+      await bench.sendChat('How do I add numbers?');
+      const reply = chat.locator('.entry.assistant').last();
+      await waitFor('the whole reply', async () => (await reply.textContent())?.includes('Done.'));
+      await chat.locator('.entry.turn-end', { hasText: '42 in · 17 out tokens' }).waitFor();
+      assert.equal(await reply.locator('strong', { hasText: 'the answer' }).count(), 6, 'markdown rendered');
+      const lengths = await chat.locator('#log').evaluate(() => (window as unknown as { lengths: number[] }).lengths);
+      const partial = new Set(lengths.filter((n) => n > 0 && n < answer.length - 20));
+      assert.ok(partial.size >= 2, `the reply streamed in pieces (lengths seen: ${lengths.join(',')})`);
+      assert.match(await lastRequestText(), /How do I add numbers\?/);
+      await chat.locator('.entry.user', { hasText: 'How do I add numbers?' }).waitFor();
+      await bench.page.screenshot({ path: path.join(ARTIFACTS, 'chat-view.png') });
+    }));
+
+  it('shows an inline edit as a diff, applies it on accept, and one undo reverts it', () =>
+    scenario('inline-accept', async () => {
+      await fake.script({ text: 'def add(a: int, b: int) -> int:\n    return a + b', chunk_bytes: 10, chunk_delay: 0.02 });
+      await bench.openFile('calc.py');
+      await bench.selectLines(1, 2);
+      await bench.page.keyboard.press('Control+K');
+      await bench.page.keyboard.press('i');
+      await bench.answerInputBox('add type hints', 'How should lines 1-2 change?');
+      const diff = bench.page.locator('.monaco-diff-editor');
+      await diff.waitFor();
+      await diff.locator('.modified-in-monaco-diff-editor .view-lines', { hasText: 'a: int, b: int' }).waitFor();
+      await bench.notification('Agent proposed an edit').waitFor();
+      assert.equal(calc(), ORIGINAL, 'nothing is written before accept');
+      await bench.page.screenshot({ path: path.join(ARTIFACTS, 'inline-diff.png') });
+      await bench.clickNotificationButton('Agent proposed an edit', 'Accept');
+      await diff.waitFor({ state: 'hidden' });
+      await bench.focusEditor();
+      await bench.page.keyboard.press('Control+S');
+      const edited = ORIGINAL.replace('def add(a, b):', 'def add(a: int, b: int) -> int:');
+      await waitFor('the accepted edit on disk', () => calc() === edited);
+      await bench.focusEditor();
+      await bench.page.keyboard.press('Control+Z');
+      await bench.page.keyboard.press('Control+S');
+      await waitFor('one undo to restore the original', () => calc() === ORIGINAL);
+    }));
+
+  it('rejects an inline edit with a reason that the next request carries', () =>
+    scenario('inline-reject', async () => {
+      await fake.script({ text: 'def sub(a, b):\n    return b - a' });
+      await bench.openFile('calc.py');
+      await bench.selectLines(5, 6);
+      await bench.runCommand('Agent: Edit Selection');
+      await bench.answerInputBox('make it shorter', 'How should lines 5-6 change?');
+      await bench.page.locator('.monaco-diff-editor .modified-in-monaco-diff-editor .view-lines', { hasText: 'b - a' }).waitFor();
+      await bench.clickNotificationButton('Agent proposed an edit', 'Reject');
+      await bench.answerInputBox('wrong order, keep a - b', 'Why?');
+      await bench.page.locator('.monaco-diff-editor').waitFor({ state: 'hidden' });
+      assert.equal(calc(), ORIGINAL);
+      const before = (await fake.requests()).length;
+      await fake.script({ text: 'Understood, I will keep a - b.' });
+      const chat = await bench.openChat();
+      await bench.sendChat('Any other ideas?');
+      await chat.locator('.entry.assistant', { hasText: 'Understood' }).waitFor();
+      await waitFor('the chat request', async () => (await fake.requests()).length > before);
+      assert.match(await lastRequestText(), /wrong order, keep a - b/);
+    }));
+
+  it('stops a running turn with the Stop button', () =>
+    scenario('stop', async () => {
+      await fake.script({ text: 'Let me think about this very carefully', hold: true });
+      const chat = await bench.openChat();
+      await bench.sendChat('Write a long essay');
+      await chat.locator('.entry.assistant', { hasText: 'very carefully' }).waitFor();
+      const stop = chat.locator('#stop');
+      await stop.waitFor();
+      await stop.click();
+      await chat.locator('.entry.turn-end.cancelled', { hasText: 'Stopped.' }).waitFor();
+      await stop.waitFor({ state: 'hidden' });
+      assert.match((await chat.locator('.entry.assistant').last().textContent()) ?? '', /interrupted/);
+      await fake.release();
+    }));
+
+  it('shows the restored session when the workspace is reopened', () =>
+    scenario('restore', async () => {
+      await bench.page.close();
+      await server.stop();
+      server = await CodeServer.start(profile);
+      bench = await Workbench.open(browser, server.url, workspace);
+      const chat = await bench.openChat();
+      await chat.locator('.entry.user', { hasText: 'How do I add numbers?' }).waitFor();
+      await chat.locator('.entry.assistant', { hasText: 'the answer' }).first().waitFor();
+      await chat.locator('.entry.user', { hasText: 'Write a long essay' }).waitFor();
+      await bench.page.screenshot({ path: path.join(ARTIFACTS, 'restored-session.png') });
+    }));
+});

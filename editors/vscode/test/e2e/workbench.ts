@@ -1,0 +1,165 @@
+/**
+ * Driving VS Code's UI (code-server in headless Chromium) the way a user does: command palette,
+ * quick open, keyboard, notifications, and the chat webview. Every wait is bounded polling on the
+ * DOM, never a fixed sleep.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import { waitFor } from './processes';
+
+/** The system Chromium (Debian's); playwright never downloads its own browser here. */
+function chromiumPath(): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of ['chromium', 'chromium-browser']) {
+      const candidate = path.join(dir, name);
+      if (dir && existsSync(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  throw new Error('Chromium is not installed: run scripts/setup-vscode.sh');
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  static async open(browser: Browser, url: string, folder: string): Promise<Workbench> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 30000 });
+    const workbench = new Workbench(page);
+    // The extension is active and its server answered initialize: the idle status bar icon.
+    await page.locator('.statusbar-item .codicon-hubot').waitFor({ timeout: 30000 });
+    return workbench;
+  }
+
+  /** Run a command from the palette by its title ("Agent: Chat"). */
+  async runCommand(title: string): Promise<void> {
+    const page = this.page;
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+  }
+
+  /** Answer an input box (showInputBox) that is open or about to open. */
+  async answerInputBox(text: string, promptPart?: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.waitFor();
+    if (promptPart) {
+      await widget.getByText(promptPart, { exact: false }).first().waitFor();
+    }
+    const input = widget.locator('.quick-input-box input');
+    await input.fill(text);
+    await input.press('Enter');
+    await widget.waitFor({ state: 'hidden' });
+  }
+
+  /** Open a workspace file through quick open and wait for its editor. */
+  async openFile(name: string): Promise<void> {
+    const page = this.page;
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(name);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: name }).waitFor();
+    await this.focusEditor();
+  }
+
+  async focusEditor(): Promise<void> {
+    await this.page.locator('.editor-instance .monaco-editor textarea.inputarea, .editor-instance .monaco-editor .native-edit-context').first().focus();
+  }
+
+  /** Select whole lines `from`..`to` (1-based), without the last line break. */
+  async selectLines(from: number, to: number): Promise<void> {
+    const page = this.page;
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(`:${from}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Home');
+    for (let line = from; line < to; line++) {
+      await page.keyboard.press('Shift+ArrowDown');
+    }
+    await page.keyboard.press('Shift+End');
+  }
+
+  notification(text: string): ReturnType<Page['locator']> {
+    return this.page.locator('.notification-toast', { hasText: text });
+  }
+
+  async clickNotificationButton(text: string, button: string): Promise<void> {
+    const toast = this.notification(text);
+    await toast.waitFor();
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+  }
+
+  /** The chat view's content frame (the webview's inner iframe). */
+  chat(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  }
+
+  async openChat(): Promise<FrameLocator> {
+    await this.runCommand('Agent: Chat');
+    const chat = this.chat();
+    await chat.locator('#prompt').waitFor();
+    return chat;
+  }
+
+  async sendChat(prompt: string): Promise<void> {
+    const chat = this.chat();
+    await chat.locator('#prompt').fill(prompt);
+    await chat.locator('#send').click();
+    // The box is cleared only once the server accepted the prompt.
+    await waitFor('the server to accept the prompt', async () => (await chat.locator('#prompt').inputValue()) === '');
+  }
+}
+
+/** The newest "Agent LSP" output channel log written by code-server, for failure reports. */
+export function agentLogTail(userData: string, lines = 60): string {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) {
+        walk(full);
+      } else if (name.includes('Agent LSP')) {
+        found.push(full);
+      }
+    }
+  };
+  const logs = path.join(userData, 'logs');
+  if (!existsSync(logs)) {
+    return '(no logs)';
+  }
+  walk(logs);
+  found.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  const newest = found.at(-1);
+  return newest ? readFileSync(newest, 'utf8').split('\n').slice(-lines).join('\n') : '(no Agent LSP log)';
+}

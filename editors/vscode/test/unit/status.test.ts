@@ -1,0 +1,24 @@
+/** The Status dialog's text from an `agent.status` answer. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatStatus } from '../../src/status';
+
+test('status lines name server, provider, model, session, usage and activity', () => {
+  assert.deepEqual(
+    formatStatus({
+      version: '0.1.0',
+      provider: 'openai',
+      model: 'gpt-x',
+      session: { id: 's', title: 'Refactor', messageCount: 4 },
+      usage: { inputTokens: 100, outputTokens: 20 },
+      running: false,
+    }),
+    ['Server: agent-lsp 0.1.0', 'Provider: openai (gpt-x)', 'Session: Refactor, 4 messages', 'Tokens this session: 100 in, 20 out', 'Idle.'],
+  );
+});
+
+test('a server without a provider says so instead of printing null', () => {
+  const lines = formatStatus({ version: '0.1.0', provider: null, running: true });
+  assert.equal(lines[1], 'Provider: not configured');
+  assert.equal(lines.at(-1), 'A turn is running.');
+});

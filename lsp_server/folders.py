@@ -1,0 +1,96 @@
+"""One :class:`~agent_core.agent.Agent` per workspace folder.
+
+Sessions are per workspace (users complained when the wrong project's chat opened), so a
+multi-root workspace gets one agent, one host and one session history per folder. A request is
+routed by the document URI it names (the deepest folder containing it), else to the first folder.
+A server started without any folder (a single file opened in Neovim) uses its working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent_core.agent import Agent
+from agent_core.config import AgentConfig
+from lsp_server.documents import path_to_uri, uri_to_path
+from lsp_server.host import LspHost
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FolderAgent:
+    uri: str
+    root: Path
+    host: LspHost
+    agent: Agent
+
+    def relative(self, path: Path) -> str:
+        """``path`` as the user knows it: relative to this folder when inside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+#: Builds the agent of one folder (the server passes one that uses its host and settings).
+AgentFactory = Callable[[Path, LspHost], Agent]
+
+
+class FolderAgents:
+    def __init__(self, make_host: Callable[[Path], LspHost], make_agent: AgentFactory) -> None:
+        self._make_host = make_host
+        self._make_agent = make_agent
+        self._folders: list[FolderAgent] = []
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._folders))
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+    def add(self, uri: str | None, fallback: Path | None = None) -> FolderAgent | None:
+        """Add the folder at ``uri`` (or ``fallback`` when there is no usable URI); None when the
+        URI is not a local folder (e.g. a virtual file system)."""
+        root = uri_to_path(uri) if uri else fallback
+        if root is None:
+            logger.warning("workspace folder %s is not a local folder; no agent for it", uri)
+            return None
+        root = root.resolve()
+        existing = next((f for f in self._folders if f.root == root), None)
+        if existing is not None:
+            return existing
+        host = self._make_host(root)
+        folder = FolderAgent(uri=uri or path_to_uri(root), root=root, host=host,
+                             agent=self._make_agent(root, host))
+        self._folders.append(folder)
+        return folder
+
+    def remove(self, uri: str) -> FolderAgent | None:
+        root = uri_to_path(uri)
+        folder = next((f for f in self._folders if root is not None and f.root == root.resolve()), None)
+        if folder is not None:
+            self._folders.remove(folder)
+        return folder
+
+    def for_uri(self, uri: str | None) -> FolderAgent:
+        """The folder owning ``uri`` (deepest match), else the first folder.
+
+        Raises LookupError when the server has no folder at all (before ``initialize``).
+        """
+        if not self._folders:
+            raise LookupError("the server is not initialized yet (no workspace folder)")
+        path = uri_to_path(uri) if uri else None
+        if path is not None:
+            path = path.resolve()
+            owners = [f for f in self._folders if path == f.root or f.root in path.parents]
+            if owners:
+                return max(owners, key=lambda f: len(f.root.parts))
+        return self._folders[0]
+
+    def update_config(self, configs: Callable[[FolderAgent], AgentConfig]) -> None:
+        for folder in self._folders:
+            folder.agent.update_config(configs(folder))

@@ -1,0 +1,115 @@
+"""Asking the user before the agent edits a file or runs a command.
+
+A client with its own approval UI declares ``experimental.agentLsp.permissionRequest: true`` in its
+capabilities and gets the custom ``agent/requestPermission`` request (title plus the full diff or
+command line). Every other LSP client still works: the question goes out as a standard
+``window/showMessageRequest`` with the actions "Allow once", "Allow for this session", "Reject".
+Anything but a clear yes (no answer, an error, an unknown decision) is a rejection, so a confused
+client can never grant permission by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from agent_core.host import Decision, PermissionRequest, PermissionResult
+
+logger = logging.getLogger(__name__)
+
+PERMISSION_REQUEST = "agent/requestPermission"
+
+ACTIONS: dict[str, Decision] = {
+    "Allow once": Decision.ALLOW_ONCE,
+    "Allow for this session": Decision.ALLOW_SESSION,
+    "Reject": Decision.REJECT,
+}
+
+#: ``window/showMessageRequest`` is a notification-sized popup; a long diff is cut to this.
+MESSAGE_DETAIL_CHARS = 1500
+
+
+def client_answers_permission(server: LanguageServer) -> bool:
+    """True when the client declared ``experimental.agentLsp.permissionRequest: true``."""
+    experimental = server.client_capabilities.experimental
+    if not isinstance(experimental, dict):
+        return False
+    agent = experimental.get("agentLsp")
+    return isinstance(agent, dict) and agent.get("permissionRequest") is True
+
+
+async def ask_permission(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+    if client_answers_permission(server):
+        return await _ask_custom(server, request)
+    return await _ask_with_message(server, request)
+
+
+async def _request(server: LanguageServer, method: str, params: Any) -> Any:
+    """Send a request; if the turn is cancelled meanwhile, tell the client to close its prompt."""
+    msg_id = str(uuid.uuid4())
+    try:
+        return await server.protocol.send_request_async(method, params, msg_id=msg_id)
+    except asyncio.CancelledError:
+        server.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+        raise
+
+
+async def _ask_custom(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+    params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
+    try:
+        answer = await _request(server, PERMISSION_REQUEST, params)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
+        return PermissionResult(Decision.REJECT, f"the permission request failed: {exc}")
+    return parse_answer(answer)
+
+
+def parse_answer(answer: Any) -> PermissionResult:
+    """``{decision, reason?}`` -> a result; anything malformed is a rejection saying why.
+
+    pygls hands the result of a custom request over as a named tuple, not a dict; both work.
+    """
+    if hasattr(answer, "_asdict"):
+        answer = answer._asdict()
+    if not isinstance(answer, dict):
+        return PermissionResult(Decision.REJECT, "the editor gave no answer")
+    reason = answer.get("reason")
+    reason = reason if isinstance(reason, str) and reason else None
+    try:
+        decision = Decision(answer.get("decision"))
+    except ValueError:
+        return PermissionResult(Decision.REJECT, f"the editor answered an unknown decision {answer.get('decision')!r}")
+    return PermissionResult(decision, reason if decision is Decision.REJECT else None)
+
+
+async def _ask_with_message(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+    detail = request.detail
+    if len(detail) > MESSAGE_DETAIL_CHARS:
+        detail = detail[:MESSAGE_DETAIL_CHARS] + "\n… (cut; the full text is in the agent's log)"
+        logger.info("permission detail for %r:\n%s", request.title, request.detail)
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Warning,
+        message=f"Agent: {request.title}\n\n{detail}",
+        actions=[types.MessageActionItem(title=title) for title in ACTIONS],
+    )
+    try:
+        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.warning("window/showMessageRequest failed: %s", exc)
+        return PermissionResult(Decision.REJECT, f"the permission question failed: {exc}")
+    title = getattr(answer, "title", None)
+    if title is None and isinstance(answer, dict):
+        title = answer.get("title")
+    if title not in ACTIONS:
+        return PermissionResult(Decision.REJECT, "the user dismissed the question")
+    decision = ACTIONS[title]
+    return PermissionResult(decision, "rejected by the user" if decision is Decision.REJECT else None)

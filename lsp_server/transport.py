@@ -1,0 +1,123 @@
+"""Running the server over stdio or TCP, and saving before the process ends.
+
+pygls' own ``start_io`` reads stdin on a worker thread; a thread blocked in ``read()`` keeps the
+process alive after a SIGTERM. Here stdin is read by the event loop itself (a non-blocking pipe),
+so a signal can cancel the read, close every agent (cancel the turn, save the partial message,
+close the session) and return, well within an editor's shutdown grace period.
+
+The process ends for one of four reasons, all of which save first: the ``exit`` notification
+(pygls exits after our handler closed the agents), end of input (the editor died), SIGTERM or
+SIGINT, or the TCP client disconnecting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+
+from lsp_server.logging_setup import LogMessageHandler
+
+if TYPE_CHECKING:
+    from lsp_server.server import AgentLanguageServer as ClosableServer
+
+logger = logging.getLogger(__name__)
+
+
+class _StreamReader:
+    """asyncio's StreamReader with pygls' reader interface (a short read at EOF, not an error)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def readline(self) -> bytes:
+        return await self._reader.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._reader.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+
+
+async def _stdin_reader() -> Any:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**20)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    except (ValueError, OSError):
+        # stdin is a regular file (e.g. a recorded session replayed): read it on a thread.
+        return StdinAsyncReader(sys.stdin.buffer)
+    return _StreamReader(reader)
+
+
+async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
+    reader = await _stdin_reader()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=logger,
+                    error_handler=server.report_server_error)
+
+
+async def _serve_tcp(server: ClosableServer, stop: threading.Event, host: str, port: int) -> None:
+    finished = asyncio.Event()
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if server.protocol.writer is not None:
+            writer.close()  # one client per server process
+            return
+        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        try:
+            await run_async(stop_event=stop, reader=_StreamReader(reader), protocol=server.protocol,
+                            logger=logger, error_handler=server.report_server_error)
+        finally:
+            finished.set()
+
+    listener = await asyncio.start_server(connection, host, port)
+    address = listener.sockets[0].getsockname()
+    # stderr, never stdout; a launcher that asked for port 0 reads the real port here.
+    sys.stderr.write(f"agent-lsp: listening on {address[0]}:{address[1]}\n")
+    sys.stderr.flush()
+    async with listener:
+        await finished.wait()
+
+
+async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tuple[str, int] | None) -> None:
+    loop = asyncio.get_running_loop()
+    log_handler.bind_loop(loop)
+    stop = threading.Event()
+    main = asyncio.current_task()
+    assert main is not None
+
+    def on_signal(signum: int) -> None:
+        logger.info("received %s: saving and exiting", signal.Signals(signum).name)
+        stop.set()
+        main.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        if tcp is not None:
+            await _serve_tcp(server, stop, *tcp)
+        else:
+            await _serve_stdio(server, stop)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await server.aclose()
+
+
+def serve(server: ClosableServer, log_handler: LogMessageHandler, *, tcp: tuple[str, int] | None) -> int:
+    """Serve until exit; returns the process exit code."""
+    try:
+        asyncio.run(_main(server, log_handler, tcp))
+    except SystemExit as exc:  # the LSP ``exit`` notification (after the agents were closed)
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:
+        logger.error("the connection to the editor was lost")
+        return 1
+    return 0

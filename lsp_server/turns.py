@@ -1,0 +1,127 @@
+"""Running turns as background tasks, and stopping them by any of the three cancel paths.
+
+``agent.chat`` and ``agent.inlineEdit`` return a turn id at once and the turn runs as an asyncio
+task: the server's message loop is never blocked, so ``agent.status`` (or any other request) is
+answered while a turn streams, and no client request timeout is ever hit by a long turn.
+
+A turn can be stopped three ways, all of which end up in :meth:`TurnRegistry.cancel`:
+``agent.cancel`` (by turn id or "whatever runs"), ``window/workDoneProgress/cancel`` (by the
+turn's progress token) and ``$/cancelRequest`` (by the JSON-RPC id of the ``executeCommand``
+request that started the turn, even after it was answered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_core.events import TurnEnded
+from agent_core.messages import new_id
+from lsp_server.folders import FolderAgent
+from lsp_server.progress import TurnProgress
+from lsp_server.streaming import TurnKind, TurnStream
+
+logger = logging.getLogger(__name__)
+
+#: A turn's body: gets the turn, returns how it ended (or raises; see :meth:`TurnRegistry.start`).
+TurnBody = Callable[["Turn"], Awaitable[TurnEnded]]
+
+
+@dataclass
+class Turn:
+    id: str
+    kind: TurnKind
+    folder: FolderAgent
+    stream: TurnStream
+    progress: TurnProgress
+    #: JSON-RPC id of the request that started the turn (for ``$/cancelRequest``).
+    request_id: Any = None
+    task: asyncio.Task[None] | None = None
+    cancel_requested: bool = False
+    #: For inline edits: whatever the body wants to keep with the turn (the request).
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class TurnRegistry:
+    """The running turns of one server."""
+
+    def __init__(self) -> None:
+        self._turns: dict[str, Turn] = {}
+
+    def running(self) -> list[Turn]:
+        return list(self._turns.values())
+
+    def get(self, turn_id: str) -> Turn | None:
+        return self._turns.get(turn_id)
+
+    def busy_chat(self, folder: FolderAgent) -> Turn | None:
+        """The chat turn running in ``folder`` (the agent runs one at a time)."""
+        return next((t for t in self._turns.values() if t.kind == "chat" and t.folder is folder), None)
+
+    def new_id(self) -> str:
+        return new_id()
+
+    def start(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> None:
+        """Register ``turn``, tell the client it started, and run ``body`` in the background.
+
+        Whatever happens in ``body`` (it returns, raises, or is cancelled), the client gets
+        exactly one ``agent/turnEnded`` and the progress ends.
+        """
+        self._turns[turn.id] = turn
+        turn.stream.started(prompt)
+        turn.task = asyncio.create_task(self._run(turn, body, title, prompt), name=f"turn-{turn.id}")
+
+    async def _run(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> None:
+        try:
+            await turn.progress.begin(title, _one_line(prompt))
+            if turn.cancel_requested:
+                raise asyncio.CancelledError
+            ended = await body(turn)
+            turn.stream.end(ended)
+        except asyncio.CancelledError:
+            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="cancelled", usage=turn.stream.usage))
+        except Exception as exc:  # one failing turn must never take the server down
+            logger.exception("turn %s failed", turn.id)
+            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
+                                      error=str(exc) or type(exc).__name__))
+        finally:
+            turn.progress.end("Done")
+            self._turns.pop(turn.id, None)
+
+    def cancel(self, turn_id: str) -> bool:
+        """Stop one turn for real: the agent cancels its HTTP stream and running tool; a turn
+        that has not reached the agent yet (or an inline edit) has its task cancelled."""
+        turn = self._turns.get(turn_id)
+        if turn is None or turn.task is None or turn.task.done():
+            return False
+        turn.cancel_requested = True
+        if turn.kind == "chat" and turn.folder.host.turn is turn.stream and turn.folder.agent.cancel():
+            return True
+        turn.task.cancel()
+        return True
+
+    def cancel_all(self) -> bool:
+        results = [self.cancel(turn_id) for turn_id in list(self._turns)]
+        return any(results)
+
+    def cancel_by_request(self, request_id: Any) -> bool:
+        turn = next((t for t in self._turns.values() if t.request_id is not None and t.request_id == request_id), None)
+        return self.cancel(turn.id) if turn is not None else False
+
+    def cancel_by_token(self, token: Any) -> bool:
+        turn = next((t for t in self._turns.values() if t.progress.token == token), None)
+        return self.cancel(turn.id) if turn is not None else False
+
+    async def wait_all(self, timeout: float) -> None:
+        """Wait (bounded) for every running turn's task to finish, e.g. after cancel_all."""
+        tasks = [t.task for t in self._turns.values() if t.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+
+def _one_line(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,119 @@
+"""Fault case 15: SIGTERM / SIGINT while the reply streams or while a tool runs.
+
+A real ``agent-lsp chat`` child is signalled mid-turn. It must exit within 2 seconds with
+128 + signal, leave the partial reply (marked interrupted) or an interrupted tool result in the
+session, and the next request built from that session must be valid for both wire formats: the
+session is continued through the OpenAI and then the Anthropic endpoint of the fake server, and
+each received request is checked the way those APIs check it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from agent_core.messages import Message
+from agent_core.sessions import SessionStore
+from tests.cli.chat_process import ChatProcess, chat_env, run_chat
+from tests.cli.wire_checks import check_anthropic, check_openai
+from tests.fakes.llm_server import FakeLLM
+
+SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT")]
+
+
+def env() -> dict[str, str]:
+    return chat_env(OPENAI_API_KEY="sk-test", ANTHROPIC_API_KEY="ak-test")
+
+
+def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
+    return ["--provider", "openai", "--base-url", llm.base_url + "/v1", "--model", "fake-1", "--workspace", str(workspace), *more]
+
+
+def signal_and_time_exit(chat: ChatProcess, number: int) -> tuple[int, float]:
+    started = time.monotonic()
+    chat.proc.send_signal(number)
+    code = chat.finish(timeout=10)
+    return code, time.monotonic() - started
+
+
+def saved_messages(workspace: Path) -> list[Message]:
+    store = SessionStore(workspace)
+    [info] = store.list()
+    session = store.open(info.id)
+    try:
+        assert not session.read_only, "the interrupted process did not release its session"
+        return list(session.messages)
+    finally:
+        session.close()
+
+
+def continue_with_both_providers(llm: FakeLLM, workspace: Path) -> None:
+    """Resume the session through each provider; both requests must be valid for that API."""
+    llm.script({"text": "continuing (openai)"}, {"text": "continuing (anthropic)"})
+    before = len(llm.requests)
+    done = run_chat(*openai_args(llm, workspace, "please continue"), env=env())
+    assert done.returncode == 0, done.stderr
+    done = run_chat("--provider", "anthropic", "--base-url", llm.base_url, "--model", "claude-fake",
+                    "--workspace", str(workspace), "and once more", env=env())
+    assert done.returncode == 0, done.stderr
+    openai_body, anthropic_body = llm.requests[before:]
+    assert openai_body["_path"].endswith("/chat/completions") and anthropic_body["_path"].endswith("/messages")
+    check_openai(openai_body)
+    check_anthropic(anthropic_body)
+
+
+@pytest.mark.parametrize("number", SIGNALS)
+def test_signal_while_streaming(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
+    fake_llm.script({"text": "Partial answer so far", "hold": True})
+    chat = ChatProcess(*openai_args(fake_llm, tmp_path, "tell me everything"), env=env())
+    try:
+        chat.wait_for(lambda c: "Partial answer so far" in c.stdout)
+        code, elapsed = signal_and_time_exit(chat, number)
+    finally:
+        chat.kill()
+    assert code == 128 + number
+    assert elapsed < 2.0, f"took {elapsed:.2f}s to exit"
+    user, partial = saved_messages(tmp_path)
+    assert user.content == "tell me everything"
+    assert partial.role == "assistant" and partial.interrupted and partial.content == "Partial answer so far"
+    continue_with_both_providers(fake_llm, tmp_path)
+
+
+@pytest.mark.parametrize("number", SIGNALS)
+def test_signal_while_a_command_runs(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
+    marker = f"agent-lsp-test-{uuid.uuid4().hex}"
+    command = f'python3 -c "import time; time.sleep(60)" {marker}'
+    call = {"id": "call_slow", "name": "run_command", "arguments": {"command": command}}
+    fake_llm.script({"text": "Running it.", "tool_calls": [call]})
+    chat = ChatProcess(*openai_args(fake_llm, tmp_path, "--yes", "run the slow thing"), env=env())
+    try:
+        chat.wait_for(lambda c: "[tool] run_command" in c.stderr)
+        code, elapsed = signal_and_time_exit(chat, number)
+    finally:
+        chat.kill()
+    assert code == 128 + number
+    assert elapsed < 2.0, f"took {elapsed:.2f}s to exit"
+    assert not _processes_with(marker), "the command outlived the agent"
+    user, assistant, result = saved_messages(tmp_path)
+    assert assistant.tool_calls[0].id == "call_slow"
+    assert result.role == "tool" and result.tool_call_id == "call_slow"
+    assert result.interrupted and result.is_error
+    continue_with_both_providers(fake_llm, tmp_path)
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found

@@ -1,0 +1,215 @@
+"""The plugin in a real headless Neovim, against the real agent-lsp server and the fake LLM server.
+
+Each test is a user story from issue 5: a chat reply streams into the chat buffer, an inline edit
+is accepted (one undo reverts it) or rejected (the model sees the reason), cancel stops a turn and
+its HTTP stream, a session comes back after Neovim restarts, approvals go through vim.ui.select,
+sessions are picked through vim.ui.select, and :checkhealth reports no error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.llm_server import FakeLLM
+from tests.nvim.agent_editor import AgentEditor, open_agent_editor, request_text
+from tests.nvim.conftest import Editor, wait_until
+
+pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
+
+ORIGINAL_APP = ["def add(a, b):", "    return a - b", "", "", "print(add(1, 2))"]
+
+
+@pytest.fixture
+def agent(editor: Editor, fake_llm: FakeLLM) -> AgentEditor:
+    return open_agent_editor(editor, fake_llm)
+
+
+def test_chat_reply_streams_into_the_chat_buffer(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    agent.lua(
+        "_G.progress = {}\n"
+        "vim.api.nvim_create_autocmd('LspProgress', { callback = function(ev)\n"
+        "  table.insert(_G.progress, ev.data.params.value.kind) end })"
+    )
+    fake_llm.script({"text": "The first half arrives", "hold": True})
+    fake_llm.default = {"text": "unused"}
+    agent.command("AgentChat what does add do?")
+    # The partial reply is in the buffer while the model is still holding the stream open.
+    agent.wait_chat(lambda t: "The first half arrives" in t, "the streamed text")
+    assert agent.chat_running()
+    fake_llm.release()
+    agent.wait_idle()
+    lines = agent.chat_lines()
+    assert lines[lines.index("## You") + 1] == "what does add do?"
+    assert "## Agent" in lines and lines[-2:] == ["## You", ""]
+    assert "what does add do?" in request_text(fake_llm.requests[0])
+    # The chat window is current and shows the chat buffer (a markdown buffer).
+    assert agent.lua("return vim.bo.filetype") == "markdown"
+    assert agent.lua("return vim.api.nvim_get_current_buf()") == agent.chat_buf()
+    # The built-in client handled the turn's $/progress.
+    progress = wait_until(lambda: agent.lua("return _G.progress"), 5, "LspProgress events")
+    assert "begin" in progress and "end" in progress
+
+
+def test_next_message_is_sent_from_the_prompt_line(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "First answer."}, {"text": "Second answer."})
+    agent.command("AgentChat first question")
+    agent.wait_chat(lambda t: "First answer." in t, "the first answer")
+    agent.wait_idle()
+    # Type below the last `## You` heading and press <CR> in normal mode.
+    agent.keys("Gisecond question<Esc>")
+    wait_until(lambda: agent.lua("return vim.fn.mode()") == "n", 5, "normal mode")
+    agent.keys("<CR>")
+    agent.wait_chat(lambda t: "Second answer." in t, "the second answer")
+    assert "second question" in request_text(fake_llm.requests[1])
+    assert "First answer." in request_text(fake_llm.requests[1])
+
+
+def test_visual_selection_goes_as_context(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "It subtracts."})
+    agent.command("1,2AgentChat explain this")
+    agent.wait_chat(lambda t: "It subtracts." in t, "the answer")
+    assert "return a - b" in request_text(fake_llm.requests[0])
+    assert "> with selection `app.py:1-2`" in agent.chat_lines()
+
+
+def test_inline_edit_accepted_is_one_undo_step(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "def add(a, b):\n    return a + b"})
+    buf = agent.lua("return vim.api.nvim_get_current_buf()")
+    agent.command("1,2AgentEdit fix the bug")
+    wait_until(
+        lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.new_text", buf),
+        20,
+        "the proposal",
+    )
+    # Previewed with extmarks only: the text is unchanged, the proposal is in virtual lines.
+    assert agent.editor.lines(buf) == ORIGINAL_APP
+    virt = agent.lua(
+        "local ns = vim.api.nvim_get_namespaces().agent_lsp_inline\n"
+        "local marks = vim.api.nvim_buf_get_extmarks(..., ns, 0, -1, { details = true })\n"
+        "local out = {}\n"
+        "for _, line in ipairs(marks[1][4].virt_lines) do table.insert(out, line[1][1]) end\n"
+        "return out",
+        buf,
+    )
+    assert virt[:2] == ["def add(a, b):", "    return a + b"]
+    assert "accept" in virt[-1]
+    agent.keys("ga")
+    wait_until(lambda: agent.editor.lines(buf)[1] == "    return a + b", 20, "the accepted edit")
+    assert agent.editor.lines(buf) == ["def add(a, b):", "    return a + b", "", "", "print(add(1, 2))"]
+    assert agent.lua("return require('agent_lsp.inline').get(...) == nil", buf)
+    agent.command("undo")
+    assert agent.editor.lines(buf) == ORIGINAL_APP
+
+
+def test_inline_edit_rejected_with_a_reason_the_model_sees(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "def plus(a, b):\n    return a + b"}, {"text": "Understood."})
+    buf = agent.lua("return vim.api.nvim_get_current_buf()")
+    agent.lua("vim.ui.input = function(opts, cb) _G.input_prompt = opts.prompt; cb('keep the name add') end")
+    agent.command("1,2AgentEdit fix the bug")
+    wait_until(
+        lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.new_text", buf),
+        20,
+        "the proposal",
+    )
+    agent.keys("gr")
+    wait_until(lambda: agent.lua("return require('agent_lsp.inline').get(...) == nil", buf), 10, "the reject")
+    assert agent.editor.lines(buf) == ORIGINAL_APP
+    assert "reject" in agent.lua("return _G.input_prompt").lower()
+    extmarks = agent.lua(
+        "return #vim.api.nvim_buf_get_extmarks(..., vim.api.nvim_get_namespaces().agent_lsp_inline, 0, -1, {})",
+        buf,
+    )
+    assert extmarks == 0
+    agent.command("AgentChat try again")
+    agent.wait_chat(lambda t: "Understood." in t, "the reply")
+    assert "keep the name add" in request_text(fake_llm.requests[-1])
+
+
+def test_cancel_stops_the_turn_and_its_stream(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "Working on it", "hold": True})
+    agent.command("AgentChat a long task")
+    agent.wait_chat(lambda t: "Working on it" in t, "the partial reply")
+    agent.keys("q")  # the chat window is current
+    agent.wait_idle()
+    assert "> _cancelled_" in agent.chat_lines()
+    fake_llm.wait_for_disconnects(1, timeout=10)
+    # The window stays open after a cancel; a second q (idle) closes it.
+    assert agent.lua("return vim.api.nvim_get_current_buf()") == agent.chat_buf()
+
+
+def test_session_comes_back_after_restarting_neovim(
+    start_editor: Callable[[Path], Editor], workspace: Path, fake_llm: FakeLLM
+) -> None:
+    first = open_agent_editor(start_editor(workspace), fake_llm)
+    fake_llm.script({"text": "Remember the number 42."})
+    first.command("AgentChat pick a number")
+    first.wait_chat(lambda t: "Remember the number 42." in t, "the reply")
+    first.wait_idle()
+    first.editor.quit()
+
+    second = open_agent_editor(start_editor(workspace), fake_llm)
+    # The transcript arrives with agent/sessionRestored, before the user opens the chat.
+    second.wait_chat(lambda t: "Remember the number 42." in t and "pick a number" in t, "the restored session")
+    second.command("AgentChat")
+    assert second.lua("return vim.api.nvim_get_current_buf()") == second.chat_buf()
+
+
+def test_approval_through_vim_ui_select(agent: AgentEditor, fake_llm: FakeLLM, workspace: Path) -> None:
+    fake_llm.script(
+        {"tool_calls": [{"id": "call_1", "name": "edit_file",
+                         "arguments": {"path": "app.py", "old_text": "a - b", "new_text": "a + b"}}]},
+        {"text": "Fixed it."},
+    )
+    agent.lua(
+        "vim.ui.select = function(items, opts, cb)\n"
+        "  _G.asked = { prompt = opts.prompt, items = vim.tbl_map(opts.format_item, items) }\n"
+        "  cb(items[1])\n"
+        "end"
+    )
+    agent.command("AgentChat fix add")
+    agent.wait_chat(lambda t: "Fixed it." in t, "the reply after the edit")
+    asked = agent.lua("return _G.asked")
+    assert asked["items"] == ["Allow once", "Allow for this session", "Reject"]
+    assert "app.py" in asked["prompt"]
+    buf = agent.lua("return vim.fn.bufnr('app.py')")
+    assert agent.editor.lines(buf)[1] == "    return a + b"
+    assert "> tool `edit_file`(new_text=a + b, old_text=a - b, path=app.py) ✓" in "\n".join(agent.chat_lines())
+
+
+def test_sessions_picked_through_vim_ui_select(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "Answer in the old session."}, {"text": "Answer in the new session."})
+    agent.command("AgentChat old question")
+    agent.wait_chat(lambda t: "Answer in the old session." in t, "the first reply")
+    agent.wait_idle()
+    agent.command("AgentNew")
+    agent.wait_chat(lambda t: "old question" not in t, "the empty new session")
+    agent.command("AgentChat new question")
+    agent.wait_chat(lambda t: "Answer in the new session." in t, "the second reply")
+    agent.wait_idle()
+    agent.lua(
+        "vim.ui.select = function(items, opts, cb)\n"
+        "  _G.offered = vim.tbl_map(opts.format_item, items)\n"
+        "  for _, s in ipairs(items) do if (s.preview or ''):find('old question') then return cb(s) end end\n"
+        "  cb(nil)\n"
+        "end"
+    )
+    agent.command("AgentSessions")
+    agent.wait_chat(lambda t: "old question" in t and "new question" not in t, "the old session")
+    offered = agent.lua("return _G.offered")
+    assert len(offered) >= 2
+
+
+def test_status_and_checkhealth_report_no_error(agent: AgentEditor) -> None:
+    agent.command("AgentStatus")
+    status = wait_until(
+        lambda: [n["msg"] for n in agent.notes() if n["msg"].startswith("agent-lsp ")], 10, "the status"
+    )
+    assert "provider: openai, model: fake-model" in status[0]
+    agent.command("checkhealth agent_lsp")
+    text = "\n".join(agent.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
+    assert "agent-lsp server" in text and "session folder writable" in text
+    assert "ERROR" not in text, text
+    assert "provider openai, model fake-model" in text

@@ -1,0 +1,1 @@
+"""Tests of the session store: format, recovery, operations, and real crashing processes."""
