@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from agent_core import __version__
-from agent_core import commands
+from agent_core import __version__, commands
 from agent_core.approvals import Approvals
 from agent_core.clock import Clock, SystemClock
+from agent_core.commands import Level
 from agent_core.config import AgentConfig, ConfigError
-from agent_core.events import Notice, TurnEnded, TurnStarted
+from agent_core.events import Notice, StopReason, TurnEnded, TurnStarted
+from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.messages import Message, Usage, new_id
 from agent_core.providers.base import Provider, ToolSpec
-from agent_core.providers.select import create_provider
+from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
 from agent_core.tokens import estimate_tools, known_prefix
 from agent_core.tools import ToolRegistry
 from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, fit
-from agent_core.host import Host
+
+T = TypeVar("T")
 
 #: Settings that shape the provider object; changing one means creating a new provider.
 _PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
@@ -99,6 +101,13 @@ def default_system_prompt(workspace: Path, tools: Sequence[ToolSpec]) -> str:
     )
 
 
+def reply_reserve(reserve_tokens: int, max_tokens: int, context_window: int) -> int:
+    """Tokens kept free for the reply: never more than the reply may use (``max_tokens``), nor
+    more than a quarter of the window, so a small local model (4k window, 4k default reserve)
+    still has room for the conversation; its reply is then cut by the window instead."""
+    return min(reserve_tokens, max_tokens, context_window // 4)
+
+
 class Agent:
     """One workspace's agent (see the module docstring and docs/architecture.md).
 
@@ -130,7 +139,7 @@ class Agent:
         self.approvals = Approvals(config.approval, host)
         self._running: AgentLoop | None = None
         #: Cancels whatever runs instead of a loop turn (a /compact request).
-        self._cancel_other: Callable[[], None] | None = None
+        self._cancel_other: Callable[[], object] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self.usage = Usage()
@@ -173,13 +182,24 @@ class Agent:
         return session
 
     def status(self) -> dict[str, Any]:
-        """What a status line shows; never creates the provider (that may start a local model)."""
+        """What a status line shows. Never creates the provider (that may start a local model):
+        before the first turn it names the provider the settings and environment select."""
         provider = self._provider
         session = self._session
+        name: str | None
+        model: str | None
+        if provider is not None:
+            name, model = provider.name, provider.model
+        else:
+            try:
+                name = choose_provider_name(self.config, self._env)
+            except ConfigError:
+                name = None
+            model = self.config.model or (DEFAULT_MODELS.get(name) if name else None)
         return {
             "version": __version__,
-            "provider": provider.name if provider is not None else self.config.provider,
-            "model": provider.model if provider is not None else self.config.model,
+            "provider": name,
+            "model": model,
             "session": session.info().model_dump() if session is not None else None,
             "usage": self.usage.model_dump(),
             "running": self.busy,
@@ -228,13 +248,21 @@ class Agent:
                 self.host.report(TurnStarted(turn_id=turn_id))
                 output = await commands.run(self, text)
                 self._notice(output.text, output.level)
-                return self._end(turn_id, "error" if output.level == "error" else "end_turn", output.text if output.level == "error" else None)
+                if output.level == "error":
+                    return self._end(turn_id, "error", output.text)
+                return self._end(turn_id, "cancelled" if output.cancelled else "end_turn", None)
             return await self._turn(text, context, turn_id)
         finally:
             self._idle.set()
 
     async def _turn(self, text: str, context: PromptContext | None, turn_id: str) -> TurnEnded:
-        session = self.session
+        try:
+            session = self.session
+        except (SessionError, OSError) as error:
+            self.host.report(TurnStarted(turn_id=turn_id))
+            return self._fail(turn_id, f"The workspace's sessions cannot be opened: {error}")
+        # The provider is built before the prompt is saved: a configuration problem is not part
+        # of the conversation, and the front end still shows the prompt for sending again.
         try:
             provider = self.provider
         except ConfigError as error:
@@ -283,10 +311,11 @@ class Agent:
         """Truncation before every request: the system prompt prepended, the rest fitted."""
         full = [Message(role="system", content=self.system_prompt(specs)), *messages]
         settings = self.config.truncation
+        window = self.context_window(provider)
         fitted = fit(
             full,
-            context_window=self.context_window(provider),
-            reserve_tokens=settings.reserve_tokens,
+            context_window=window,
+            reserve_tokens=reply_reserve(settings.reserve_tokens, self.config.max_tokens, window),
             min_recent=settings.min_recent_messages,
             usage=known_prefix(full) if self._last_request_whole else None,
             fixed_tokens=estimate_tools(specs),
@@ -316,12 +345,19 @@ class Agent:
             return True
         return False
 
-    async def run_cancellable(self, work: Any) -> Any:
-        """Run ``work`` (a coroutine) so that :meth:`cancel` stops it; used by ``/compact``."""
+    async def run_cancellable(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` so that :meth:`cancel` stops it (used by ``/compact``); raises
+        :class:`~agent_core.commands.CommandCancelled` then; a cancellation of the caller itself
+        passes through unchanged."""
         task = asyncio.ensure_future(work)
         self._cancel_other = task.cancel
         try:
             return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and (current is None or current.cancelling() == 0):
+                raise commands.CommandCancelled() from None
+            raise
         finally:
             self._cancel_other = None
 
@@ -403,15 +439,15 @@ class Agent:
         if self._running is not None or self._cancel_other is not None:
             raise AgentBusy("A turn is running; cancel it before switching sessions.")
 
-    def _notice(self, text: str, level: str = "info") -> None:
-        self.host.report(Notice(level=level, text=text))  # type: ignore[arg-type]
+    def _notice(self, text: str, level: Level = "info") -> None:
+        self.host.report(Notice(level=level, text=text))
 
     def _fail(self, turn_id: str, error: str) -> TurnEnded:
         self._notice(error, "error")
         return self._end(turn_id, "error", error)
 
-    def _end(self, turn_id: str, stop_reason: str, error: str | None) -> TurnEnded:
-        ended = TurnEnded(turn_id=turn_id, stop_reason=stop_reason, usage=Usage(), error=error)  # type: ignore[arg-type]
+    def _end(self, turn_id: str, stop_reason: StopReason, error: str | None) -> TurnEnded:
+        ended = TurnEnded(turn_id=turn_id, stop_reason=stop_reason, usage=Usage(), error=error)
         self.host.report(ended)
         return ended
 

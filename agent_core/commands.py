@@ -30,10 +30,16 @@ Level = Literal["info", "warning", "error"]
 class CommandOutput:
     text: str
     level: Level = "info"
+    #: The command was stopped by a cancel (the turn ends ``cancelled``).
+    cancelled: bool = False
 
 
 class CommandError(Exception):
     """A command used wrongly; the message says how to use it."""
+
+
+class CommandCancelled(Exception):
+    """A command's model request was stopped by ``Agent.cancel``."""
 
 
 HELP = """Commands:
@@ -55,15 +61,18 @@ def is_command(text: str) -> bool:
 
 async def run(agent: Agent, text: str) -> CommandOutput:
     """Run one command line against ``agent``; every failure becomes an ``error`` output."""
-    name, _, rest = text.strip()[1:].partition(" ")
+    name, rest = (text.strip()[1:].split(None, 1) + ["", ""])[:2]
     handler = _HANDLERS.get(name.lower())
     if handler is None:
         shown = f"/{name}" if name else "/"
-        return CommandOutput(f"Unknown command {shown}. Nothing was sent to the model.\n{HELP}", "error")
+        names = ", ".join(f"/{command}" for command in _LISTED)
+        return CommandOutput(f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error")
     try:
         return await handler(agent, rest.strip())
     except (CommandError, SessionError, ConfigError, ProviderError, compaction.CompactionError) as error:
         return CommandOutput(str(error), "error")
+    except OSError as error:  # the session folder cannot be read or written
+        return CommandOutput(f"/{name} failed: {error}", "error")
 
 
 async def _help(agent: Agent, args: str) -> CommandOutput:
@@ -85,7 +94,7 @@ async def _clear(agent: Agent, args: str) -> CommandOutput:
 
 
 async def _session(agent: Agent, args: str) -> CommandOutput:
-    action, _, rest = args.partition(" ")
+    action, rest = (args.split(None, 1) + ["", ""])[:2]
     rest = rest.strip()
     if not action or action == "list":
         return CommandOutput(format_listing(agent.list_sessions(), agent.session.id))
@@ -102,13 +111,13 @@ async def _session(agent: Agent, args: str) -> CommandOutput:
         return CommandOutput(f"Deleted session {session_id}.")
     if action == "rename":
         first, _, title = rest.partition(" ")
-        session_id = _id_or_none(agent, first) if title.strip() else None
-        new_title = title.strip() if session_id else rest
+        named = _id_or_none(agent, first) if title.strip() else None
+        new_title = title.strip() if named else rest
         if not new_title:
             raise CommandError("Usage: /session rename [ID] TITLE")
-        info = agent.rename_session(session_id or agent.session.id, new_title)
+        info = agent.rename_session(named or agent.session.id, new_title)
         return CommandOutput(f"Renamed session {info.id} to \"{info.title}\".")
-    raise CommandError(f"Unknown /session action {action!r}.\n{HELP}")
+    raise CommandError(f"Unknown /session action {action!r}; use /session, /session load ID, /session new, /session rename [ID] TITLE or /session delete ID.")
 
 
 async def _compact(agent: Agent, args: str) -> CommandOutput:
@@ -117,16 +126,21 @@ async def _compact(agent: Agent, args: str) -> CommandOutput:
     messages = agent.history()
     if not any(m.role == "assistant" for m in messages):
         return CommandOutput("Nothing to compact yet.", "warning")
+    if agent.session.read_only:
+        raise CommandError("This session is read-only here (open in another window); nothing was compacted.")
     provider = agent.provider
-    summary = await agent.run_cancellable(
-        compaction.summarise(
-            provider,
-            messages,
-            context_window=agent.context_window(provider),
-            max_tokens=agent.config.max_tokens,
-            report=agent.host.report,
+    try:
+        summary = await agent.run_cancellable(
+            compaction.summarise(
+                provider,
+                messages,
+                context_window=agent.context_window(provider),
+                max_tokens=agent.config.max_tokens,
+                report=agent.host.report,
+            )
         )
-    )
+    except CommandCancelled:
+        return CommandOutput("Compaction cancelled; the conversation was left as it was.", "warning", cancelled=True)
     agent.record(summary)
     return CommandOutput(
         f"Compacted {len(messages)} messages into a summary; the full history stays in the session file."
@@ -188,6 +202,9 @@ def format_listing(infos: list[SessionInfo], current_id: str) -> str:
         lines.append(f"{mark} {info.id}  {when}  {info.message_count:>4} msgs  {title}{problem}")
     return "\n".join(lines)
 
+
+#: The commands named in messages, in the order of HELP (``/sessions`` is an accepted alias).
+_LISTED = ("save", "session", "clear", "compact", "model", "help")
 
 _HANDLERS: dict[str, Callable[[Agent, str], Awaitable[CommandOutput]]] = {
     "help": _help,

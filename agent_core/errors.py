@@ -22,7 +22,6 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
@@ -30,6 +29,7 @@ import httpx
 
 from agent_core.events import ProviderEvent, TextDelta, ToolCallReady, ToolCallStarted
 from agent_core.providers.base import ProviderError
+from agent_core.providers.closing import closing
 
 
 @dataclass(frozen=True)
@@ -171,15 +171,17 @@ def classify_stream_error(err_type: str | None, message: str, ctx: ErrorContext)
     return make_error(kind, ctx, detail=message[:500])
 
 
-def classify_transport(exc: httpx.HTTPError, ctx: ErrorContext) -> ProviderError:
-    """Connection-level failures: all transient, so all retryable."""
+def classify_transport(exc: httpx.HTTPError | httpx.InvalidURL, ctx: ErrorContext) -> ProviderError:
+    """Connection-level failures are transient, so retryable; a malformed base URL is not."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return make_error("connect", ctx, detail=f"{detail} (check the base URL)", should_retry=False)
     if isinstance(exc, httpx.ConnectError):
         kind = "connect"
     elif isinstance(exc, httpx.TimeoutException):
         kind = "timeout"
     else:
         kind = "connection_lost"
-    detail = str(exc) or type(exc).__name__
     return make_error(kind, ctx, detail=detail)
 
 
@@ -239,7 +241,7 @@ async def mark_output_started(events: AsyncIterator[ProviderEvent]) -> AsyncIter
     """Pass events through; a ProviderError raised after text or a tool call was yielded gets
     ``output_started=True``, so the retry layer never replays a reply the user already saw."""
     output_started = False
-    async with aclosing(events):
+    async with closing(events):
         try:
             async for event in events:
                 if isinstance(event, (TextDelta, ToolCallStarted, ToolCallReady)):

@@ -11,18 +11,20 @@ after the first one. Only a ``retryable`` error is retried, and only while nothi
 yielded to the caller: once text or a tool call was shown, a replay would duplicate it, so the
 error is re-raised with ``output_started=True`` (the loop keeps the partial reply, marked
 interrupted). Before each new attempt a :class:`RetryScheduled` event tells the user what is
-happening. All timing goes through the injected :class:`~agent_core.clock.Clock`.
+happening: ``attempt`` is the number of the attempt about to start (2 for the first retry) out of
+``max_attempts``, ``delay`` the wait in seconds, ``reason`` the failure's message. All timing goes
+through the injected :class:`~agent_core.clock.Clock`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncGenerator
 
 from agent_core.clock import Clock
 from agent_core.config import RetryConfig
 from agent_core.events import ProviderEvent, RetryScheduled, TextDelta, ToolCallReady, ToolCallStarted
 from agent_core.providers.base import ChatRequest, Provider, ProviderError
+from agent_core.providers.closing import closing
 
 
 class RetryingProvider:
@@ -32,18 +34,9 @@ class RetryingProvider:
         self.inner = inner
         self.config = config
         self.clock = clock
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def context_window(self) -> int | None:
-        return self.inner.context_window
+        self.name: str = inner.name
+        self.model: str = inner.model
+        self.context_window: int | None = inner.context_window
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -53,7 +46,7 @@ class RetryingProvider:
         cfg = self.config
         return min(cfg.initial_delay * 2**retry_number, cfg.max_delay) * (1 - 0.25 * self.clock.random())
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Yield the inner provider's events; on a retryable failure before any output, yield a
         :class:`RetryScheduled`, wait, and try again."""
         cfg = self.config
@@ -62,7 +55,7 @@ class RetryingProvider:
         while True:
             output_started = False
             try:
-                async with aclosing(self.inner.stream(request)) as events:
+                async with closing(self.inner.stream(request)) as events:
                     async for event in events:
                         if isinstance(event, (TextDelta, ToolCallStarted, ToolCallReady)):
                             output_started = True
@@ -76,7 +69,7 @@ class RetryingProvider:
                     raise
                 if attempt >= cfg.max_attempts:
                     raise _gave_up(err, f"gave up after {attempt} attempts") from err
-                if err.retry_after is not None:
+                if err.retry_after:  # a wait of 0 (or a date in the past) gets the backoff, as in the SDKs
                     if err.retry_after > cfg.max_retry_after:
                         raise _gave_up(err, f"the server asked to wait {err.retry_after:.0f} s, longer than "
                                             f"the {cfg.max_retry_after:.0f} s limit (retry.maxRetryAfter)") from err

@@ -86,7 +86,7 @@ class TerminalHost:
             self._err(f"[denied] {request.title}: {reason}")
             return PermissionResult(Decision.REJECT, reason)
         self._err(f"\n{request.title}\n{request.detail}")
-        answer = (await read_line(f"Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)).strip()
+        answer = (await read_line("Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)).strip()
         word, _, reason = answer.partition(" ")
         if word.lower() in ("y", "yes"):
             return PermissionResult(Decision.ALLOW_ONCE)
@@ -152,9 +152,12 @@ async def read_line(prompt: str, err: TextIO) -> str:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[str] = loop.create_future()
 
+    def deliver(line: str) -> None:
+        if not future.done():  # the turn may have been cancelled meanwhile
+            future.set_result(line)
+
     def work() -> None:
-        line = sys.stdin.readline()
-        loop.call_soon_threadsafe(lambda: future.done() or future.set_result(line))
+        loop.call_soon_threadsafe(deliver, sys.stdin.readline())
 
     err.write(prompt)
     err.flush()
@@ -217,7 +220,7 @@ class ChatFailed(Exception):
         self.status = status
 
 
-def main(argv: list[str], *, env: dict[str, str] | None = None) -> int:
+def main(argv: list[str]) -> int:
     """Run ``agent-lsp chat`` with ``argv`` (the arguments after ``chat``); return the exit status."""
     args = build_parser().parse_args(argv)
     try:
@@ -230,7 +233,7 @@ def main(argv: list[str], *, env: dict[str, str] | None = None) -> int:
         if not workspace.is_dir():
             raise ChatFailed(f"the workspace {args.workspace} is not a folder", 2)
         config = _config(args)
-        return asyncio.run(_chat(args, prompt, workspace, config, env))
+        return asyncio.run(_chat(args, prompt, workspace, config))
     except ChatFailed as failure:
         sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
         return failure.status
@@ -244,13 +247,14 @@ def _config(args: argparse.Namespace) -> AgentConfig:
         settings["approval"] = {"edit_file": "allow", "run_command": "allow"}
     try:
         return AgentConfig.model_validate(settings)
-    except (ValidationError, ConfigError) as error:
-        raise ChatFailed(f"bad setting: {error}", 2) from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ChatFailed(f"bad setting: {problems}", 2) from None
 
 
-async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: AgentConfig, env: dict[str, str] | None) -> int:
+async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: AgentConfig) -> int:
     host = TerminalHost(sys.stdout, sys.stderr, interactive=sys.stdin.isatty())
-    agent = Agent(workspace, config, host, env=env)
+    agent = Agent(workspace, config, host)
     try:
         with ShutdownHandler(agent) as shutdown:
             try:
@@ -267,7 +271,7 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
                 if shutdown.exit_code is None:
                     raise
                 return shutdown.exit_code
-            except (SessionError, ConfigError, CommandError) as error:
+            except (SessionError, ConfigError, CommandError, OSError) as error:
                 raise ChatFailed(str(error)) from None
             host.end_line()
             if shutdown.exit_code is not None:

@@ -3,7 +3,8 @@
 Offline tokenizers download vocabularies at run time, which this product cannot rely on, and
 each provider tokenizes differently anyway. So, like Codex, we estimate one token per four bytes
 of UTF-8 and correct the estimate with what the provider actually reported: the ``usage`` of an
-assistant message says exactly how many tokens the request that produced it cost.
+assistant message says exactly how many tokens the request that produced it cost. The correction
+only ever raises the estimate (see :class:`TokenCounter` for why).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from agent_core.providers.base import ToolSpec
 
 #: Tokens a provider spends on a message beyond its text (role markers, separators).
 MESSAGE_OVERHEAD = 4
+
 
 def estimate_text(text: str) -> int:
     """Tokens for ``text``: one per four bytes of UTF-8, rounded up."""

@@ -116,9 +116,10 @@ def fit(
     kept = groups[len(groups) - required :]
     kept_cost = cost(kept)
     if head_cost + kept_cost + note_cost > budget:
+        recent = f" and the {recent_messages} most recent message(s)" if recent_messages else ""
         raise ContextOverflowError(
-            f"The conversation does not fit in the model's context window: the system prompt, the "
-            f"first message and the {recent_messages} most recent message(s) need about "
+            f"The conversation does not fit in the model's context window: the part that is never "
+            f"left out (the system prompt, the first message{recent}) needs about "
             f"{head_cost + kept_cost + note_cost} tokens, but only {max(budget, 0)} are available "
             f"(context window {context_window}, minus {reserve_tokens} reserved for the reply"
             + (f" and {fixed_tokens} for tool definitions" if fixed_tokens else "")

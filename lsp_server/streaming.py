@@ -171,6 +171,9 @@ class TurnStream:
             return
         self._deltas.flush()
         self.ended = True
+        # Progress first: when the client sees agent/turnEnded, nothing else of the turn follows.
+        if self.progress is not None:
+            self.progress.end(_END_MESSAGES.get(ended.stop_reason, ended.stop_reason))
         params: dict[str, Any] = {
             "turnId": self.turn_id,
             "stopReason": ended.stop_reason,
@@ -179,8 +182,6 @@ class TurnStream:
         if ended.error:
             params["error"] = ended.error
         self._notify("agent/turnEnded", params)
-        if self.progress is not None:
-            self.progress.end(_END_MESSAGES.get(ended.stop_reason, ended.stop_reason))
 
     def _send_text(self, text: str) -> None:
         self._notify("agent/textDelta", {"turnId": self.turn_id, "text": text})

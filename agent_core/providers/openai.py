@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,7 +23,8 @@ from agent_core.errors import ErrorContext, classify_stream_error, make_error, m
 from agent_core.events import ProviderEvent, StreamFinished, TextDelta, UsageReported
 from agent_core.messages import Message, Usage
 from agent_core.providers.base import ChatRequest, ProviderError
-from agent_core.providers.sse import open_events
+from agent_core.providers.closing import closing
+from agent_core.providers.sse import json_payload, open_events
 from agent_core.providers.tool_call_assembly import ToolCallAssembler
 
 #: finish_reason -> the neutral stop reason of :class:`StreamFinished`.
@@ -51,9 +51,9 @@ class OpenAIProvider:
         label: str | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self.name = name
-        self.model = model
-        self.context_window = context_window
+        self.name: str = name
+        self.model: str = model
+        self.context_window: int | None = context_window
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key or None
         self._own_http = http is None
@@ -97,14 +97,12 @@ class OpenAIProvider:
         return mark_output_started(self._events(request))
 
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
-        tools = ToolCallAssembler()
-        usage: Usage | None = None
-        finish: str | None = None
+        reader = _ChunkReader(self._ctx)
         done = False
         events = open_events(self._http, self.base_url + "/chat/completions",
                              body=self.request_body(request), headers=self._headers(),
                              timeout=self._timeout, ctx=self._ctx, wall=self._wall)
-        async with aclosing(events):
+        async with closing(events):
             async for sse in events:
                 data = sse.data.strip()
                 if not data:
@@ -112,49 +110,67 @@ class OpenAIProvider:
                 if data == "[DONE]":
                     done = True
                     break
-                chunk = self._decode(data)
-                if chunk.get("error"):
-                    raise self._stream_error(chunk["error"])
-                if isinstance(chunk.get("usage"), dict):
-                    usage = _usage(chunk["usage"])  # cumulative: the latest value wins, never a sum
-                for choice in chunk.get("choices") or []:
-                    if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                        continue
-                    delta = choice.get("delta") or {}
-                    if isinstance(delta.get("content"), str) and delta["content"]:
-                        yield TextDelta(text=delta["content"])
-                    for call_delta in delta.get("tool_calls") or []:
-                        if isinstance(call_delta, dict):
-                            for started in tools.add(call_delta):
-                                yield started
-                    if choice.get("finish_reason"):
-                        finish = str(choice["finish_reason"])
-        if not done and finish is None:
+                for event in reader.feed(json_payload(data, self._ctx)):
+                    yield event
+        if not done and reader.finish is None:
             raise make_error("truncated", self._ctx, detail="no finish_reason and no [DONE]")
-        for ready in tools.finish():
-            yield ready
-        if usage is not None:
-            yield UsageReported(usage=usage)
-        stop = _STOP.get(finish or "stop", finish or "end_turn")
-        if tools.any and stop == "end_turn":
-            stop = "tool_use"  # Ollama and others say "stop" after tool calls
-        yield StreamFinished(stop_reason=stop)
+        for event in reader.end():
+            yield event
 
-    def _decode(self, data: str) -> dict[str, Any]:
+
+class _ChunkReader:
+    """The state of one response: text is passed on at once, tool calls are assembled, usage
+    and finish_reason remembered until the end."""
+
+    def __init__(self, ctx: ErrorContext) -> None:
+        self.ctx = ctx
+        self.tools = ToolCallAssembler()
+        self.usage: Usage | None = None
+        self.finish: str | None = None
+
+    def feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
         try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise make_error("bad_response", self._ctx, detail=f"not JSON: {data[:200]!r}") from None
-        if not isinstance(chunk, dict):
-            raise make_error("bad_response", self._ctx, detail=f"not a JSON object: {data[:200]!r}")
-        return chunk
+            return self._feed(chunk)
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of an unexpected type
+            raise make_error("bad_response", self.ctx, detail=f"unexpected chunk ({exc}): "
+                                                             f"{json.dumps(chunk)[:200]}") from None
 
-    def _stream_error(self, error: Any) -> ProviderError:
-        if not isinstance(error, dict):
-            return classify_stream_error(None, str(error), self._ctx)
-        code = error.get("code")
-        err_type = code if isinstance(code, str) and code else error.get("type")
-        return classify_stream_error(str(err_type) if err_type else None, str(error.get("message") or ""), self._ctx)
+    def _feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
+        if chunk.get("error"):
+            raise _stream_error(chunk["error"], self.ctx)
+        out: list[ProviderEvent] = []
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = _usage(chunk["usage"])  # cumulative: the latest value wins, never a sum
+        for choice in chunk.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if isinstance(delta.get("content"), str) and delta["content"]:
+                out.append(TextDelta(text=delta["content"]))
+            for call_delta in delta.get("tool_calls") or []:
+                out.extend(self.tools.add(call_delta))
+            if choice.get("finish_reason"):
+                self.finish = str(choice["finish_reason"])
+        return out
+
+    def end(self) -> list[ProviderEvent]:
+        """Complete tool calls, the final usage, and the normalised stop reason."""
+        out: list[ProviderEvent] = list(self.tools.finish())
+        if self.usage is not None:
+            out.append(UsageReported(usage=self.usage))
+        stop = _STOP.get(self.finish or "stop", self.finish or "end_turn")
+        if self.tools.any and stop == "end_turn":
+            stop = "tool_use"  # Ollama and others say "stop" after tool calls
+        out.append(StreamFinished(stop_reason=stop))
+        return out
+
+
+def _stream_error(error: Any, ctx: ErrorContext) -> ProviderError:
+    if not isinstance(error, dict):
+        return classify_stream_error(None, str(error), ctx)
+    code = error.get("code")
+    err_type = code if isinstance(code, str) and code else error.get("type")
+    return classify_stream_error(str(err_type) if err_type else None, str(error.get("message") or ""), ctx)
 
 
 def _usage(raw: dict[str, Any]) -> Usage:

@@ -17,6 +17,7 @@ both, so the providers only interpret event payloads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,7 +33,7 @@ from agent_core.errors import (
     make_error,
 )
 
-__all__ = ["ServerSentEvent", "open_events"]
+__all__ = ["ServerSentEvent", "json_payload", "open_events"]
 
 
 async def open_events(
@@ -67,5 +68,16 @@ async def open_events(
                 if err_type or detail:
                     raise classify_stream_error(err_type, detail, ctx) from None
                 raise make_error("bad_response", ctx, status=200, detail=str(exc), should_retry=False) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise classify_transport(exc, ctx) from exc
+
+
+def json_payload(data: str, ctx: ErrorContext) -> dict[str, Any]:
+    """An event's ``data`` as a JSON object, or a (retryable) ``bad_response`` error."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise make_error("bad_response", ctx, detail=f"not JSON: {data[:200]!r}") from None
+    if not isinstance(value, dict):
+        raise make_error("bad_response", ctx, detail=f"not a JSON object: {data[:200]!r}")
+    return value

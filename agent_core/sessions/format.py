@@ -92,6 +92,11 @@ class ParsedSession:
     migrated_from: int | None = None
 
 
+def is_prompt(message: Message) -> bool:
+    """Whether a message is something the user typed (what a listing previews)."""
+    return message.role == "user" and message.kind == "chat"
+
+
 def encode_record(record: dict[str, Any]) -> bytes:
     """One record as one complete line. JSON escapes newlines, so a line never spans two."""
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -233,7 +238,7 @@ def summarize(data: bytes) -> Summary:
     header, version = parse_header(lines[0])
     if version != FORMAT_VERSION:
         parsed = parse(data)
-        first = next((m.content for m in parsed.messages if m.role == "user"), "")
+        first = next((m.content for m in parsed.messages if is_prompt(m)), "")
         return Summary(header, parsed.title, len(parsed.messages), first)
     body = data[:good_length]
     count = body.count(b"\n" + MESSAGE_PREFIX)
@@ -256,6 +261,6 @@ def _first_user(lines: list[bytes]) -> str:
             kind, value = _record_v1(_decode(line))
         except (UnicodeDecodeError, ValueError, ValidationError):
             continue
-        if kind == MESSAGE_TYPE and value.role == "user":
+        if kind == MESSAGE_TYPE and is_prompt(value):
             return str(value.content)
     return ""

@@ -110,8 +110,13 @@ class Session:
 
     def info(self) -> SessionInfo:
         """This session as a listing row, without touching the disk for its contents."""
-        first_user = next((m.content for m in self.messages if m.role == "user"), "")
-        updated = self.path.stat().st_mtime if self.exists else self.header.created
+        first_user = next((m.content for m in self.messages if fmt.is_prompt(m)), "")
+        updated = self.header.created
+        if self.exists:
+            try:
+                updated = self.path.stat().st_mtime
+            except OSError:
+                pass  # deleted or moved by hand meanwhile; the row is still worth showing
         return SessionInfo(
             id=self.id,
             title=self.title,
@@ -146,9 +151,7 @@ class Session:
     def close(self) -> None:
         """Close the file and release the lock; a session never written leaves no files."""
         with self._mutex:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._close_fd()
             if self._lock is not None:
                 self._lock.release(remove=not self.exists)
             self._closed = True
@@ -172,6 +175,12 @@ class Session:
 
     def _write(self, line: bytes, first: Message | None) -> None:
         self._check_writable()
+        if self._size is not None and self._file_vanished():
+            # Deleted by hand while open: appending would write into an unlinked file and
+            # lose everything, so write the whole history (held in memory) back first.
+            self._close_fd()
+            self._size = None
+            self._create(self.messages)
         if self._size is None:
             self._create([first] if first is not None else [])
             if first is not None:
@@ -187,9 +196,21 @@ class Session:
                 "this copy is read-only (start a new session to continue here)"
             )
 
+    def _file_vanished(self) -> bool:
+        try:
+            status = os.fstat(self._fd) if self._fd is not None else os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return status.st_nlink == 0
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
     def _create(self, messages: list[Message]) -> None:
         """Write the header (and the first messages) as a whole new file, atomically."""
-        data = fmt.encode_file(self.header, messages)
+        data = fmt.encode_file(self.header, messages, self.title)
         try:
             write_atomic(self.path, data)
         except OSError as exc:

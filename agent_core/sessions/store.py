@@ -162,7 +162,7 @@ class SessionStore:
         """A copy of a session's messages under a new id, titled "<title> (fork)", open here."""
         source = self._read(self._existing(session_id))
         session = self.new()
-        base = source.title or summarize_title(source)
+        base = source.title or _fallback_title(source)
         session.header.title = f"{base} (fork)"
         session.title = session.header.title
         try:
@@ -372,9 +372,9 @@ class SessionStore:
         return backup.name
 
 
-def summarize_title(parsed: fmt.ParsedSession) -> str:
+def _fallback_title(parsed: fmt.ParsedSession) -> str:
     """A fallback title: the first user message's preview, else "session"."""
-    first = next((m.content for m in parsed.messages if m.role == "user"), "")
+    first = next((m.content for m in parsed.messages if fmt.is_prompt(m)), "")
     return " ".join(first.split())[:60] or "session"
 
 

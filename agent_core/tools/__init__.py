@@ -25,6 +25,9 @@ from agent_core.tools.workspace import PathRefused, Workspace
 
 __all__ = ["ToolOutcome", "ToolRegistry"]
 
+#: Characters a tool may add to its capped output for headers and notes ("[exit code 0]").
+NOTE_ROOM = 500
+
 
 class ToolRegistry:
     """The tools of one workspace, run with its host, config and approval policy."""
@@ -67,4 +70,5 @@ class ToolRegistry:
             raise
         except Exception as error:  # a bug or an OS error inside a tool: the turn goes on
             outcome = ToolOutcome(f"{call.name} failed: {type(error).__name__}: {error}", True)
-        return ToolOutcome(cap_text(outcome.output, self.config.output_cap), outcome.is_error)
+        # Tools keep their own output within output_cap; this hard bound leaves room for their notes.
+        return ToolOutcome(cap_text(outcome.output, self.config.output_cap + NOTE_ROOM), outcome.is_error)

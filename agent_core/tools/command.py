@@ -57,10 +57,9 @@ class RunCommand(Tool):
         if not approval.allowed:
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
-        process = await _start(command, cwd)
         output = HeadTail(ctx.config.output_cap)
-        assert process.stdout is not None
-        reader = asyncio.create_task(_pump(process.stdout, output))
+        process, pipe = await _start(command, cwd)
+        reader = asyncio.create_task(_pump(pipe, output))
         try:
             await asyncio.wait_for(process.wait(), timeout)
             timed_out = False
@@ -87,31 +86,56 @@ class RunCommand(Tool):
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
 
 
-async def _start(command: str, cwd: Path) -> Process:
-    """Start the command in its own process group. A cancel that lands while asyncio is still
-    connecting the pipes would make asyncio kill only the shell, leaving its children running;
-    so the start is shielded and, if cancelled, the whole group is killed as soon as it exists."""
+async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader]:
+    """Start the command in its own process group, its stdout and stderr on one pipe we read.
+
+    The pipe is ours rather than asyncio's because asyncio's ``Process.wait()`` also waits for
+    its pipes to close, which a background child holding them would delay until it exits.
+    A cancel can land while the process is starting; asyncio alone would then kill only the shell
+    and leave its children running, so the start is shielded and, when abandoned, the whole group
+    is killed (and the pipe closed) as soon as the process exists.
+    """
+    read_fd, write_fd = os.pipe()
+    abandoned = False
+
+    def on_started(task: asyncio.Future[Process]) -> None:
+        os.close(write_fd)  # the child has its own copy; ours would keep the pipe open forever
+        ok = not task.cancelled() and task.exception() is None
+        if abandoned or not ok:
+            os.close(read_fd)
+        if abandoned and ok:
+            kill_group(task.result())
+
     starting = asyncio.ensure_future(
         asyncio.create_subprocess_shell(
             command,
             cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
+            stdout=write_fd,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, **QUIET_ENV},
         )
     )
+    starting.add_done_callback(on_started)
     try:
-        return await asyncio.shield(starting)
+        process = await asyncio.shield(starting)
     except asyncio.CancelledError:
-        starting.add_done_callback(_kill_when_started)
+        if not starting.done():
+            abandoned = True  # on_started cleans up once the process exists
+        elif not starting.cancelled() and starting.exception() is None:
+            kill_group(starting.result())  # started, but we were cancelled before resuming
+            os.close(read_fd)
         raise
-
-
-def _kill_when_started(starting: asyncio.Future[Process]) -> None:
-    if not starting.cancelled() and starting.exception() is None:
-        kill_group(starting.result())
+    pipe = asyncio.StreamReader()
+    try:
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(pipe), os.fdopen(read_fd, "rb", 0)
+        )
+    except BaseException:
+        kill_group(process)
+        raise
+    return process, pipe
 
 
 def kill_group(process: Process) -> None:

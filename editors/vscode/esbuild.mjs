@@ -14,5 +14,5 @@ if (tests) {
     await build({ ...common, entryPoints, outdir: `out/test/${kind}`, external: ['vscode', 'playwright-core'] });
   }
 } else {
-  await build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: false });
+  await build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true });
 }

@@ -151,3 +151,13 @@ async def test_close_releases_the_session_and_restore_continues_it(tmp_path: Pat
     await again.submit("second")
     assert [c for _, c in stored(tmp_path)] == ["first", "one", "second", "two"]
     await again.aclose()
+
+
+async def test_a_small_window_keeps_room_for_the_conversation(tmp_path: Path) -> None:
+    """A 4k-token local model with the default 4096-token reserve: the reserve is capped (at
+    max_tokens and a quarter of the window) instead of leaving no room at all."""
+    provider = ScriptedProvider(reply("hello"))
+    agent, _ = make_agent(tmp_path, provider, truncation={"contextWindow": 4096})
+    ended = await agent.submit("hi")
+    assert ended.stop_reason == "end_turn", ended.error
+    await agent.aclose()

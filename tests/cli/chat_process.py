@@ -33,20 +33,23 @@ def chat_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "lsp_server.cli", "chat", *args]
 
 
-def run_chat(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run one ``chat`` to the end (stdin is not a terminal: no approval prompts)."""
+def run_chat(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one ``chat`` to the end. stdin is not a terminal (so no approval prompts): empty, or
+    ``input`` (which ``chat`` reads as the prompt when none is given as arguments)."""
     return subprocess.run(
         chat_command(*args), env=env or chat_env(), cwd=REPO, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=timeout,
+        input=input, stdin=subprocess.DEVNULL if input is None else None, timeout=timeout,
     )
 
 
 class ChatProcess:
     """A running ``chat`` whose stdout (as raw chunks) and stderr (as lines) are collected live."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, stdin: int = subprocess.DEVNULL) -> None:
         self.proc = subprocess.Popen(
-            chat_command(*args), env=env or chat_env(), cwd=REPO, stdin=subprocess.DEVNULL,
+            chat_command(*args), env=env or chat_env(), cwd=REPO, stdin=stdin,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self.stdout = ""

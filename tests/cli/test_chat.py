@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import pty
 from pathlib import Path
 
 import pytest
@@ -72,7 +74,7 @@ def test_401_is_one_clear_line_and_exit_1(fake_llm: FakeLLM, tmp_path: Path) -> 
     assert done.stdout == ""
     errors = [line for line in done.stderr.splitlines() if line.startswith("agent-lsp: error:")]
     assert len(errors) == 1 and done.stderr.strip() == errors[0]
-    assert "401" in errors[0] or "key" in errors[0].lower()
+    assert "401" in errors[0] and "OPENAI_API_KEY" in errors[0]  # what failed, and what to fix
     assert len(fake_llm.requests) == 1  # never retried
 
 
@@ -111,11 +113,42 @@ def test_without_a_terminal_edits_are_refused_unless_yes(fake_llm: FakeLLM, tmp_
     assert (tmp_path / "new.txt").read_text() == "hello\n"
 
 
+def test_on_a_terminal_the_user_approves_a_command(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    call = {"id": "r1", "name": "run_command", "arguments": {"command": "echo approved-and-ran"}}
+    fake_llm.script({"tool_calls": [call]}, {"text": "It ran."})
+    controller, terminal = pty.openpty()  # stdin is a real terminal: the child asks on it
+    chat = ChatProcess(*openai_args(fake_llm, tmp_path, "run it"), env=keyed(), stdin=terminal)
+    os.close(terminal)
+    try:
+        chat.wait_for(lambda c: "Allow? [y] once" in c.stderr)
+        assert "Run: echo approved-and-ran" in chat.stderr
+        os.write(controller, b"y\n")
+        assert chat.finish(timeout=30) == 0
+    finally:
+        chat.kill()
+        os.close(controller)
+    assert chat.stdout == "It ran.\n"
+    result = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    assert "approved-and-ran" in result
+
+
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     missing = run_chat("--workspace", str(tmp_path / "nope"), "hi")
     assert missing.returncode == 2 and missing.stderr.startswith("agent-lsp: error: the workspace")
     empty = run_chat("--workspace", str(tmp_path))
     assert empty.returncode == 2 and "no prompt given" in empty.stderr
+    bad = run_chat("--workspace", str(tmp_path), "--max-tokens", "0", "hi")
+    assert bad.returncode == 2 and bad.stderr == "agent-lsp: error: bad setting: max_tokens: Input should be greater than 0\n"
+
+
+def test_context_overflow_is_one_line_and_nothing_is_sent(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    """A prompt read from stdin that alone exceeds the assumed 128k-token window."""
+    huge = "lorem ipsum " * 50_000  # about 150k tokens by the bytes/4 estimate
+    done = run_chat(*openai_args(fake_llm, tmp_path), env=keyed(), input=huge)
+    assert done.returncode == 1
+    assert done.stderr.startswith("agent-lsp: error: The conversation does not fit in the model's context window")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert fake_llm.requests == []
 
 
 def test_missing_configuration_is_a_clear_error(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ A real ``agent-lsp chat`` child is signalled mid-turn. It must exit within 2 sec
 session, and the next request built from that session must be valid for both wire formats: the
 session is continued through the OpenAI and then the Anthropic endpoint of the fake server, and
 each received request is checked the way those APIs check it.
+
+The tests are ``async`` only for that last step; the child is watched from threads, and the
+waits on it are short (the child exits within 2 seconds or the test fails).
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from agent_core.agent import Agent
+from agent_core.config import AgentConfig
 from agent_core.messages import Message
 from agent_core.sessions import SessionStore
-from tests.cli.chat_process import ChatProcess, chat_env, run_chat
+from tests.cli.chat_process import ChatProcess, chat_env
 from tests.cli.wire_checks import check_anthropic, check_openai
 from tests.fakes.llm_server import FakeLLM
+from tests.loop.doubles import RecordingHost
 
 SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT")]
 
@@ -52,15 +58,19 @@ def saved_messages(workspace: Path) -> list[Message]:
         session.close()
 
 
-def continue_with_both_providers(llm: FakeLLM, workspace: Path) -> None:
-    """Resume the session through each provider; both requests must be valid for that API."""
+async def continue_with_both_providers(llm: FakeLLM, workspace: Path) -> None:
+    """Resume the session through each provider, the way the next ``chat`` would; both requests
+    must be valid for that API."""
     llm.script({"text": "continuing (openai)"}, {"text": "continuing (anthropic)"})
     before = len(llm.requests)
-    done = run_chat(*openai_args(llm, workspace, "please continue"), env=env())
-    assert done.returncode == 0, done.stderr
-    done = run_chat("--provider", "anthropic", "--base-url", llm.base_url, "--model", "claude-fake",
-                    "--workspace", str(workspace), "and once more", env=env())
-    assert done.returncode == 0, done.stderr
+    env = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "ak-test"}
+    for provider, base_url in (("openai", llm.base_url + "/v1"), ("anthropic", llm.base_url)):
+        config = AgentConfig(provider=provider, base_url=base_url, model="fake")
+        agent = Agent(workspace, config, RecordingHost(), env=env)
+        agent.restore()
+        ended = await agent.submit(f"please continue ({provider})")
+        await agent.aclose()
+        assert ended.stop_reason == "end_turn", ended.error
     openai_body, anthropic_body = llm.requests[before:]
     assert openai_body["_path"].endswith("/chat/completions") and anthropic_body["_path"].endswith("/messages")
     check_openai(openai_body)
@@ -68,7 +78,7 @@ def continue_with_both_providers(llm: FakeLLM, workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("number", SIGNALS)
-def test_signal_while_streaming(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
+async def test_signal_while_streaming(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
     fake_llm.script({"text": "Partial answer so far", "hold": True})
     chat = ChatProcess(*openai_args(fake_llm, tmp_path, "tell me everything"), env=env())
     try:
@@ -81,11 +91,11 @@ def test_signal_while_streaming(fake_llm: FakeLLM, tmp_path: Path, number: int) 
     user, partial = saved_messages(tmp_path)
     assert user.content == "tell me everything"
     assert partial.role == "assistant" and partial.interrupted and partial.content == "Partial answer so far"
-    continue_with_both_providers(fake_llm, tmp_path)
+    await continue_with_both_providers(fake_llm, tmp_path)
 
 
 @pytest.mark.parametrize("number", SIGNALS)
-def test_signal_while_a_command_runs(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
+async def test_signal_while_a_command_runs(fake_llm: FakeLLM, tmp_path: Path, number: int) -> None:
     marker = f"agent-lsp-test-{uuid.uuid4().hex}"
     command = f'python3 -c "import time; time.sleep(60)" {marker}'
     call = {"id": "call_slow", "name": "run_command", "arguments": {"command": command}}
@@ -103,7 +113,7 @@ def test_signal_while_a_command_runs(fake_llm: FakeLLM, tmp_path: Path, number: 
     assert assistant.tool_calls[0].id == "call_slow"
     assert result.role == "tool" and result.tool_call_id == "call_slow"
     assert result.interrupted and result.is_error
-    continue_with_both_providers(fake_llm, tmp_path)
+    await continue_with_both_providers(fake_llm, tmp_path)
 
 
 def _processes_with(marker: str) -> list[int]:

@@ -175,10 +175,13 @@ class FakeLLM:
             self._cond.notify_all()
 
     # -- used by the handler ---------------------------------------------------------------------
-    def _next_response(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, request: dict[str, Any]) -> None:
         with self._cond:
             self.requests.append(request)
             self._cond.notify_all()
+
+    def _next_response(self) -> dict[str, Any]:
+        with self._cond:
             return self._queue.popleft() if self._queue else copy.deepcopy(self._default)
 
     def _hold(self, conn: socket.socket) -> None:
@@ -298,10 +301,11 @@ class _Handler(BaseHTTPRequestHandler):
         request = dict(body) if isinstance(body, dict) else {"_raw": raw.decode("utf-8", "replace")}
         request["_path"] = self.path
         request["_headers"] = {k.lower(): v for k, v in self.headers.items()}
-        response = self.fake._next_response(request)
-        if not isinstance(body, dict):
+        self.fake._record(request)
+        if not isinstance(body, dict):  # recorded, but the scripted responses are kept for real requests
             self._send_json(400, {"error": {"message": "request body is not a JSON object"}})
             return
+        response = self.fake._next_response()
         extra = response.get("headers", {})
         status = int(response.get("status", 200))
         if status != 200 or "body" in response:
@@ -375,14 +379,15 @@ def _segments(items: list[PlanItem], chunk_bytes: int | None) -> list[PlanItem]:
     if not chunk_bytes:
         return list(items)
     out: list[PlanItem] = []
-    run = b""
+    run: list[bytes] = []
     for item in [*items, None]:
         if item is not None:
-            run += item
+            run.append(item)
             continue
-        out.extend(run[i : i + chunk_bytes] for i in range(0, len(run), chunk_bytes))
+        joined = b"".join(run)
+        out.extend(joined[i : i + chunk_bytes] for i in range(0, len(joined), chunk_bytes))
         out.append(None)
-        run = b""
+        run = []
     return out[:-1]
 
 

@@ -9,6 +9,7 @@ disk only when the original still matches, and answers permission requests from 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,14 +116,14 @@ class RecordingHost:
             return EditResult(False, self.refuse_edits)
         current = self.buffers.get(path)
         if current is None and path.exists():
-            current = path.read_text()
+            current = path.read_bytes().decode()
         if current != original:
             return EditResult(False, "the file changed since it was read")
         if path in self.buffers:
             self.buffers[path] = new_text
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(new_text)
+            path.write_bytes(new_text.encode())
         return EditResult(True)
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
@@ -198,3 +199,14 @@ def process_gone(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
+
+
+async def wait_gone(*pids: int, timeout: float = 2.0) -> bool:
+    """Wait (bounded) until every pid is gone: SIGKILL is delivered asynchronously by the kernel,
+    so a process killed a moment ago may still be scheduled out for a few milliseconds."""
+    deadline = time.monotonic() + timeout
+    while not all(process_gone(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True

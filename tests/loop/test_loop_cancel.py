@@ -13,7 +13,7 @@ from agent_core.config import AgentConfig
 from agent_core.conversation import INTERRUPTED_RESULT, NOT_RUN_RESULT, repair
 from agent_core.events import TextDelta, ToolCallReady, ToolCallStarted
 from agent_core.messages import Message
-from tests.loop.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, process_gone, reply
+from tests.loop.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, reply, wait_gone
 
 #: The bound the architecture promises between cancel() and the turn having ended.
 CANCEL_BOUND = 0.1
@@ -74,10 +74,7 @@ async def test_cancel_kills_running_command_and_its_children_within_bound(tmp_pa
     assert ended.stop_reason == "cancelled"
     result = h.messages[-1]
     assert result.role == "tool" and result.interrupted and result.content == INTERRUPTED_RESULT
-    deadline = time.monotonic() + 2
-    while not (process_gone(shell) and process_gone(child)) and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)  # polling a condition with a bound: the kill is asynchronous in the kernel
-    assert process_gone(shell) and process_gone(child)
+    assert await wait_gone(shell, child)
 
 
 async def test_cancel_while_waiting_for_approval(tmp_path: Path) -> None:

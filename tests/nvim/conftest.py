@@ -99,7 +99,13 @@ class Editor:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        self.nvim = wait_until(self._connect, 15, "nvim's socket")
+        try:
+            self.nvim = wait_until(self._connect, 15, "nvim's socket")
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait(5)
+            shutil.rmtree(self._sockdir, ignore_errors=True)
+            raise
 
     def _connect(self) -> Any:
         """Attach once the socket accepts connections (it exists a moment before it listens)."""

@@ -8,14 +8,15 @@ sessions are picked through vim.ui.select, and :checkhealth reports no error.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.agent_editor import AgentEditor, open_agent_editor, request_text
-from tests.nvim.conftest import Editor, wait_until
+from tests.nvim.agent_editor import SETUP_LUA, AgentEditor, open_agent_editor, request_text
+from tests.nvim.conftest import REPO, Editor, wait_until
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
 
@@ -54,7 +55,7 @@ def test_chat_reply_streams_into_the_chat_buffer(agent: AgentEditor, fake_llm: F
 
 
 def test_next_message_is_sent_from_the_prompt_line(agent: AgentEditor, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"text": "First answer."}, {"text": "Second answer."})
+    fake_llm.script({"text": "First answer."}, {"text": "Second answer."}, {"text": "Third answer."})
     agent.command("AgentChat first question")
     agent.wait_chat(lambda t: "First answer." in t, "the first answer")
     agent.wait_idle()
@@ -65,6 +66,13 @@ def test_next_message_is_sent_from_the_prompt_line(agent: AgentEditor, fake_llm:
     agent.wait_chat(lambda t: "Second answer." in t, "the second answer")
     assert "second question" in request_text(fake_llm.requests[1])
     assert "First answer." in request_text(fake_llm.requests[1])
+    agent.wait_idle()
+    # :AgentChat without arguments in the chat buffer sends the draft too.
+    agent.lua("vim.api.nvim_buf_set_lines(0, -2, -1, false, { 'third question' })")
+    agent.command("AgentChat")
+    agent.wait_chat(lambda t: "Third answer." in t, "the third answer")
+    assert "third question" in request_text(fake_llm.requests[2])
+    assert agent.chat_lines()[-2:] == ["## You", ""]
 
 
 def test_visual_selection_goes_as_context(agent: AgentEditor, fake_llm: FakeLLM) -> None:
@@ -104,6 +112,26 @@ def test_inline_edit_accepted_is_one_undo_step(agent: AgentEditor, fake_llm: Fak
     assert agent.editor.lines(buf) == ORIGINAL_APP
 
 
+def test_code_action_edit_with_agent_uses_the_preview(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "def add(a, b):\n    return a + b"})
+    buf = agent.lua("return vim.api.nvim_get_current_buf()")
+    agent.lua("vim.ui.input = function(opts, cb) _G.input_prompt = opts.prompt; cb('fix the sign') end")
+    agent.lua(
+        "vim.lsp.buf.code_action({ apply = true, range = { start = { 1, 0 }, ['end'] = { 2, 15 } },\n"
+        "  filter = function(a) return a.title == 'Edit with agent' end })"
+    )
+    wait_until(
+        lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.new_text", buf),
+        20,
+        "the proposal",
+    )
+    assert agent.lua("return _G.input_prompt") == "Edit with agent: "
+    assert "fix the sign" in request_text(fake_llm.requests[0])
+    agent.keys("ga")
+    wait_until(lambda: agent.editor.lines(buf)[1] == "    return a + b", 20, "the accepted edit")
+    assert agent.editor.lines(buf) == ["def add(a, b):", "    return a + b", "", "", "print(add(1, 2))"]
+
+
 def test_inline_edit_rejected_with_a_reason_the_model_sees(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "def plus(a, b):\n    return a + b"}, {"text": "Understood."})
     buf = agent.lua("return vim.api.nvim_get_current_buf()")
@@ -137,7 +165,10 @@ def test_cancel_stops_the_turn_and_its_stream(agent: AgentEditor, fake_llm: Fake
     assert "> _cancelled_" in agent.chat_lines()
     fake_llm.wait_for_disconnects(1, timeout=10)
     # The window stays open after a cancel; a second q (idle) closes it.
-    assert agent.lua("return vim.api.nvim_get_current_buf()") == agent.chat_buf()
+    chat = agent.chat_buf()
+    assert agent.lua("return vim.api.nvim_get_current_buf()") == chat
+    agent.keys("q")
+    wait_until(lambda: agent.lua("return #vim.fn.win_findbuf(...) == 0", chat), 5, "the chat window to close")
 
 
 def test_session_comes_back_after_restarting_neovim(
@@ -213,3 +244,88 @@ def test_status_and_checkhealth_report_no_error(agent: AgentEditor) -> None:
     assert "agent-lsp server" in text and "session folder writable" in text
     assert "ERROR" not in text, text
     assert "provider openai, model fake-model" in text
+
+
+def test_retry_is_shown_compactly_in_the_chat(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"status": 503}, {"text": "Back again."})
+    agent.command("AgentChat hello")
+    text = agent.wait_chat(lambda t: "Back again." in t, "the reply after the retry")
+    retry_lines = [line for line in text.splitlines() if line.startswith("> retry")]
+    # The server numbers the attempt about to be made: the second of two.
+    assert len(retry_lines) == 1 and retry_lines[0].startswith("> retry: attempt 2/2 in 0.0 s: ")
+    assert "503" in retry_lines[0]
+
+
+def test_second_setup_sends_new_settings_to_the_running_server(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    client_id = agent.lua("return vim.lsp.get_clients({ name = 'agent_lsp' })[1].id")
+    agent.lua(
+        "local base = ...\n"
+        "local opts = vim.deepcopy(require('agent_lsp.config').options)\n"
+        "opts.settings.model = 'second-model'\n"
+        "require('agent_lsp').setup(opts)",
+        fake_llm.base_url,
+    )
+    fake_llm.script({"text": "From the second model."})
+
+    def model_used() -> bool:
+        agent.command("AgentStatus")
+        return any("model: second-model" in n["msg"] for n in agent.notes())
+
+    wait_until(model_used, 10, "the new model in :AgentStatus")
+    agent.command("AgentChat hi")
+    agent.wait_chat(lambda t: "From the second model." in t, "the reply")
+    assert fake_llm.requests[-1]["model"] == "second-model"
+    # The same server kept running: settings were pushed, not restarted.
+    assert agent.lua("return #vim.lsp.get_clients({ name = 'agent_lsp' })") == 1
+    assert agent.lua("return vim.lsp.get_clients({ name = 'agent_lsp' })[1].id") == client_id
+
+
+def test_bad_settings_are_reported_to_the_user(editor: Editor, fake_llm: FakeLLM) -> None:
+    editor.nvim.command("edit app.py")
+    editor.lua(
+        SETUP_LUA.replace('model = "fake-model",', 'model = "fake-model", maxTokens = "lots",'),
+        fake_llm.base_url,
+        sys.executable,
+        str(REPO),
+    )
+    notes = wait_until(
+        lambda: [n for n in editor.notes() if "maxTokens" in n["msg"] or "max_tokens" in n["msg"]],
+        30,
+        "the bad setting to be reported",
+    )
+    assert notes[0]["level"] == 4  # vim.log.levels.ERROR
+
+
+def test_agent_cancel_stops_an_inline_edit(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "def add(a, b):\n", "hold": True})
+    buf = agent.lua("return vim.api.nvim_get_current_buf()")
+    agent.command("1,2AgentEdit fix the bug")
+    # The streamed part of the proposal is previewed before it is complete.
+    wait_until(
+        lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.text ~= ''", buf),
+        20,
+        "the streamed proposal",
+    )
+    agent.command("AgentCancel")
+    wait_until(lambda: agent.lua("return require('agent_lsp.inline').get(...) == nil", buf), 10, "the preview to go")
+    fake_llm.wait_for_disconnects(1, timeout=10)
+    assert agent.editor.lines(buf) == ORIGINAL_APP
+    assert any("inline edit cancelled" in n["msg"] for n in agent.notes())
+
+
+def test_server_crash_ends_the_turn_with_a_message(agent: AgentEditor, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "Half an answer", "hold": True})
+    agent.command("AgentChat a question")
+    agent.wait_chat(lambda t: "Half an answer" in t, "the partial reply")
+    # kill -9: no chance for the server to end the turn itself.
+    killed = agent.lua(
+        "local n = 0\n"
+        "for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do\n"
+        "  if (vim.api.nvim_get_proc(pid) or {}).name:find('python') then vim.uv.kill(pid, 'sigkill'); n = n + 1 end\n"
+        "end\n"
+        "return n"
+    )
+    assert killed == 1
+    text = agent.wait_chat(lambda t: "the agent-lsp server stopped" in t, "the crash message")
+    assert not agent.chat_running()
+    assert "Half an answer" in text

@@ -7,9 +7,11 @@ transcript with tool calls, and `setup()` called twice or with bad options.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.nvim.conftest import Editor, wait_until
+from tests.nvim.conftest import PLUGIN, Editor, wait_until
 
 pytestmark = pytest.mark.nvim
 
@@ -85,7 +87,7 @@ def test_chat_buffer_renders_every_notification_kind(editor: Editor) -> None:
         "It subtracts.",
         "Let me look.",
         "> tool `read_file`(path=app.py) ✓ def add(a, b):",
-        "> retry 1/3 in 0.5 s: rate limited",
+        "> retry: attempt 1/3 in 0.5 s: rate limited",
         "Done",
         "> _cancelled_",
         "",
@@ -132,6 +134,23 @@ def test_restored_transcript_keeps_the_draft_and_folds_tool_results(editor: Edit
         "## You",
         "unsent words",
     ]
+
+
+def test_chat_buffer_is_a_real_buffer_that_can_be_saved(editor: Editor, tmp_path: Path) -> None:
+    target = tmp_path / "chat.md"
+    editor.lua(
+        """
+        local chat = require("agent_lsp.chat")
+        local view = chat.get(vim.fn.getcwd())
+        chat.show(view)
+        vim.api.nvim_buf_set_lines(view.buf, -2, -1, false, { "draft words" })
+        vim.cmd.write(...)
+        """,
+        str(target),
+    )
+    assert target.read_text() == "# agent-lsp\n\n## You\ndraft words\n"
+    assert editor.lua("return vim.bo.filetype") == "markdown"
+    assert editor.lua("return vim.bo.buflisted")
 
 
 def test_chat_refuses_an_empty_prompt(editor: Editor) -> None:
@@ -181,3 +200,51 @@ def test_permission_answers(editor: Editor, pick: int | None, reason: str | None
     assert "Edit app.py" in shown["prompt"]
     assert shown["floats"] == 1  # the diff is shown while the question is open
     assert editor.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())") == 0
+
+
+def test_help_opens_and_shipped_tags_are_current(editor: Editor, tmp_path: Path) -> None:
+    editor.nvim.command("help agent_lsp")
+    assert editor.lua("return vim.fn.expand('%:t')") == "agent_lsp.txt"
+    assert "*agent_lsp*" in editor.lua("return vim.api.nvim_get_current_line()")
+    # The shipped doc/tags (for runtimepath installs) matches what :helptags generates now.
+    doc = PLUGIN / "doc"
+    copy = tmp_path / "doc"
+    copy.mkdir()
+    (copy / "agent_lsp.txt").write_text((doc / "agent_lsp.txt").read_text())
+    editor.nvim.command(f"helptags {copy}")
+    assert (copy / "tags").read_text() == (doc / "tags").read_text()
+
+
+def test_session_restored_during_a_turn_keeps_the_turn(editor: Editor) -> None:
+    lines = editor.lua(
+        """
+        local chat = require("agent_lsp.chat")
+        local turns = require("agent_lsp.turns")
+        local view = chat.get(vim.fn.getcwd())
+        view:open_turn({ "new prompt" }, nil)
+        turns.register("t1", view)
+        turns.dispatch("agent/textDelta", { turnId = "t1", text = "streaming" }, { client_id = 0 })
+        -- The restore raced with the prompt: it holds the session up to, not including, this turn.
+        view:show_transcript({ id = "abc", title = "Other" }, { { role = "user", content = "old prompt" } })
+        turns.dispatch("agent/textDelta", { turnId = "t1", text = " on" }, { client_id = 0 })
+        turns.dispatch("agent/turnEnded", { turnId = "t1", stopReason = "end_turn" }, { client_id = 0 })
+        return vim.api.nvim_buf_get_lines(view.buf, 0, -1, false)
+        """
+    )
+    assert lines == [
+        "# Other", "", "## You", "old prompt", "",
+        "## You", "new prompt", "", "## Agent", "streaming on", "", "## You", "",
+    ]
+
+
+def test_missing_server_is_explained_and_the_prompt_kept(editor: Editor) -> None:
+    editor.lua('require("agent_lsp").setup({ cmd = { "no-such-agent-lsp" } })')
+    editor.nvim.command("edit app.py")  # autostart on a file buffer: a warning, not a crash
+    editor.nvim.command("AgentChat explain app.py")
+    notes = editor.notes()
+    assert any("no-such-agent-lsp" in n["msg"] and "not found" in n["msg"] for n in notes)
+    view_lines = editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)")
+    assert view_lines[-2:] == ["## You", "explain app.py"]
+    editor.nvim.command("checkhealth agent_lsp")
+    health = "\n".join(editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
+    assert 'ERROR server command "no-such-agent-lsp" not found on PATH' in health

@@ -126,3 +126,15 @@ def test_every_kind_has_a_message_that_formats() -> None:
 ])
 def test_retry_after_parsing(headers: dict[str, str], expected: float | None) -> None:
     assert parse_retry_after(headers, lambda: WALL) == expected
+
+
+async def test_a_base_url_without_scheme_or_host_is_a_clear_non_retryable_error() -> None:
+    from agent_core.providers.openai import OpenAIProvider
+    from tests.providers.collect import collect
+
+    for base_url in ("localhost:11434/v1", "http://"):
+        provider = OpenAIProvider(base_url, None, "m")
+        _, err = await collect(provider)
+        await provider.aclose()
+        assert err is not None and (err.kind, err.retryable) == ("connect", False)
+        assert "check the base URL" in err.message

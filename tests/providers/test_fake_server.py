@@ -264,3 +264,23 @@ def _wait_for_port(port_file: Path, proc: subprocess.Popen[bytes]) -> str:
         assert proc.poll() is None, "fake server exited early"
         time.sleep(0.02)
     raise AssertionError(f"no port file after 10 s (pid {proc.pid}, cwd {os.getcwd()})")
+
+
+def test_chunk_delay_paces_the_stream_and_a_200_body_is_sent_as_is(fake_llm: FakeLLM, client: httpx.Client) -> None:
+    import time
+
+    fake_llm.script({"text": "one two three four five", "chunk_delay": 0.02},
+                    {"body": '{"choices": []}', "headers": {"Content-Type": "application/json"}})
+    start = time.monotonic()
+    data = openai_data(post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text)
+    assert time.monotonic() - start >= 0.02 * (len(data) - 1)  # a pause after every write
+    assert data[-1] == "[DONE]"
+    plain = post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY)
+    assert (plain.status_code, plain.headers["content-type"], plain.text) == (200, "application/json", '{"choices": []}')
+
+
+def test_a_non_json_request_is_recorded_and_keeps_the_script(fake_llm: FakeLLM, client: httpx.Client) -> None:
+    fake_llm.script({"text": "for the real request"})
+    bad = client.post(fake_llm.base_url + "/v1/messages", content=b"not json")
+    assert bad.status_code == 400 and fake_llm.requests[0]["_raw"] == "not json"
+    assert "real " in post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY).text

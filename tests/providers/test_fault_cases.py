@@ -1,8 +1,10 @@
 """Fault cases 1-9 of the reliability notes, each against the fake server over loopback HTTP.
 
-Every test runs the real provider (both wire formats where the case applies) wrapped in the real
-RetryingProvider, with a FakeClock so no test waits for a retry. The providers get the fake
-clock's ``wall`` too, so an HTTP-date ``retry-after`` is exact.
+Each test runs a real provider (both wire formats where the case applies), wrapped in the real
+RetryingProvider wherever retrying is part of the case, with a FakeClock so no test waits for a
+retry. The providers get the fake clock's ``wall`` too, so an HTTP-date ``retry-after`` is exact.
+Case 5's "partial kept, marked interrupted" is the agent loop's half (tests/loop); here the
+provider side is proven: no replay, and the error carries ``output_started``.
 """
 
 from __future__ import annotations

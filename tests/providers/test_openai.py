@@ -122,3 +122,14 @@ async def test_a_shared_http_client_is_not_closed(fake_llm: FakeLLM) -> None:
         await collect(provider)
         await provider.aclose()
         assert not http.is_closed
+
+
+async def test_fields_of_the_wrong_type_are_a_clear_error_not_a_crash(fake_llm: FakeLLM) -> None:
+    fake_llm.script({"raw_sse": 'data: {"choices": [{"index": 0, "delta": ["not", "a", "dict"]}]}\n\n'},
+                    {"raw_sse": 'data: {"choices": [{"index": 0, "delta": {"tool_calls": ["x"]}}]}\n\n'})
+    provider = OpenAIProvider(fake_llm.base_url + "/v1", None, "m")
+    _, first = await collect(provider)
+    _, second = await collect(provider)
+    await provider.aclose()
+    for err in (first, second):
+        assert err is not None and err.kind == "bad_response" and "unexpected chunk" in err.message

@@ -35,9 +35,9 @@ class Attempt:
 class ScriptedProvider:
     """One scripted attempt per stream() call; records whether each stream was closed."""
 
-    name = "scripted"
-    model = "m"
-    context_window = None
+    name: str = "scripted"
+    model: str = "m"
+    context_window: int | None = None
 
     def __init__(self, *attempts: Attempt) -> None:
         self.attempts = list(attempts)
@@ -157,3 +157,10 @@ def test_it_is_a_provider_with_the_inner_identity() -> None:
     inner = ScriptedProvider(OK)
     retry = RetryingProvider(inner, RetryConfig(), FakeClock())
     assert (retry.name, retry.model, retry.context_window) == ("scripted", "m", None)
+
+
+async def test_a_zero_server_wait_still_backs_off() -> None:
+    clock = FakeClock()
+    inner = ScriptedProvider(Attempt(error=transient(retry_after=0.0)), OK)
+    await run(RetryingProvider(inner, RetryConfig(), clock))
+    assert clock.sleeps == [0.5]

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_asyncio
@@ -74,6 +74,14 @@ class AgentClient:
         client.feature(types.WORKSPACE_APPLY_EDIT)(_handler(self._apply_edit))
         client.feature("agent/requestPermission")(_handler(self._permission))
         client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(_handler(self._message_request))
+        # lsprotocol reads every code action that has a ``command`` as a bare Command (its hook
+        # checks only that the key exists); real clients look at the type, and so does this one.
+        converter = client.protocol._converter
+        converter.register_structure_hook(
+            Union[types.Command, types.CodeAction],
+            lambda obj, _t: converter.structure(
+                obj, types.Command if isinstance(obj.get("command"), str) else types.CodeAction),
+        )
         # Replaces pytest-lsp's own recorder (it keeps filling client.messages, see below).
         client.protocol.fm.features.pop(types.WINDOW_SHOW_MESSAGE, None)
         client.feature(types.WINDOW_SHOW_MESSAGE)(_handler(self._show_message))

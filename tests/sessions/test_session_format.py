@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
 from agent_core.config import SessionConfig
-from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore, atomic
+from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore
 from agent_core.sessions.atomic import write_atomic
 from tests.sessions.conftest import every_kind_of_message
 
@@ -113,7 +114,7 @@ def test_atomic_write_replaces_whole_or_leaves_the_old_file(
     def disk_gone(fd: int) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(atomic.os, "fsync", disk_gone)
+    monkeypatch.setattr(os, "fsync", disk_gone)
     with pytest.raises(OSError, match="disk gone"):
         write_atomic(target, b"newer\n")
     assert target.read_bytes() == b"new\n"

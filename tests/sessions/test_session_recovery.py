@@ -199,3 +199,14 @@ def test_invalid_ids_never_reach_the_filesystem(store: SessionStore) -> None:
             store.open(bad)
     with pytest.raises(SessionError, match="no session"):
         store.open("doesnotexist")
+
+
+def test_a_file_deleted_by_hand_while_open_is_written_back_whole(store: SessionStore) -> None:
+    with store.new() as session:
+        session.append(Message(role="user", content="first"))
+        session.set_title("kept title")
+        session.path.unlink()
+        session.append(Message(role="assistant", content="second"))
+    with store.open(session.id) as reopened:
+        assert [m.content for m in reopened.messages] == ["first", "second"]
+        assert reopened.title == "kept title"

@@ -111,13 +111,14 @@ def test_list_is_built_from_the_files_newest_first(store: SessionStore) -> None:
                 tool_calls=[ToolCall(id="1", name="x", arguments={"role": "user"})],
             )
         )
+        session.append(Message(role="user", content="not typed by the user", kind="summary"))
         session.append(Message(role="user", content="the real question"))
         session.set_title("Titled")
     os.utime(session.path, (2_000_000, 2_000_000))
 
     infos = store.list()
     assert [i.id for i in infos] == [session.id, a]
-    assert infos[0].title == "Titled" and infos[0].message_count == 3
+    assert infos[0].title == "Titled" and infos[0].message_count == 4
     assert infos[0].preview == "the real question"
     assert infos[0].updated == 2_000_000 and infos[0].created == session.header.created
     assert infos[1].title == "" and infos[1].message_count == 2

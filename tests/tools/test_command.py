@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.loop.doubles import RecordingHost, process_gone, reject
+from tests.loop.doubles import RecordingHost, reject, wait_gone
 from tests.tools.helpers import Tools, allow_all
 
 
@@ -44,7 +44,7 @@ async def test_timeout_kills_the_command_and_its_children(tmp_path: Path) -> Non
     elapsed = time.monotonic() - started
     assert outcome.is_error and "[timed out after 0.5 s" in outcome.output and "started" in outcome.output
     assert elapsed < 5  # the model's 60 s is capped by the configured limit
-    assert process_gone(int((tmp_path / "child.pid").read_text()))
+    assert await wait_gone(int((tmp_path / "child.pid").read_text()))
 
 
 async def test_processes_left_in_the_background_are_stopped(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ async def test_processes_left_in_the_background_are_stopped(tmp_path: Path) -> N
     started = time.monotonic()
     outcome = await tools.run("run_command", command="sleep 30 & echo $! > child.pid")
     assert not outcome.is_error and time.monotonic() - started < 5
-    assert process_gone(int((tmp_path / "child.pid").read_text()))
+    assert await wait_gone(int((tmp_path / "child.pid").read_text()))
 
 
 async def test_rejected_command_is_not_run_and_the_reason_is_returned(tmp_path: Path) -> None:

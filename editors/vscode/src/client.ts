@@ -226,7 +226,10 @@ export class AgentClient implements vscode.Disposable {
   /** Tell a running server that settings changed. */
   pushSettings(): void {
     if (this.client && this.running) {
-      void this.client.sendNotification('workspace/didChangeConfiguration', { settings: currentSettings() });
+      const settings = currentSettings();
+      void this.client.sendNotification('workspace/didChangeConfiguration', { settings }).then(() =>
+        this.output.info(`Settings changed; sent to the server: ${Object.keys(settings).join(', ') || '(defaults)'}`),
+      );
     }
   }
 

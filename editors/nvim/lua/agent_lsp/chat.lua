@@ -26,6 +26,7 @@ local ns = api.nvim_create_namespace("agent_lsp_chat")
 ---@field tool_calls table<string, table> tool call id -> {name, arguments}
 ---@field context table? selection context sent with the next prompt
 ---@field title string?
+---@field turn_mark integer? extmark on the first line of the running turn's section
 local Chat = {}
 Chat.__index = Chat
 
@@ -109,7 +110,9 @@ function Chat:open_turn(prompt_lines, note)
     table.insert(lines, note)
   end
   vim.list_extend(lines, { "", transcript.agent, "", "" })
+  local turn_row = self:prompt_row()
   self:insert_above_prompt(lines)
+  self.turn_mark = api.nvim_buf_set_extmark(self.buf, ns, turn_row, 0, {})
   local stream_row = self:prompt_row() - 2
   self.stream_mark = api.nvim_buf_set_extmark(self.buf, ns, stream_row, 0, {})
   self.tools, self.tool_calls = {}, {}
@@ -145,10 +148,16 @@ function Chat:stream_lines(lines)
   return pos[1]
 end
 
+---Whether a turn is running (or being started) in this chat.
+---@return boolean
+function Chat:running()
+  return self.turn_id ~= nil or self.starting or self.stream_mark ~= nil
+end
+
 ---Send the draft (or `prompt`) as the next message.
 ---@param prompt string? replaces the draft when given
 function Chat:send(prompt)
-  if self.turn_id or self.starting then
+  if self:running() then
     vim.notify("agent-lsp: a turn is running; cancel it (q or :AgentCancel) first", vim.log.levels.WARN)
     return
   end
@@ -159,6 +168,8 @@ function Chat:send(prompt)
   end
   local c, err = client.current(self.buf)
   if not c then
+    -- Keep the words: a prompt given on the command line becomes the draft to send later.
+    api.nvim_buf_set_lines(self.buf, self:prompt_row() + 1, -1, false, lines)
     vim.notify(err or "agent-lsp: no server", vim.log.levels.ERROR)
     return
   end
@@ -190,19 +201,22 @@ end
 function Chat:finish()
   if self.stream_mark then
     local row = api.nvim_buf_get_extmark_by_id(self.buf, ns, self.stream_mark, {})[1]
-    local line = api.nvim_buf_get_lines(self.buf, row, row + 1, false)[1]
+    local line = row and api.nvim_buf_get_lines(self.buf, row, row + 1, false)[1]
     if line == "" and row + 1 < self:prompt_row() then
       api.nvim_buf_set_lines(self.buf, row, row + 1, false, {})
     end
     api.nvim_buf_del_extmark(self.buf, ns, self.stream_mark)
   end
-  self.stream_mark, self.turn_id, self.starting = nil, nil, false
+  if self.turn_mark then
+    api.nvim_buf_del_extmark(self.buf, ns, self.turn_mark)
+  end
+  self.stream_mark, self.turn_mark, self.turn_id, self.starting = nil, nil, nil, false
 end
 
 ---Cancel the running turn (when idle, `q` closes the chat window instead).
 ---@param close_when_idle boolean?
 function Chat:cancel(close_when_idle)
-  if not (self.turn_id or self.starting) then
+  if not self:running() then
     if close_when_idle and #api.nvim_list_wins() > 1 then
       api.nvim_win_close(0, false)
     end
@@ -288,19 +302,25 @@ function Chat:on_ended(params)
   self:finish()
 end
 
----Replace the buffer with a restored session's transcript, keeping the user's draft.
+---Replace the buffer with a restored session's transcript, keeping the user's draft. While a turn
+---runs (the session was restored just as the user sent a prompt), only the part above that turn's
+---section is replaced: the transcript never holds the running turn yet.
 ---@param session table? SessionInfo
 ---@param messages table[]
 function Chat:show_transcript(session, messages)
-  if self.turn_id or self.starting then
-    return
-  end
-  local draft = self:draft()
   self.title = session and session.title or nil
   local title = (self.title and self.title ~= "") and self.title or "agent-lsp"
   local lines = { "# " .. title, "" }
   vim.list_extend(lines, transcript.render(messages))
+  if self:running() and self.turn_mark then
+    local turn_row = api.nvim_buf_get_extmark_by_id(self.buf, ns, self.turn_mark, {})[1]
+    api.nvim_buf_set_lines(self.buf, 0, turn_row, false, lines)
+    self:follow()
+    return
+  end
+  local draft = self:draft()
   api.nvim_buf_clear_namespace(self.buf, ns, 0, -1)
+  self.stream_mark, self.turn_mark = nil, nil
   api.nvim_buf_set_lines(self.buf, 0, -1, false, lines)
   local row = #lines
   api.nvim_buf_set_lines(self.buf, row, -1, false, vim.list_extend({ transcript.you }, #draft > 0 and draft or { "" }))

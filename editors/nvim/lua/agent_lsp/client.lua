@@ -88,7 +88,11 @@ local function handlers()
       elseif method == "agent/turnEnded" and params and params.turnId and running[ctx.client_id] then
         running[ctx.client_id][params.turnId] = nil
       end
-      if not turns.dispatch(method, params, ctx) and method == "agent/notice" then
+      -- A malformed notification must not break the client: report it and keep going.
+      local ok, shown = pcall(turns.dispatch, method, params, ctx)
+      if not ok then
+        vim.notify(("agent-lsp: could not show %s: %s"):format(method, shown), vim.log.levels.ERROR)
+      elseif not shown and method == "agent/notice" and type(params) == "table" then
         local levels = { error = vim.log.levels.ERROR, warning = vim.log.levels.WARN }
         vim.notify("agent-lsp: " .. tostring(params.text), levels[params.level] or vim.log.levels.INFO)
       end
@@ -136,6 +140,12 @@ function M.start(bufnr)
       experimental = { agentLsp = { permissionRequest = true } },
     }),
     handlers = handlers(),
+    -- Code actions ("Edit with agent") run through the same preview as :AgentEdit.
+    commands = {
+      ["agent.inlineEdit"] = function(command, ctx)
+        require("agent_lsp.inline").code_action(command, ctx)
+      end,
+    },
     on_init = function(client)
       ready[client.id] = true
       local queue = waiting[client.id] or {}

@@ -39,7 +39,12 @@ function M.setup(opts)
       end,
       desc = "agent-lsp: attach the workspace's agent server",
     })
-    autostart(vim.api.nvim_get_current_buf())
+    -- Buffers opened before setup() (e.g. when lazy-loaded on BufReadPost) are attached too.
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        autostart(bufnr)
+      end
+    end
   end
 end
 

@@ -51,7 +51,7 @@ end
 ---@param bufnr integer
 ---@return agent_lsp.Proposal?
 function M.get(bufnr)
-  return by_buf[bufnr]
+  return by_buf[(bufnr == nil or bufnr == 0) and api.nvim_get_current_buf() or bufnr]
 end
 
 ---Draw (or redraw) the preview from the text known so far.
@@ -151,12 +151,11 @@ function Proposal:on_ended(params)
   end
 end
 
----Ask for an edit of lines `l1`..`l2` (1-based) of `bufnr`.
+---Ask for an edit of `range` (LSP positions) of `bufnr`, previewing the proposal.
 ---@param bufnr integer
----@param l1 integer
----@param l2 integer
+---@param range table LSP range
 ---@param instruction string
-function M.edit(bufnr, l1, l2, instruction)
+function M.edit_range(bufnr, range, instruction)
   bufnr = bufnr == 0 and api.nvim_get_current_buf() or bufnr
   if vim.trim(instruction or "") == "" then
     vim.notify("agent-lsp: :AgentEdit needs an instruction, e.g. :'<,'>AgentEdit add type hints", vim.log.levels.ERROR)
@@ -171,16 +170,16 @@ function M.edit(bufnr, l1, l2, instruction)
     vim.notify(err or "agent-lsp: no server", vim.log.levels.ERROR)
     return
   end
-  local last = api.nvim_buf_get_lines(bufnr, l2 - 1, l2, false)[1] or ""
-  local range = {
-    start = { line = l1 - 1, character = 0 },
-    ["end"] = { line = l2 - 1, character = M.end_col(last, c.offset_encoding or "utf-16") },
-  }
+  local first, last = range.start.line, range["end"].line
+  -- A range of whole lines ends at column 0 of the next line, which is not part of it.
+  if last > first and range["end"].character == 0 then
+    last = last - 1
+  end
   local p = setmetatable({
     buf = bufnr,
     root = c.config.root_dir,
-    first_row = l1 - 1,
-    last_row = l2 - 1,
+    first_row = first,
+    last_row = math.min(last, api.nvim_buf_line_count(bufnr) - 1),
     text = "",
     ended = false,
   }, Proposal)
@@ -196,6 +195,45 @@ function M.edit(bufnr, l1, l2, instruction)
     p.turn_id = result.turnId
     turns.register(result.turnId, p)
   end, bufnr)
+end
+
+---Ask for an edit of lines `l1`..`l2` (1-based) of `bufnr`.
+---@param bufnr integer
+---@param l1 integer
+---@param l2 integer
+---@param instruction string
+function M.edit(bufnr, l1, l2, instruction)
+  bufnr = bufnr == 0 and api.nvim_get_current_buf() or bufnr
+  local c = vim.lsp.get_clients({ bufnr = bufnr, name = client.name })[1]
+  local last = api.nvim_buf_get_lines(bufnr, l2 - 1, l2, false)[1] or ""
+  local range = {
+    start = { line = l1 - 1, character = 0 },
+    ["end"] = { line = l2 - 1, character = M.end_col(last, c and c.offset_encoding or "utf-16") },
+  }
+  M.edit_range(bufnr, range, instruction)
+end
+
+---The client-side handler of the `agent.inlineEdit` command of the server's code actions
+---("Edit with agent", "Fix with agent"): the edit gets the same preview as `:AgentEdit`, and
+---"Edit with agent", which carries no instruction, asks for one.
+---@param command table lsp.Command
+---@param ctx table {bufnr}
+function M.code_action(command, ctx)
+  local args = (command.arguments or {})[1] or {}
+  local bufnr = args.uri and vim.uri_to_bufnr(args.uri) or ctx.bufnr
+  if type(args.range) ~= "table" then
+    vim.notify("agent-lsp: the code action carries no range", vim.log.levels.ERROR)
+    return
+  end
+  if args.instruction and vim.trim(args.instruction) ~= "" then
+    M.edit_range(bufnr, args.range, args.instruction)
+    return
+  end
+  vim.ui.input({ prompt = "Edit with agent: " }, function(instruction)
+    if instruction and vim.trim(instruction) ~= "" then
+      M.edit_range(bufnr, args.range, instruction)
+    end
+  end)
 end
 
 ---Accept the proposal shown in `bufnr`: the server applies it through `workspace/applyEdit`.

@@ -13,7 +13,13 @@ local M = {}
 ---@param info table SessionInfo
 ---@return string
 function M.format(info)
-  local title = (info.title and info.title ~= "") and info.title or (info.preview or info.id or "untitled")
+  local title = "(empty session)"
+  for _, candidate in ipairs({ info.title, info.preview }) do
+    if type(candidate) == "string" and vim.trim(candidate) ~= "" then
+      title = vim.trim(candidate):gsub("\n.*", "…")
+      break
+    end
+  end
   local when = info.updated and os.date("%Y-%m-%d %H:%M", math.floor(info.updated)) or ""
   return ("%s · %d messages · %s"):format(title, tonumber(info.messageCount) or 0, when)
 end

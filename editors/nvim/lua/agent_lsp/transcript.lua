@@ -70,7 +70,7 @@ end
 ---@param params table `agent/retry` params
 ---@return string
 function M.retry_line(params)
-  return ("> retry %s/%s in %.1f s: %s"):format(
+  return ("> retry: attempt %s/%s in %.1f s: %s"):format(
     params.attempt or "?",
     params.maxAttempts or "?",
     tonumber(params.delay) or 0,

@@ -93,6 +93,7 @@ end
 ---@param method string
 ---@param params table
 ---@param ctx table LSP handler context (`client_id`)
+---@return boolean shown false when nobody shows it (the caller notifies the user instead)
 function M.dispatch(method, params, ctx)
   local turn_id = type(params) == "table" and params.turnId or nil
   if not turn_id then
@@ -108,6 +109,9 @@ function M.dispatch(method, params, ctx)
   end
   if handler then
     deliver(handler, method, params)
+  elseif method == "agent/notice" then
+    -- A notice for a turn that already ended (or that nobody shows) is shown on its own.
+    return false
   else
     pending[turn_id] = pending[turn_id] or {}
     table.insert(pending[turn_id], { method = method, params = params, ctx = ctx })

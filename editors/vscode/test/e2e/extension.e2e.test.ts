@@ -43,10 +43,16 @@ async function scenario(name: string, body: () => Promise<void>): Promise<void> 
   try {
     await body();
   } catch (error) {
-    await bench?.page.screenshot({ path: path.join(ARTIFACTS, `failure-${name}.png`) }).catch(() => undefined);
-    const logs = `\n--- agent log ---\n${agentLogTail(profile.userData)}\n--- code-server ---\n${server?.log() ?? ''}`;
+    if (!bench?.page.isClosed()) {
+      await bench?.page.screenshot({ path: path.join(ARTIFACTS, `failure-${name}.png`) }).catch(() => undefined);
+    }
+    const logs = `\n--- agent log ---\n${profile ? agentLogTail(profile.userData) : ''}\n--- code-server ---\n${server?.log() ?? ''}`;
     throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`);
   }
+}
+
+function openWorkbench(): Promise<Workbench> {
+  return Workbench.open(browser, server.url, workspace, path.join(ARTIFACTS, 'failure-open.png'));
 }
 
 async function lastRequestText(): Promise<string> {
@@ -55,7 +61,7 @@ async function lastRequestText(): Promise<string> {
 }
 
 describe('VS Code extension end to end', { timeout: 240000 }, () => {
-  before(async () => {
+  before(() => scenario('setup', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     root = mkdtempSync(path.join(os.tmpdir(), 'agent-lsp-vscode-e2e-'));
     workspace = path.join(root, 'workspace');
@@ -66,8 +72,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       'agent.provider': 'openai',
       'agent.baseUrl': `${fake.baseUrl}/v1`,
       'agent.model': 'fake-model',
-      'agent.server.pythonPath': python(),
-    });
+    }, { 'agent.server.pythonPath': python() });
     profile.env.OPENAI_API_KEY = 'test-key';
     // The server runs from this checkout even when the interpreter has no agent-lsp installed.
     profile.env.PYTHONPATH = REPO_ROOT;
@@ -80,8 +85,8 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     }
     server = await CodeServer.start(profile);
     browser = await launchBrowser();
-    bench = await Workbench.open(browser, server.url, workspace);
-  });
+    bench = await openWorkbench();
+  }));
 
   after(async () => {
     await browser?.close().catch(() => undefined);
@@ -95,7 +100,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
   it('streams a chat turn into the chat view as markdown', () =>
     scenario('chat', async () => {
       const answer = 'Here is **the answer**: use `sum()` on a list. '.repeat(6) + 'Done.';
-      await fake.script({ text: answer, chunk_bytes: 12, chunk_delay: 0.04, usage: { input_tokens: 42, output_tokens: 17 } });
+      await fake.script({ text: answer, chunk_delay: 0.03, usage: { input_tokens: 42, output_tokens: 17 } });
       const chat = await bench.openChat();
       // Record every length the reply has in the DOM, to prove it arrived in pieces.
       await chat.locator('#log').evaluate((log) => {
@@ -182,16 +187,66 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await fake.release();
     }));
 
+  it('asks before an agent edit and applies it after "Allow once"', () =>
+    scenario('approval', async () => {
+      await fake.script(
+        {
+          tool_calls: [{ id: 'call_edit', name: 'edit_file', arguments: { path: 'calc.py', old_text: 'return a - b', new_text: 'return a - b  # checked' } }],
+          stop_reason: 'tool_use',
+        },
+        { text: 'Marked the subtraction as checked.' },
+      );
+      const chat = await bench.openChat();
+      await bench.sendChat('Mark sub as checked');
+      const dialog = bench.page.locator('.monaco-dialog-box');
+      await dialog.getByText('calc.py').first().waitFor();
+      assert.deepEqual(
+        (await dialog.locator('.monaco-button').allTextContents()).filter((t) => t.trim()),
+        ['Allow once', 'Allow for this session', 'Reject'],
+      );
+      await dialog.locator('.monaco-button', { hasText: 'Allow once' }).click();
+      await chat.locator('.entry.tool.ok', { hasText: 'edit_file' }).waitFor();
+      await chat.locator('.entry.assistant', { hasText: 'Marked the subtraction' }).waitFor();
+      await bench.openFile('calc.py');
+      await bench.page.keyboard.press('Control+S');
+      await waitFor('the approved edit on disk', () => calc() === ORIGINAL.replace('return a - b', 'return a - b  # checked'));
+    }));
+
+  it('sends changed settings to the running server', () =>
+    scenario('settings', async () => {
+      const file = path.join(profile.userData, 'User', 'settings.json');
+      const settings = JSON.parse(readFileSync(file, 'utf8'));
+      writeFileSync(file, JSON.stringify({ ...settings, 'agent.model': 'fake-model-2' }, null, 2));
+      await waitFor('the extension to push the new settings', () => /Settings changed; sent to the server/.test(agentLogTail(profile.userData, 200)));
+      await fake.script({ text: 'Now on model two.' });
+      const chat = await bench.openChat();
+      await bench.sendChat('Which model?');
+      await chat.locator('.entry.assistant', { hasText: 'Now on model two.' }).waitFor();
+      assert.equal((await fake.requests()).at(-1)?.model, 'fake-model-2');
+    }));
+
   it('shows the restored session when the workspace is reopened', () =>
     scenario('restore', async () => {
       await bench.page.close();
       await server.stop();
       server = await CodeServer.start(profile);
-      bench = await Workbench.open(browser, server.url, workspace);
+      bench = await openWorkbench();
       const chat = await bench.openChat();
       await chat.locator('.entry.user', { hasText: 'How do I add numbers?' }).waitFor();
       await chat.locator('.entry.assistant', { hasText: 'the answer' }).first().waitFor();
       await chat.locator('.entry.user', { hasText: 'Write a long essay' }).waitFor();
       await bench.page.screenshot({ path: path.join(ARTIFACTS, 'restored-session.png') });
+    }));
+
+  it('starts a new session and resumes the old one from the Sessions picker', () =>
+    scenario('sessions', async () => {
+      const chat = await bench.openChat();
+      await bench.runCommand('Agent: New Session');
+      await waitFor('an empty chat', async () => (await chat.locator('.entry').count()) === 0);
+      await bench.runCommand('Agent: Sessions');
+      const old = bench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'How do I add numbers?' }).first();
+      await old.click();
+      await bench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Resume' }).first().click();
+      await chat.locator('.entry.user', { hasText: 'How do I add numbers?' }).waitFor();
     }));
 });

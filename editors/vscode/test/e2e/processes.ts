@@ -158,11 +158,14 @@ export interface Profile {
   env: NodeJS.ProcessEnv;
 }
 
-export function makeProfile(root: string, userSettings: object): Profile {
-  const dirs = ['user-data/User', 'extensions', 'xdg-config', 'xdg-data', 'xdg-cache', 'tmp', 'home'];
+export function makeProfile(root: string, userSettings: object, machineSettings: object): Profile {
+  const dirs = ['user-data/User', 'user-data/Machine', 'extensions', 'xdg-config', 'xdg-data', 'xdg-cache', 'tmp', 'home'];
   for (const dir of dirs) {
     mkdirSync(path.join(root, dir), { recursive: true });
   }
+  // code-server is a remote window: machine-scoped settings (agent.server.*) are read from the
+  // Machine settings, the rest from the User settings.
+  writeFileSync(path.join(root, 'user-data', 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
   writeFileSync(
     path.join(root, 'user-data', 'User', 'settings.json'),
     JSON.stringify(

@@ -40,14 +40,20 @@ export async function launchBrowser(): Promise<Browser> {
 export class Workbench {
   constructor(readonly page: Page) {}
 
-  static async open(browser: Browser, url: string, folder: string): Promise<Workbench> {
+  /** Open `folder` in a new page; on failure the page is screenshotted to `failureShot`. */
+  static async open(browser: Browser, url: string, folder: string, failureShot: string): Promise<Workbench> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 30000 });
-    const workbench = new Workbench(page);
-    // The extension is active and its server answered initialize: the idle status bar icon.
-    await page.locator('.statusbar-item .codicon-hubot').waitFor({ timeout: 30000 });
-    return workbench;
+    try {
+      await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 30000 });
+      // The extension is active and its server answered initialize: the idle status bar icon.
+      await page.locator('.statusbar-item .codicon-hubot').waitFor({ timeout: 30000 });
+    } catch (error) {
+      await page.screenshot({ path: failureShot }).catch(() => undefined);
+      await page.close();
+      throw error;
+    }
+    return new Workbench(page);
   }
 
   /** Run a command from the palette by its title ("Agent: Chat"). */
@@ -57,10 +63,11 @@ export class Workbench {
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor();
     await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    await row.waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+    // Click the row whose label is exactly the title ("Agent: Chat", not "Add Selection to Chat").
+    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+    // Callers wait for what the command shows (it may open another quick input at once).
+    await row.click();
   }
 
   /** Answer an input box (showInputBox) that is open or about to open. */

@@ -1,0 +1,114 @@
+"""How much the provider layer costs per token, against raw httpx reading the same stream.
+
+The fake LLM server serves one scripted answer of N tokens (one SSE event each, written in 64 KiB
+network writes so the server is not the bottleneck). The same stream is read three ways, in one
+run, after a warm-up:
+
+* raw bytes: ``httpx`` ``aiter_bytes`` and nothing else (the transport's ceiling);
+* raw client: ``httpx`` ``aiter_lines`` + ``json.loads`` of every ``data:`` line, the least any
+  client must do to get the text;
+* provider: ``OpenAIProvider`` / ``AnthropicProvider`` (SSE framing, classification, events).
+
+It prints tokens/s for each and the ratio provider / raw client (1.0 would be free).
+
+    python3 bench/stream_overhead.py [--tokens 20000] [--wire openai|anthropic|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere in the checkout
+
+from agent_core.events import TextDelta  # noqa: E402
+from agent_core.messages import Message  # noqa: E402
+from agent_core.providers.anthropic import AnthropicProvider  # noqa: E402
+from agent_core.providers.base import ChatRequest, Provider  # noqa: E402
+from agent_core.providers.openai import OpenAIProvider  # noqa: E402
+from tests.fakes.llm_server import FakeLLM  # noqa: E402
+
+REQUEST = ChatRequest(messages=[Message(role="user", content="go")])
+
+
+async def raw_bytes(http: httpx.AsyncClient, url: str, body: dict[str, object]) -> int:
+    size = 0
+    async with http.stream("POST", url, json=body) as response:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+    return size
+
+
+async def raw_client(http: httpx.AsyncClient, url: str, body: dict[str, object], wire: str) -> int:
+    """Count text deltas the minimal way: split lines, decode each data payload."""
+    count = 0
+    async with http.stream("POST", url, json=body) as response:
+        async for line in response.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            data = json.loads(line[6:])
+            if wire == "openai":
+                choices = data.get("choices") or []
+                if choices and choices[0].get("delta", {}).get("content"):
+                    count += 1
+            elif data.get("type") == "content_block_delta" and data["delta"].get("type") == "text_delta":
+                count += 1
+    return count
+
+
+async def through_provider(provider: Provider) -> int:
+    return len([event async for event in provider.stream(REQUEST) if isinstance(event, TextDelta)])
+
+
+async def timed(label: str, tokens: int, run: object) -> float:
+    start = time.perf_counter()
+    counted = await run  # type: ignore[misc]
+    seconds = time.perf_counter() - start
+    if label != "raw bytes" and counted != tokens:
+        raise SystemExit(f"{label}: expected {tokens} text deltas, got {counted}")
+    rate = tokens / seconds
+    print(f"  {label:<12} {rate:>12,.0f} tokens/s  ({seconds * 1000:,.0f} ms)")
+    return rate
+
+
+async def bench(wire: str, tokens: int) -> float:
+    with FakeLLM() as llm:
+        llm.default = {"text": "tok " * tokens, "chunk_bytes": 65536}
+        if wire == "openai":
+            url = llm.base_url + "/v1/chat/completions"
+            provider: Provider = OpenAIProvider(llm.base_url + "/v1", None, "bench")
+        else:
+            url = llm.base_url + "/v1/messages"
+            provider = AnthropicProvider(llm.base_url, None, "bench")
+        body = provider.request_body(REQUEST)  # type: ignore[attr-defined]
+        async with httpx.AsyncClient(timeout=60) as http:
+            await raw_client(http, url, body, wire)  # warm-up: connections, imports, caches
+            await through_provider(provider)
+            print(f"{wire}: {tokens:,} tokens, one SSE event each")
+            await timed("raw bytes", tokens, raw_bytes(http, url, body))
+            raw = await timed("raw client", tokens, raw_client(http, url, body, wire))
+            layered = await timed("provider", tokens, through_provider(provider))
+        await provider.aclose()
+    ratio = layered / raw
+    print(f"  ratio provider / raw client: {ratio:.2f}")
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--wire", choices=["openai", "anthropic", "both"], default="both")
+    args = parser.parse_args()
+    wires = ["openai", "anthropic"] if args.wire == "both" else [args.wire]
+    for wire in wires:
+        asyncio.run(bench(wire, args.tokens))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Retries are reported; approval requests are answered through the custom request or the
+standard showMessageRequest fallback, and the answer decides whether the edit is applied."""
+
+from __future__ import annotations
+
+from tests.fakes.llm_server import FakeLLM
+from tests.server.conftest import StartServer, fake_settings
+
+
+async def test_a_retry_is_reported(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"status": 429, "headers": {"retry-after-ms": "10"}}, {"text": "after the retry"})
+    client = await start_server(client_name, settings=fake_settings(fake_llm))
+    turn_id = (await client.command("agent.chat", {"prompt": "hello"}))["turnId"]
+    ended = await client.turn_ended(turn_id)
+    assert ended["stopReason"] == "end_turn"
+    [retry] = client.of("agent/retry", turn_id)
+    assert retry["attempt"] == 2 and retry["maxAttempts"] == 3  # the attempt about to be made
+    assert 0 < retry["delay"] < 1
+    assert retry["reason"]
+    assert client.text_of(turn_id) == "after the retry"
+    # The retry notification came before the text of the successful attempt.
+    methods = [m for m, p in client.notes if isinstance(p, dict) and p.get("turnId") == turn_id]
+    assert methods.index("agent/retry") < methods.index("agent/textDelta")
+
+
+async def test_a_failed_turn_ends_with_the_error(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"status": 401, "error_message": "invalid api key"})
+    client = await start_server(client_name, settings=fake_settings(fake_llm))
+    turn_id = (await client.command("agent.chat", {"prompt": "hello"}))["turnId"]
+    ended = await client.turn_ended(turn_id)
+    assert ended["stopReason"] == "error" and ended["error"]
+    assert client.of("agent/retry", turn_id) == []  # a 401 is never retried
+
+
+EDIT_CALL = {"tool_calls": [{"id": "call-1", "name": "edit_file",
+                             "arguments": {"path": "notes.txt", "old_text": "old line", "new_text": "new line"}}]}
+
+
+async def test_permission_through_the_custom_request(start_server: StartServer, client_name: str,
+                                                     fake_llm: FakeLLM) -> None:
+    fake_llm.script(EDIT_CALL, {"text": "Edited."})
+    client = await start_server(client_name, settings=fake_settings(fake_llm), permission_request=True)
+    uri = client.open("notes.txt", "old line\n", version=3, language="plaintext")
+    turn_id = (await client.command("agent.chat", {"prompt": "update the notes"}))["turnId"]
+    ended = await client.turn_ended(turn_id)
+    assert ended["stopReason"] == "end_turn"
+
+    [asked] = client.permission_requests
+    assert asked["turnId"] == turn_id and asked["tool"] == "edit_file"
+    assert "notes.txt" in asked["title"]
+    assert "-old line" in asked["detail"] and "+new line" in asked["detail"]
+    assert client.message_requests == []
+    [applied] = client.applied_edits
+    edits = (applied.edit.document_changes[0].edits if applied.edit.document_changes else applied.edit.changes[uri])
+    assert edits[0].new_text == "new line\n"
+    tool_results = [m for m in fake_llm.requests[-1]["messages"] if m.get("role") == "tool"]
+    assert tool_results and "Edited notes.txt" in str(tool_results[0]["content"])
+    statuses = [p["status"] for p in client.of("agent/toolCall", turn_id)]
+    assert statuses[0] == "started" and statuses[-1] == "finished"
+
+
+async def test_permission_through_show_message_request(start_server: StartServer, client_name: str,
+                                                       fake_llm: FakeLLM) -> None:
+    fake_llm.script(EDIT_CALL, {"text": "Understood."})
+    client = await start_server(client_name, settings=fake_settings(fake_llm))
+    client.message_answer = "Reject"
+    client.open("notes.txt", "old line\n", language="plaintext")
+    turn_id = (await client.command("agent.chat", {"prompt": "update the notes"}))["turnId"]
+    await client.turn_ended(turn_id)
+
+    [asked] = client.message_requests
+    assert [a.title for a in asked.actions] == ["Allow once", "Allow for this session", "Reject"]
+    assert "notes.txt" in asked.message
+    assert client.permission_requests == []
+    assert client.applied_edits == []  # rejected: never applied
+    tool_results = [m for m in fake_llm.requests[-1]["messages"] if m.get("role") == "tool"]
+    assert "not done" in str(tool_results[0]["content"])
+    finished = client.of("agent/toolCall", turn_id)[-1]
+    assert finished["status"] == "finished" and finished["isError"] is True

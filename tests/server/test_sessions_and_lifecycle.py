@@ -1,0 +1,168 @@
+"""Sessions survive restarts (shutdown and SIGTERM), session commands work, settings problems
+are shown, and the TCP transport serves a client."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient as PlainClient
+
+from tests.fakes.llm_server import FakeLLM
+from tests.server.conftest import WAIT, StartServer, fake_settings, server_env, stop
+
+
+async def test_the_session_is_restored_after_a_restart(start_server: StartServer, client_name: str,
+                                                       fake_llm: FakeLLM, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    fake_llm.script({"text": "I will remember."})
+    first = await start_server(client_name, settings=fake_settings(fake_llm), root=root)
+    restored = await first.wait_for("agent/sessionRestored")
+    assert restored["transcript"] == [] and restored["folder"] == root.as_uri()
+    turn_id = (await first.command("agent.chat", {"prompt": "remember the number 42"}))["turnId"]
+    await first.turn_ended(turn_id)
+    session_id = restored["session"]["id"]
+    await stop(first)
+
+    second = await start_server(client_name, settings=fake_settings(fake_llm), root=root)
+    again = await second.wait_for("agent/sessionRestored")
+    assert again["session"]["id"] == session_id
+    assert [(m["role"], m["content"]) for m in again["transcript"]] == [
+        ("user", "remember the number 42"), ("assistant", "I will remember.")]
+    assert again["session"]["messageCount"] == 2
+
+
+async def test_sigterm_saves_the_partial_answer(start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    fake_llm.script({"text": "Half of the answer", "hold": True})
+    first = await start_server("neovim", settings=fake_settings(fake_llm), root=root)
+    turn_id = (await first.command("agent.chat", {"prompt": "explain"}))["turnId"]
+    await first.wait_for("agent/textDelta", lambda p: p["turnId"] == turn_id)
+    process = first.client._server
+    assert process is not None
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), WAIT) == 0
+    await stop(first)
+
+    second = await start_server("neovim", settings=fake_settings(fake_llm), root=root)
+    restored = await second.wait_for("agent/sessionRestored")
+    [user, assistant] = restored["transcript"]
+    assert user["content"] == "explain"
+    assert assistant["content"] == "Half of the answer" and assistant["interrupted"] is True
+
+
+async def test_session_commands(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    fake_llm.default = {"text": "answer"}
+    client = await start_server(client_name, settings=fake_settings(fake_llm))
+    first_id = (await client.wait_for("agent/sessionRestored"))["session"]["id"]
+    await client.turn_ended((await client.command("agent.chat", {"prompt": "first topic"}))["turnId"])
+    saved = await client.command("agent.session.save", {"title": "First"})
+    assert saved["session"]["title"] == "First" and saved["session"]["id"] == first_id
+
+    new = await client.command("agent.session.new")
+    second_id = new["session"]["id"]
+    assert second_id != first_id
+    fresh = await client.wait_for("agent/sessionRestored", lambda p: p["session"]["id"] == second_id)
+    assert fresh["transcript"] == []
+    await client.turn_ended((await client.command("agent.chat", {"prompt": "second topic"}))["turnId"])
+
+    listed = await client.command("agent.session.list")
+    assert [s["id"] for s in listed["sessions"]] == [second_id, first_id]  # newest first
+    assert listed["sessions"][1]["messageCount"] == 2 and listed["sessions"][1]["preview"] == "first topic"
+
+    renamed = await client.command("agent.session.rename", {"id": first_id, "title": "Renamed"})
+    assert renamed["session"]["title"] == "Renamed"
+    markdown = (await client.command("agent.session.export", {"id": first_id}))["markdown"]
+    assert "first topic" in markdown
+
+    loaded = await client.command("agent.session.load", {"id": first_id})
+    assert loaded["session"]["id"] == first_id
+    assert [m["content"] for m in loaded["transcript"]] == ["first topic", "answer"]
+    assert (await client.command("agent.status"))["session"]["id"] == first_id
+
+    assert await client.command("agent.session.delete", {"id": second_id}) == {"deleted": True}
+    assert [s["id"] for s in (await client.command("agent.session.list"))["sessions"]] == [first_id]
+    try:
+        await client.command("agent.session.delete", {"id": first_id})
+        raise AssertionError("deleting the open session must fail")
+    except Exception as exc:
+        assert "open session" in str(exc)
+
+
+async def test_bad_settings_are_reported_and_defaults_used(start_server: StartServer, client_name: str,
+                                                           fake_llm: FakeLLM) -> None:
+    settings = fake_settings(fake_llm, retry={"maxAttempts": 0}, approval={"editFile": "sometimes"})
+    client = await start_server(client_name, settings=settings)
+    shown = await client.wait_for("window/showMessage", lambda p: "agent-lsp settings" in p["message"])
+    assert shown["type"] == types.MessageType.Error.value
+    assert "retry.maxAttempts" in shown["message"] and "approval.editFile" in shown["message"]
+    status = await client.command("agent.status")
+    assert len(status["settingsProblems"]) == 2
+    # The good settings were kept: the turn goes to the fake server with the configured model.
+    turn_id = (await client.command("agent.chat", {"prompt": "hi"}))["turnId"]
+    assert (await client.turn_ended(turn_id))["stopReason"] == "end_turn"
+    assert fake_llm.requests[-1]["model"] == "fake-model"
+
+
+async def test_workspace_configuration_wins_and_changes_apply(start_server: StartServer, client_name: str,
+                                                              fake_llm: FakeLLM) -> None:
+    # The client answers workspace/configuration (VS Code's way) with its own model name.
+    client = await start_server(client_name, settings=fake_settings(fake_llm),
+                                configuration=fake_settings(fake_llm, model="configured-model"))
+    await client.wait_for("agent/sessionRestored")
+    assert (await client.command("agent.status"))["model"] == "configured-model"
+
+    client.client.set_configuration(fake_settings(fake_llm, model="changed-model", maxTokens="many"), section="agent")
+    client.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    shown = await client.wait_for("window/showMessage", lambda p: "maxTokens" in p["message"])
+    assert "agent-lsp settings" in shown["message"]
+    turn_id = (await client.command("agent.chat", {"prompt": "hi"}))["turnId"]
+    await client.turn_ended(turn_id)
+    assert fake_llm.requests[-1]["model"] == "changed-model"
+
+
+async def test_multi_root_routes_by_document(start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    main, other = tmp_path / "main", tmp_path / "other"
+    other.mkdir()
+    client = await start_server("visual_studio_code", settings=fake_settings(fake_llm), root=main, extra_folders=[other])
+    await client.wait_for("agent/sessionRestored", lambda p: p["folder"] == other.as_uri())
+    uri = client.open("../other/lib.py", "x = 1\n")
+    turn_id = (await client.command("agent.chat", {"prompt": "about lib", "context": {"uri": uri}}))["turnId"]
+    await client.turn_ended(turn_id)
+    status_other = await client.command("agent.status", {"uri": uri})
+    status_main = await client.command("agent.status")
+    assert status_other["folder"] == other.as_uri() and status_main["folder"] == main.as_uri()
+    assert status_other["session"]["messageCount"] == 2 and status_main["session"]["messageCount"] == 0
+    assert (other / ".agent-lsp" / "sessions").is_dir()
+
+
+async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lsp_server", "--tcp", "127.0.0.1:0", env=server_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert process.stderr is not None
+        line = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
+        assert "listening on 127.0.0.1:" in line
+        port = int(line.rsplit(":", 1)[1])
+        client = PlainClient("tcp-test", "1")
+        await client.start_tcp("127.0.0.1", port)
+        result = await client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri(),
+            initialization_options=fake_settings(fake_llm)))
+        assert "agent.chat" in result.capabilities.execute_command_provider.commands
+        client.initialized(types.InitializedParams())
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="agent.status", arguments=[{}]))
+        assert status["running"] is False
+        await client.shutdown_async(None)
+        client.exit(None)
+        assert await asyncio.wait_for(process.wait(), WAIT) == 0
+        await client.stop()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
