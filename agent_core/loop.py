@@ -1,8 +1,8 @@
 """The agent loop: one user turn, as many model rounds and tool calls as it takes.
 
 Each round sends the conversation (through ``prepare`` for truncation and the system prompt,
-then ``repair``), streams the reply to the front end, saves the reply the moment it is complete, runs
-the tools it asks for in order and saves each result the moment it exists, so a crash or cancel
+then ``repair``), streams the reply to the front end, saves the reply the moment it is complete,
+runs the tools it asks for in order and saves each result the moment it exists, so a crash or cancel
 at any point loses at most the step in flight. Every way a turn can stop (the model is done, the
 round limit, a provider error, a request that cannot be sent, a cancel, the task itself being
 cancelled at shutdown) ends in a conversation that is valid for the next request: partial text
@@ -17,6 +17,7 @@ generator as the cancellation passes through it, and ``run_command`` kills its p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,13 +31,14 @@ from agent_core.conversation import (
     interrupted_result,
     repair,
 )
-from agent_core.events import Event, MessageAdded, ToolFinished, ToolStarted, TurnEnded, TurnStarted, StopReason
+from agent_core.events import Event, MessageAdded, StopReason, ToolFinished, ToolStarted, TurnEnded, TurnStarted
 from agent_core.host import Host
 from agent_core.messages import Message, ToolCall, Usage, new_id
 from agent_core.providers.base import ChatRequest, Provider, ProviderError
 from agent_core.tools import ToolOutcome, ToolRegistry
 
 T = TypeVar("T")
+
 
 class _Cancelled(Exception):
     """Raised inside the loop when :meth:`AgentLoop.cancel` stopped the current step."""
@@ -106,21 +108,23 @@ class AgentLoop:
                 stop_reason, error = await self._rounds(turn)
             except asyncio.CancelledError:
                 # The caller's task was cancelled (shutdown): leave a valid conversation behind,
-                # say the turn ended, and let the cancellation go on.
-                self._recover(turn)
+                # say the turn ended, and let the cancellation go on (a failed save cannot stop it).
+                with contextlib.suppress(Exception):
+                    self._recover(turn)
                 self._end(turn, "cancelled", None)
                 raise
             except _Cancelled:
-                self._recover(turn)
                 stop_reason, error = "cancelled", None
             except ProviderError as provider_error:
-                self._recover(turn)
                 stop_reason, error = "error", provider_error.message
             except RequestNotSendable as not_sendable:
                 stop_reason, error = "error", str(not_sendable)
             except Exception as failure:  # a bug or a failed save must not take the front end down
-                self._recover(turn)
                 stop_reason, error = "error", f"Internal error: {type(failure).__name__}: {failure}"
+            try:
+                self._recover(turn)  # nothing to do unless the turn stopped mid-step
+            except Exception as failure:
+                stop_reason, error = "error", error or f"Could not save the interrupted turn: {failure}"
             return self._end(turn, stop_reason, error)
         finally:
             self._turn = None
@@ -205,6 +209,8 @@ class AgentLoop:
         """Make the conversation valid after the turn stopped mid-step (see the module docstring)."""
         if turn.partial is not None:
             partial, turn.partial = turn.partial, None
+            if partial.usage is not None:
+                turn.usage = turn.usage + partial.usage
             self._drop_incomplete(partial)
             message = partial.message(interrupted=True)
             if message is not None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agent_core.approvals import Approvals
 from agent_core.config import AgentConfig
 from agent_core.host import Host
+from agent_core.providers.tool_call_assembly import INVALID_ARGUMENTS_KEY
 from agent_core.tools.workspace import Workspace
 
 
@@ -67,6 +68,11 @@ class Tool:
 
     def parse(self, arguments: dict[str, Any]) -> Any:
         """Validate the model's arguments; a :class:`ToolError` lists every problem at once."""
+        if INVALID_ARGUMENTS_KEY in arguments:  # the provider could not parse the JSON at all
+            raw = str(arguments[INVALID_ARGUMENTS_KEY])
+            shown = raw if len(raw) <= 200 else raw[:200] + "..."
+            fields = ", ".join(self.args.model_fields)
+            raise ToolError(f"The arguments for {self.name} were not a valid JSON object: {shown!r}. Send a JSON object with: {fields}.")
         try:
             return self.args.model_validate(arguments)
         except ValidationError as error:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from agent_core.host import Host
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
-from agent_core.tools.workspace import IgnoreRules, Workspace
+from agent_core.tools.workspace import IgnoreRules
 
 #: Files larger than this are not read whole (use a command such as ``head`` or search_text).
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -329,3 +329,22 @@ def test_server_crash_ends_the_turn_with_a_message(agent: AgentEditor, fake_llm:
     text = agent.wait_chat(lambda t: "the agent-lsp server stopped" in t, "the crash message")
     assert not agent.chat_running()
     assert "Half an answer" in text
+
+
+def test_malformed_notification_is_reported_and_the_chat_keeps_working(
+    agent: AgentEditor, fake_llm: FakeLLM
+) -> None:
+    agent.lua(
+        "local c = vim.lsp.get_clients({ name = 'agent_lsp' })[1]\n"
+        "local ctx = { client_id = c.id, method = 'x' }\n"
+        "c.handlers['agent/turnStarted'](nil, { turnId = 'bad', kind = 'chat', prompt = 'odd turn' }, ctx)\n"
+        "c.handlers['agent/textDelta'](nil, { turnId = 'bad', text = { 'not', 'a', 'string' } }, ctx)\n"
+        "c.handlers['agent/notice'](nil, { turnId = 'gone', level = 'warning', text = 'late notice' }, ctx)\n"
+        "c.handlers['agent/turnEnded'](nil, { turnId = 'bad', stopReason = 'end_turn' }, ctx)"
+    )
+    notes = [n["msg"] for n in agent.notes()]
+    assert any(m.startswith("agent-lsp: could not show agent/textDelta") for m in notes)
+    assert "agent-lsp: late notice" in notes
+    fake_llm.script({"text": "Still fine."})
+    agent.command("AgentChat are you ok?")
+    agent.wait_chat(lambda t: "Still fine." in t, "the next reply")

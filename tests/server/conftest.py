@@ -131,6 +131,11 @@ class AgentClient:
             seen = [m for m, _ in self.notes]
             raise AssertionError(f"no matching {method} within {timeout}s; received {seen}") from None
 
+    async def wait_text(self, turn_id: str, text: str, timeout: float = WAIT) -> None:
+        """Until the turn's streamed text so far is ``text``."""
+        await self.wait_for("agent/textDelta", lambda p: p["turnId"] == turn_id and self.text_of(turn_id) == text,
+                            timeout)
+
     async def turn_ended(self, turn_id: str) -> Any:
         return await self.wait_for("agent/turnEnded", lambda p: p["turnId"] == turn_id)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.fakes.llm_server import FakeLLM
 from tests.server.conftest import StartServer, fake_settings
 
@@ -54,6 +56,7 @@ async def test_status_answers_at_once_while_a_turn_streams(start_server: StartSe
     assert status["running"] is False and status["turns"] == []
 
 
+@pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
 async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server: StartServer, client_name: str,
                                                                      fake_llm: FakeLLM) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
@@ -79,6 +82,7 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server
     assert client.text_of(turn_id) == "still here"
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_chat_context_reaches_the_model(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("src/calc.py", "def add(a, b):\n    return a - b\n")
@@ -93,6 +97,7 @@ async def test_chat_context_reaches_the_model(start_server: StartServer, client_
     assert "wrong operator" in sent
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_progress_is_reported_for_a_turn(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "done"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))

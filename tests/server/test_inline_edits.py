@@ -3,6 +3,7 @@ with a reason the model sees, and refused when the buffer changed."""
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
@@ -100,6 +101,7 @@ async def test_accept_is_refused_when_the_buffer_changed(start_server: StartServ
     assert client.applied_edits == []
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_a_client_refusal_is_reported(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "pass\n"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
@@ -110,6 +112,7 @@ async def test_a_client_refusal_is_reported(start_server: StartServer, client_na
     assert result == {"applied": False, "reason": "version mismatch"}
 
 
+@pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
 async def test_code_actions_offer_edit_and_fix(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "def area(w, h):\n    return w * h\n"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))

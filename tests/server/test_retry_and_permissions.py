@@ -3,6 +3,8 @@ standard showMessageRequest fallback, and the answer decides whether the edit is
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakes.llm_server import FakeLLM
 from tests.server.conftest import StartServer, fake_settings
 
@@ -23,6 +25,7 @@ async def test_a_retry_is_reported(start_server: StartServer, client_name: str, 
     assert methods.index("agent/retry") < methods.index("agent/textDelta")
 
 
+@pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
 async def test_a_failed_turn_ends_with_the_error(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     fake_llm.script({"status": 401, "error_message": "invalid api key"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))

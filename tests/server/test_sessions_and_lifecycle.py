@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient as PlainClient
 
@@ -40,7 +41,7 @@ async def test_sigterm_saves_the_partial_answer(start_server: StartServer, fake_
     fake_llm.script({"text": "Half of the answer", "hold": True})
     first = await start_server("neovim", settings=fake_settings(fake_llm), root=root)
     turn_id = (await first.command("agent.chat", {"prompt": "explain"}))["turnId"]
-    await first.wait_for("agent/textDelta", lambda p: p["turnId"] == turn_id)
+    await first.wait_text(turn_id, "Half of the answer")
     process = first.client._server
     assert process is not None
     process.send_signal(signal.SIGTERM)
@@ -54,6 +55,7 @@ async def test_sigterm_saves_the_partial_answer(start_server: StartServer, fake_
     assert assistant["content"] == "Half of the answer" and assistant["interrupted"] is True
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_session_commands(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     fake_llm.default = {"text": "answer"}
     client = await start_server(client_name, settings=fake_settings(fake_llm))
@@ -107,6 +109,7 @@ async def test_bad_settings_are_reported_and_defaults_used(start_server: StartSe
     assert fake_llm.requests[-1]["model"] == "fake-model"
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_workspace_configuration_wins_and_changes_apply(start_server: StartServer, client_name: str,
                                                               fake_llm: FakeLLM) -> None:
     # The client answers workspace/configuration (VS Code's way) with its own model name.

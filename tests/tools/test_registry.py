@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent_core.config import AgentConfig
+from agent_core.messages import ToolCall
+from agent_core.providers.tool_call_assembly import INVALID_ARGUMENTS_KEY
 from agent_core.tools import NOTE_ROOM
 from agent_core.tools.files import ReadFile
 from tests.tools.helpers import Tools
@@ -29,6 +31,15 @@ async def test_arguments_are_validated_with_every_problem_listed(tmp_path: Path)
     assert outcome.is_error
     for part in ["Invalid arguments for read_file", "path: Field required", "start_line:", "colour: Extra inputs"]:
         assert part in outcome.output
+
+
+async def test_arguments_that_were_not_json_are_explained(tmp_path: Path) -> None:
+    # What the providers hand over when the model's argument JSON did not parse.
+    call = ToolCall(id="c1", name="edit_file", arguments={INVALID_ARGUMENTS_KEY: '{"path": "a.py", new_text: oops'})
+    outcome = await Tools(tmp_path).registry.run(call, "t1")
+    assert outcome.is_error
+    assert outcome.output.startswith("The arguments for edit_file were not a valid JSON object: '{\"path\"")
+    assert "path, new_text, old_text" in outcome.output
 
 
 async def test_a_crash_inside_a_tool_becomes_an_error_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
