@@ -107,6 +107,10 @@ _OVERFLOW = re.compile(
 )
 
 
+#: The shortest key that is redacted from error messages (real API keys are 20+ characters).
+MIN_REDACTED_KEY = 8
+
+
 @dataclass(frozen=True)
 class ErrorContext:
     """Who failed, for the message: the provider, its model and URL, and where its key lives."""
@@ -121,7 +125,12 @@ class ErrorContext:
     secret: str | None = field(default=None, repr=False)
 
     def redact(self, text: str) -> str:
-        return text.replace(self.secret, "[redacted]") if self.secret else text
+        """Cut the key out of ``text``. Keys shorter than :data:`MIN_REDACTED_KEY` are left
+        alone: no real key is that short, and replacing a one-letter "key" would mangle every
+        word containing that letter."""
+        if not self.secret or len(self.secret) < MIN_REDACTED_KEY:
+            return text
+        return text.replace(self.secret, "[redacted]")
 
 
 def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detail: str = "",

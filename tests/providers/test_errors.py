@@ -13,6 +13,7 @@ from agent_core.errors import (
     classify_status,
     classify_stream_error,
     classify_transport,
+    make_error,
     parse_retry_after,
 )
 
@@ -138,3 +139,9 @@ async def test_a_base_url_without_scheme_or_host_is_a_clear_non_retryable_error(
         await provider.aclose()
         assert err is not None and (err.kind, err.retryable) == ("connect", False)
         assert "check the base URL" in err.message
+
+
+def test_a_one_letter_key_does_not_mangle_the_message() -> None:
+    ctx = ErrorContext(provider="OpenAI", model="m", base_url="http://127.0.0.1:1/v1", key_env="K", secret="k")
+    err = make_error("auth", ctx, status=401, detail="Fake server kept the key")
+    assert "Fake server kept the key" in err.message
