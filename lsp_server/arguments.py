@@ -55,11 +55,13 @@ def optional_str(command: str, obj: dict[str, Any], key: str) -> str | None:
 def parse_position(command: str, value: Any, name: str) -> types.Position:
     if not isinstance(value, dict):
         raise invalid(command, f"'{name}' must be an object {{line, character}}")
-    line, character = value.get("line"), value.get("character")
-    for part, number in (("line", line), ("character", character)):
+    numbers: dict[str, int] = {}
+    for part in ("line", "character"):
+        number = value.get(part)
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
             raise invalid(command, f"'{name}.{part}' must be a non-negative integer")
-    return types.Position(line=line, character=character)
+        numbers[part] = number
+    return types.Position(line=numbers["line"], character=numbers["character"])
 
 
 def parse_range(command: str, value: Any, name: str = "range") -> types.Range:

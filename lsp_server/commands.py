@@ -107,13 +107,13 @@ def chat(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict
     if raw_context is not None and not isinstance(raw_context, dict):
         raise invalid(command, "'context' must be an object {uri?, range?, text?, diagnostics?}")
     context_uri = optional_str(command, raw_context or {}, "uri")
-    folder = server.folders.for_uri(context_uri)
-    _require_idle(server, folder)
     session_id = optional_str(command, arg, "sessionId")
+    folder = server.folders.for_uri(context_uri)
+    context = _prompt_context(server, command, folder, raw_context) if raw_context is not None else None
+    _require_idle(server, folder)
     if session_id is not None and session_id != folder.agent.session.id:
         folder.agent.load_session(session_id)
         server.send_session_restored(folder)
-    context = _prompt_context(server, command, folder, raw_context) if raw_context is not None else None
     turn = server.new_turn("chat", folder)
 
     async def body(turn: Turn) -> TurnEnded:

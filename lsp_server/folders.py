@@ -9,7 +9,7 @@ A server started without any folder (a single file opened in Neovim) uses its wo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +46,8 @@ class FolderAgents:
         self._make_agent = make_agent
         self._folders: list[FolderAgent] = []
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[FolderAgent]:
+        """A snapshot: handlers may add or remove folders while iterating."""
         return iter(list(self._folders))
 
     def __len__(self) -> int:

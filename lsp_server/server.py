@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from agent_core import __version__
 from agent_core.agent import Agent
 from agent_core.config import AgentConfig
+from agent_core.messages import new_id
 from agent_core.sessions import SessionError
 from lsp_server import code_actions, commands, transport
 from lsp_server.folders import FolderAgent, FolderAgents
@@ -63,6 +65,14 @@ class AgentLanguageServer(LanguageServer):
         self.proposals = ProposalStore()
         self._closing: asyncio.Task[None] | None = None
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' default shows every out-of-band error with ``window/showMessage``; when sending
+        itself failed (the client is gone), that would fail again, so it is only logged."""
+        if source is JsonRpcInternalError:
+            logger.error("could not send to the client: %s", error)
+            return
+        super().report_server_error(error, source)
+
     # -- shared helpers used by the feature modules -------------------------------------------
 
     def config_for(self, root: Path) -> AgentConfig:
@@ -76,7 +86,7 @@ class AgentLanguageServer(LanguageServer):
 
     def new_turn(self, kind: TurnKind, folder: FolderAgent) -> Turn:
         """A turn for the current request (its JSON-RPC id is kept for ``$/cancelRequest``)."""
-        turn_id = self.turns.new_id()
+        turn_id = new_id()
         progress = TurnProgress(self, f"agent-turn-{turn_id}")
         stream = TurnStream(turn_id, kind, self.notify, progress=progress, interval=self.delta_interval)
         return Turn(id=turn_id, kind=kind, folder=folder, stream=stream, progress=progress,
@@ -107,7 +117,7 @@ class AgentLanguageServer(LanguageServer):
 
     # -- settings -----------------------------------------------------------------------------
 
-    def _client_has_configuration(self) -> bool:
+    def client_has_configuration(self) -> bool:
         workspace = self.client_capabilities.workspace
         return bool(workspace and workspace.configuration)
 
@@ -117,7 +127,7 @@ class AgentLanguageServer(LanguageServer):
         A folder whose answer is empty keeps the ``initializationOptions`` settings.
         """
         folders = list(self.folders)
-        if not folders or not self._client_has_configuration():
+        if not folders or not self.client_has_configuration():
             return []
         items = [types.ConfigurationItem(section=SECTION, scope_uri=f.uri) for f in folders]
         try:
@@ -182,7 +192,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AgentLanguageServer, params: types.DidChangeConfigurationParams) -> None:
-        if ls._client_has_configuration():
+        if ls.client_has_configuration():
             problems = await ls.pull_configuration()
         else:
             parsed = parse_settings(params.settings)

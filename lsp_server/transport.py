@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from lsp_server.server import AgentLanguageServer as ClosableServer
 
 logger = logging.getLogger(__name__)
+#: pygls' message loop logs every message it reads; that belongs to pygls' (unforwarded) logger.
+_io_logger = logging.getLogger("pygls.io")
 
 
 class _StreamReader:
@@ -59,7 +61,7 @@ async def _stdin_reader() -> Any:
 async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
     reader = await _stdin_reader()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=logger,
+    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=_io_logger,
                     error_handler=server.report_server_error)
 
 
@@ -73,7 +75,7 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, host: str, p
         server.protocol.set_writer(writer)  # type: ignore[arg-type]
         try:
             await run_async(stop_event=stop, reader=_StreamReader(reader), protocol=server.protocol,
-                            logger=logger, error_handler=server.report_server_error)
+                            logger=_io_logger, error_handler=server.report_server_error)
         finally:
             finished.set()
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent_core.events import TurnEnded
-from agent_core.messages import new_id
 from lsp_server.folders import FolderAgent
 from lsp_server.progress import TurnProgress
 from lsp_server.streaming import TurnKind, TurnStream
@@ -61,9 +60,6 @@ class TurnRegistry:
         """The chat turn running in ``folder`` (the agent runs one at a time)."""
         return next((t for t in self._turns.values() if t.kind == "chat" and t.folder is folder), None)
 
-    def new_id(self) -> str:
-        return new_id()
-
     def start(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> None:
         """Register ``turn``, tell the client it started, and run ``body`` in the background.
 
@@ -71,6 +67,7 @@ class TurnRegistry:
         exactly one ``agent/turnEnded`` and the progress ends.
         """
         self._turns[turn.id] = turn
+        logger.info("turn %s (%s) started in %s", turn.id, turn.kind, turn.folder.uri)
         turn.stream.started(prompt)
         turn.task = asyncio.create_task(self._run(turn, body, title, prompt), name=f"turn-{turn.id}")
 

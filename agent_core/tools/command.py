@@ -58,23 +58,26 @@ class RunCommand(Tool):
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
         output = HeadTail(ctx.config.output_cap)
-        process, pipe = await _start(command, cwd)
+        process, pipe, transport = await _start(command, cwd)
         reader = asyncio.create_task(_pump(pipe, output))
         try:
-            await asyncio.wait_for(process.wait(), timeout)
-            timed_out = False
-        except TimeoutError:
-            timed_out = True
-        except BaseException:  # cancelled: kill at once, never wait for the command
-            kill_group(process)
-            reader.cancel()
-            raise
-        kill_group(process)  # the command ended or timed out: nothing it started may live on
-        await process.wait()
-        try:
-            await asyncio.wait_for(reader, DRAIN_TIMEOUT)
-        except TimeoutError:
-            output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+                timed_out = False
+            except TimeoutError:
+                timed_out = True
+            except BaseException:  # cancelled: kill at once, never wait for the command
+                kill_group(process)
+                reader.cancel()
+                raise
+            kill_group(process)  # the command ended or timed out: nothing it started may live on
+            await process.wait()
+            try:
+                await asyncio.wait_for(reader, DRAIN_TIMEOUT)
+            except TimeoutError:
+                output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+        finally:
+            transport.close()
 
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
@@ -86,7 +89,7 @@ class RunCommand(Tool):
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
 
 
-async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader]:
+async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader, asyncio.ReadTransport]:
     """Start the command in its own process group, its stdout and stderr on one pipe we read.
 
     The pipe is ours rather than asyncio's because asyncio's ``Process.wait()`` also waits for
@@ -129,13 +132,13 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
         raise
     pipe = asyncio.StreamReader()
     try:
-        await asyncio.get_running_loop().connect_read_pipe(
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(pipe), os.fdopen(read_fd, "rb", 0)
         )
     except BaseException:
         kill_group(process)
         raise
-    return process, pipe
+    return process, pipe, transport
 
 
 def kill_group(process: Process) -> None:

@@ -10,6 +10,7 @@ result with the reason, never as an exception.
 from __future__ import annotations
 
 import difflib
+import re
 
 from pydantic import Field
 
@@ -93,8 +94,8 @@ def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
     """A unified diff for the approval prompt (cut if very long) and a "+a -r lines" count."""
     lines = list(
         difflib.unified_diff(
-            (original or "").splitlines(keepends=True),
-            new_text.splitlines(keepends=True),
+            _lines(original or ""),
+            _lines(new_text),
             fromfile="/dev/null" if original is None else f"a/{shown}",
             tofile=f"b/{shown}",
         )
@@ -107,3 +108,8 @@ def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
         omitted = len(lines) - MAX_DIFF_LINES
         lines = lines[:MAX_DIFF_LINES] + [f"[... {omitted} more diff lines ...]\n"]
     return "".join(lines), f"+{added} -{removed} lines"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their endings, split on LF only, as the user's editor counts them."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)

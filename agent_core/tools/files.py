@@ -44,6 +44,15 @@ def decode(data: bytes) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as editors and grep count them: split on LF only (``str.splitlines`` also splits on
+    form feeds and Unicode separators, which would shift every later line number), CR dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 async def current_text(path: Path, host: Host, shown: str) -> str | None:
     """The text of ``path`` as the user sees it: the host's (editor's) text if it has one, else
     the disk's; None if the file does not exist. ``shown`` is the path as the model wrote it."""
@@ -101,7 +110,7 @@ class ReadFile(Tool):
             raise ToolError(f"File not found: {shown}. Use list_files or search_text to find the right path.")
         if text == "":
             return ToolOutcome(f"{shown} is empty.")
-        lines = text.splitlines()
+        lines = split_lines(text)
         total = len(lines)
         start = args.start_line or 1
         if start > total:
@@ -246,4 +255,4 @@ def _lines(file: Path) -> list[tuple[int, str]]:
         return []
     if text is None:
         return []
-    return list(enumerate(text.splitlines(), start=1))
+    return list(enumerate(split_lines(text), start=1))

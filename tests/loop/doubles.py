@@ -4,11 +4,14 @@ The provider yields real provider events (no HTTP), so loop tests can script any
 including a stream that stops mid-way (``Hold``) or fails (an exception), and can check that a
 cancelled stream really was closed. The host records every event and call, applies edits to the
 disk only when the original still matches, and answers permission requests from a script.
+``Harness`` wires both into a real loop and tool registry; ``read_fifo`` and ``wait_gone`` let
+command tests wait for a process event with a bound instead of sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -210,3 +213,13 @@ async def wait_gone(*pids: int, timeout: float = 2.0) -> bool:
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+async def read_fifo(path: Path, timeout: float = 10.0) -> str:
+    """What a command writes into the named pipe ``path``: an event, not a poll. If nothing comes
+    within ``timeout``, the blocked reader thread is released (else it would hang the test run)."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(path.read_text), timeout)
+    except TimeoutError:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        raise

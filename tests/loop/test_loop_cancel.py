@@ -13,7 +13,7 @@ from agent_core.config import AgentConfig
 from agent_core.conversation import INTERRUPTED_RESULT, NOT_RUN_RESULT, repair
 from agent_core.events import TextDelta, ToolCallReady, ToolCallStarted
 from agent_core.messages import Message
-from tests.loop.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, reply, wait_gone
+from tests.loop.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, read_fifo, reply, wait_gone
 
 #: The bound the architecture promises between cancel() and the turn having ended.
 CANCEL_BOUND = 0.1
@@ -67,7 +67,7 @@ async def test_cancel_kills_running_command_and_its_children_within_bound(tmp_pa
     provider = ScriptedProvider(reply("", [call("c1", "run_command", command=command)]))
     h = Harness(tmp_path, provider, ALLOW_ALL)
     turn = asyncio.create_task(h.turn())
-    pids = await asyncio.wait_for(asyncio.to_thread(fifo.read_text), 10)
+    pids = await read_fifo(fifo)
     shell, child = (int(p) for p in pids.split())
     elapsed, ended = await cancel_and_time(h, turn)
     assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"

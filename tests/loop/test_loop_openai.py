@@ -18,7 +18,7 @@ from agent_core.events import TextDelta
 from agent_core.messages import Message
 from agent_core.providers.openai import OpenAIProvider
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import Harness, wait_gone
+from tests.loop.doubles import Harness, read_fifo, wait_gone
 
 CANCEL_BOUND = 0.1
 ALLOW_ALL = AgentConfig.model_validate({"approval": {"editFile": "allow", "runCommand": "allow"}})
@@ -95,7 +95,7 @@ async def test_cancel_during_running_command_kills_it_within_bound(tmp_path: Pat
     fake_llm.script({"tool_calls": [{"id": "call_1", "name": "run_command", "arguments": {"command": command}}]})
     h = harness(tmp_path, fake_llm, ALLOW_ALL)
     turn = asyncio.create_task(h.turn())
-    shell = int(await asyncio.wait_for(asyncio.to_thread((tmp_path / "pid").read_text), 10))
+    shell = int(await read_fifo(tmp_path / "pid"))
     started = time.perf_counter()
     assert h.loop.cancel()
     ended = await turn

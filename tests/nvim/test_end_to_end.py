@@ -186,6 +186,11 @@ def test_session_comes_back_after_restarting_neovim(
     second.wait_chat(lambda t: "Remember the number 42." in t and "pick a number" in t, "the restored session")
     second.command("AgentChat")
     assert second.lua("return vim.api.nvim_get_current_buf()") == second.chat_buf()
+    # The conversation continues where it stopped: the model gets the earlier messages.
+    fake_llm.script({"text": "It was 42."})
+    second.command("AgentChat which number?")
+    second.wait_chat(lambda t: "It was 42." in t, "the reply in the restored session")
+    assert "Remember the number 42." in request_text(fake_llm.requests[-1])
 
 
 def test_approval_through_vim_ui_select(agent: AgentEditor, fake_llm: FakeLLM, workspace: Path) -> None:
@@ -343,8 +348,28 @@ def test_malformed_notification_is_reported_and_the_chat_keeps_working(
         "c.handlers['agent/turnEnded'](nil, { turnId = 'bad', stopReason = 'end_turn' }, ctx)"
     )
     notes = [n["msg"] for n in agent.notes()]
-    assert any(m.startswith("agent-lsp: could not show agent/textDelta") for m in notes)
+    assert any(m.startswith("agent-lsp: could not show agent/textDelta") for m in notes), (notes, agent.chat_text())
     assert "agent-lsp: late notice" in notes
     fake_llm.script({"text": "Still fine."})
     agent.command("AgentChat are you ok?")
     agent.wait_chat(lambda t: "Still fine." in t, "the next reply")
+
+
+def test_one_server_per_workspace_root(agent: AgentEditor, tmp_path: Path, workspace: Path) -> None:
+    agent.command("edit notes.md")
+    wait_until(lambda: agent.lua("return #vim.lsp.get_clients({ bufnr = 0, name = 'agent_lsp' }) == 1"), 10,
+               "notes.md to be attached")
+    assert agent.lua("return #vim.lsp.get_clients({ name = 'agent_lsp' })") == 1
+    other = tmp_path / "other"
+    (other / ".git").mkdir(parents=True)
+    (other / "x.py").write_text("x = 1\n")
+    agent.command(f"edit {other / 'x.py'}")
+    roots = wait_until(
+        lambda: (lambda r: r if len(r) == 2 else None)(
+            agent.lua("return vim.tbl_map(function(c) return c.config.root_dir end,"
+                      " vim.lsp.get_clients({ name = 'agent_lsp' }))")
+        ),
+        30,
+        "a second server for the other workspace",
+    )
+    assert sorted(roots) == sorted([str(workspace), str(other)])

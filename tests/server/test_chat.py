@@ -27,6 +27,8 @@ async def test_a_chat_turn_streams_and_ends(start_server: StartServer, client_na
     assert started == [{"turnId": turn_id, "kind": "chat", "prompt": "Say hello"}]
     sent = fake_llm.requests[0]
     assert sent["messages"][-1]["content"] == "Say hello"
+    # The server's log reaches the editor as window/logMessage (stdout carries only JSON-RPC).
+    assert any(turn_id in m.message for m in client.client.log_messages)
 
 
 async def test_status_answers_at_once_while_a_turn_streams(start_server: StartServer, client_name: str,

@@ -18,7 +18,7 @@ async def test_a_retry_is_reported(start_server: StartServer, client_name: str, 
     [retry] = client.of("agent/retry", turn_id)
     assert retry["attempt"] == 2 and retry["maxAttempts"] == 3  # the attempt about to be made
     assert 0 < retry["delay"] < 1
-    assert retry["reason"]
+    assert "429" in retry["reason"], retry["reason"]
     assert client.text_of(turn_id) == "after the retry"
     # The retry notification came before the text of the successful attempt.
     methods = [m for m, p in client.notes if isinstance(p, dict) and p.get("turnId") == turn_id]
@@ -33,6 +33,25 @@ async def test_a_failed_turn_ends_with_the_error(start_server: StartServer, clie
     ended = await client.turn_ended(turn_id)
     assert ended["stopReason"] == "error" and ended["error"]
     assert client.of("agent/retry", turn_id) == []  # a 401 is never retried
+
+
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
+async def test_a_missing_provider_key_explains_itself(start_server: StartServer, client_name: str,
+                                                      fake_llm: FakeLLM) -> None:
+    client = await start_server(client_name, settings={"provider": "anthropic"})
+    turn_id = (await client.command("agent.chat", {"prompt": "hello"}))["turnId"]
+    ended = await client.turn_ended(turn_id)
+    assert ended["stopReason"] == "error" and "ANTHROPIC_API_KEY" in ended["error"]
+    [notice] = client.of("agent/notice", turn_id)
+    assert notice["level"] == "error" and "ANTHROPIC_API_KEY" in notice["text"]
+    # The same for an inline edit: the proposal turn ends with the error, nothing is proposed.
+    uri = client.open("a.py", "x = 1\n")
+    inline = (await client.command("agent.inlineEdit", {"uri": uri, "instruction": "y", "range": {
+        "start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}}}))["turnId"]
+    failed = await client.turn_ended(inline)
+    assert failed["stopReason"] == "error" and "ANTHROPIC_API_KEY" in failed["error"]
+    assert client.of("agent/inlineEditProposal") == []
+    assert fake_llm.requests == []
 
 
 EDIT_CALL = {"tool_calls": [{"id": "call-1", "name": "edit_file",

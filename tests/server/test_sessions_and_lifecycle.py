@@ -143,8 +143,10 @@ async def test_multi_root_routes_by_document(start_server: StartServer, fake_llm
 
 
 async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    log_file = tmp_path / "logs" / "server.log"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lsp_server", "--tcp", "127.0.0.1:0", env=server_env(),
+        sys.executable, "-m", "lsp_server", "--tcp", "127.0.0.1:0", "-v", "--log-file", str(log_file),
+        env=server_env(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         assert process.stderr is not None
@@ -165,6 +167,9 @@ async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
         client.exit(None)
         assert await asyncio.wait_for(process.wait(), WAIT) == 0
         await client.stop()
+        assert process.stdout is not None
+        assert await process.stdout.read() == b""  # in TCP mode nothing at all goes to stdout
+        assert "Request 'workspace/executeCommand' received" in log_file.read_text()  # -v: debug to the file
     finally:
         if process.returncode is None:
             process.kill()

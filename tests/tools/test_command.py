@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
+import pytest
+
+import agent_core.tools.command as command_module
 from tests.loop.doubles import RecordingHost, reject, wait_gone
 from tests.tools.helpers import Tools, allow_all
 
@@ -63,3 +68,20 @@ async def test_rejected_command_is_not_run_and_the_reason_is_returned(tmp_path: 
     assert not (tmp_path / "ran").exists() and tools.started == []
     request = host.permission_requests[0]
     assert request.title == "Run: touch ran" and "touch ran" in request.detail and "Working directory: ." in request.detail
+
+
+ESCAPE = "setsid sh -c 'echo $$ > escaped.pid; exec sleep 30' & until [ -s escaped.pid ]; do :; done; echo done"
+
+
+async def test_a_process_that_escaped_the_group_cannot_hang_the_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command_module, "DRAIN_TIMEOUT", 0.2)
+    tools = Tools(tmp_path, allow_all())
+    # setsid puts the sleep in its own session, out of reach of the group kill; it keeps stdout
+    # open. The command waits until the escapee is in place before it ends.
+    outcome = await tools.run("run_command", command=ESCAPE)
+    escaped = int((tmp_path / "escaped.pid").read_text())
+    try:
+        assert not outcome.is_error and "done" in outcome.output
+        assert "output pipe still held open" in outcome.output
+    finally:
+        os.kill(escaped, signal.SIGKILL)

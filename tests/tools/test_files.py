@@ -110,3 +110,13 @@ async def test_search_text_bounds_results_and_reports_bad_regex(tmp_path: Path) 
     assert bad.is_error and "Invalid regular expression" in bad.output
     none = await tools.run("search_text", pattern="absent")
     assert not none.is_error and none.output.startswith("No matches")
+
+
+async def test_line_numbers_count_newlines_only(tmp_path: Path) -> None:
+    # A form feed and a Unicode line separator are not line breaks for editors or grep.
+    (tmp_path / "odd.txt").write_bytes("one\x0cstill one\r\ntwo\u2028two\nthree".encode())
+    tools = Tools(tmp_path)
+    read = await tools.run("read_file", path="odd.txt")
+    assert read.output == "     1\tone\x0cstill one\n     2\ttwo\u2028two\n     3\tthree"
+    found = await tools.run("search_text", pattern="three")
+    assert found.output == "odd.txt:3:three"

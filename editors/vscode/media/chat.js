@@ -82,6 +82,7 @@
         sending = false;
         send.disabled = false;
         prompt.value = '';
+        setContext(null);
         vscode.setState({ draft: '' });
         break;
       case 'sendFailed':

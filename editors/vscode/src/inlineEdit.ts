@@ -112,6 +112,8 @@ export class InlineEditController implements TurnReceiver, vscode.TextDocumentCo
         preview: false,
         viewColumn: vscode.ViewColumn.Active,
       });
+      // Changes fired while the diff editor was still opening are lost: refresh once it is open.
+      this.changed.fire(uri);
     }
   }
 

@@ -11,6 +11,7 @@ export interface StatusResult {
   session?: { id?: string; title?: string; messageCount?: number } | null;
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean | string | null;
+  settingsProblems?: string[] | null;
 }
 
 /** One line per fact, for the Status dialog. */
@@ -23,5 +24,8 @@ export function formatStatus(status: StatusResult): string[] {
     lines.push(`Tokens this session: ${status.usage.inputTokens ?? 0} in, ${status.usage.outputTokens ?? 0} out`);
   }
   lines.push(status.running ? 'A turn is running.' : 'Idle.');
+  if (status.settingsProblems?.length) {
+    lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
+  }
   return lines;
 }

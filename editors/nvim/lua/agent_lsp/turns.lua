@@ -23,6 +23,9 @@ local handlers = {}
 local pending = {}
 ---@type table<string, fun(client_id: integer, params: table): agent_lsp.TurnHandler?>
 local claimers = {}
+---The module that registers the claimer of each turn kind when it loads; required on demand so a
+---turn started before the user opened any view (a code action) still finds its claimer.
+local claimer_modules = { chat = "agent_lsp.chat", inlineEdit = "agent_lsp.inline" }
 
 ---Which handler method each notification goes to.
 M.methods = {
@@ -101,6 +104,9 @@ function M.dispatch(method, params, ctx)
   end
   local handler = handlers[turn_id]
   if not handler and method == "agent/turnStarted" then
+    if not claimers[params.kind] and claimer_modules[params.kind] then
+      require(claimer_modules[params.kind])
+    end
     local claim = claimers[params.kind]
     handler = claim and claim(ctx.client_id, params) or nil
     if handler then

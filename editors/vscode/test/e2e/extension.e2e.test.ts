@@ -127,7 +127,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
 
   it('shows an inline edit as a diff, applies it on accept, and one undo reverts it', () =>
     scenario('inline-accept', async () => {
-      await fake.script({ text: 'def add(a: int, b: int) -> int:\n    return a + b', chunk_bytes: 10, chunk_delay: 0.02 });
+      await fake.script({ text: 'def add(a: int, b: int) -> int:\n    return a + b', chunk_delay: 0.05 });
       await bench.openFile('calc.py');
       await bench.selectLines(1, 2);
       await bench.page.keyboard.press('Control+K');
@@ -200,10 +200,8 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.sendChat('Mark sub as checked');
       const dialog = bench.page.locator('.monaco-dialog-box');
       await dialog.getByText('calc.py').first().waitFor();
-      assert.deepEqual(
-        (await dialog.locator('.monaco-button').allTextContents()).filter((t) => t.trim()),
-        ['Allow once', 'Allow for this session', 'Reject'],
-      );
+      const buttons = (await dialog.locator('.monaco-button').allTextContents()).map((t) => t.trim()).filter(Boolean);
+      assert.deepEqual(buttons.sort(), ['Allow for this session', 'Allow once', 'Reject']);
       await dialog.locator('.monaco-button', { hasText: 'Allow once' }).click();
       await chat.locator('.entry.tool.ok', { hasText: 'edit_file' }).waitFor();
       await chat.locator('.entry.assistant', { hasText: 'Marked the subtraction' }).waitFor();
@@ -214,15 +212,50 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
 
   it('sends changed settings to the running server', () =>
     scenario('settings', async () => {
-      const file = path.join(profile.userData, 'User', 'settings.json');
-      const settings = JSON.parse(readFileSync(file, 'utf8'));
-      writeFileSync(file, JSON.stringify({ ...settings, 'agent.model': 'fake-model-2' }, null, 2));
+      // Workspace settings, as a user editing .vscode/settings.json would change them.
+      mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+      writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'agent.model': 'fake-model-2' }));
       await waitFor('the extension to push the new settings', () => /Settings changed; sent to the server/.test(agentLogTail(profile.userData, 200)));
       await fake.script({ text: 'Now on model two.' });
       const chat = await bench.openChat();
       await bench.sendChat('Which model?');
       await chat.locator('.entry.assistant', { hasText: 'Now on model two.' }).waitFor();
       assert.equal((await fake.requests()).at(-1)?.model, 'fake-model-2');
+    }));
+
+  it('adds the editor selection to the next prompt as context', () =>
+    scenario('context', async () => {
+      await fake.script({ text: 'It adds two numbers.' });
+      await bench.openFile('calc.py');
+      await bench.selectLines(1, 2);
+      await bench.runCommand('Agent: Add Selection to Chat');
+      const chat = bench.chat();
+      await chat.locator('#context-label', { hasText: 'calc.py:1-2' }).waitFor();
+      await bench.sendChat('What does this do?');
+      await chat.locator('.entry.assistant', { hasText: 'It adds two numbers.' }).waitFor();
+      await chat.locator('#context').waitFor({ state: 'hidden' });
+      const request = await lastRequestText();
+      assert.match(request, /What does this do\?/);
+      assert.match(request, /def add\(a, b\):/);
+    }));
+
+  it('shows the status and restarts the server on request', () =>
+    scenario('status-restart', async () => {
+      await bench.runCommand('Agent: Status');
+      const dialog = bench.page.locator('.monaco-dialog-box');
+      await dialog.getByText('Server: agent-lsp').waitFor();
+      await dialog.getByText('Provider: openai (fake-model-2)').waitFor();
+      await bench.page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      const starts = (): number => (agentLogTail(profile.userData, 400).match(/Starting the agent server/g) ?? []).length;
+      const before = starts();
+      await bench.runCommand('Agent: Restart Server');
+      await waitFor('a second server start', () => starts() > before);
+      await bench.page.locator('.statusbar-item .codicon-hubot').waitFor();
+      await fake.script({ text: 'Back after the restart.' });
+      const chat = await bench.openChat();
+      await bench.sendChat('Still there?');
+      await chat.locator('.entry.assistant', { hasText: 'Back after the restart.' }).waitFor();
     }));
 
   it('shows the restored session when the workspace is reopened', () =>

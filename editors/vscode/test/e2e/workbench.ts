@@ -62,12 +62,19 @@ export class Workbench {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor();
-    await input.fill(`>${title}`);
-    // Click the row whose label is exactly the title ("Agent: Chat", not "Add Selection to Chat").
-    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-    const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
-    // Callers wait for what the command shows (it may open another quick input at once).
-    await row.click();
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    // The palette may still be settling (focus coming from a webview): type until it filters.
+    await waitFor(`the palette to list "${title}"`, async () => {
+      if ((await input.inputValue()) !== `>${title}`) {
+        await input.fill(`>${title}`);
+        return false;
+      }
+      const size = Number((await rows.first().getAttribute('aria-setsize', { timeout: 1000 })) ?? '0');
+      return size > 0 && size < 30;
+    });
+    // Click the row whose label is exactly the title ("Agent: Chat", not "Add Selection to Chat");
+    // callers wait for what the command shows (it may open another quick input at once).
+    await rows.and(page.locator(`[aria-label=${JSON.stringify(title)}]`)).first().click();
   }
 
   /** Answer an input box (showInputBox) that is open or about to open. */

@@ -22,3 +22,8 @@ test('a server without a provider says so instead of printing null', () => {
   assert.equal(lines[1], 'Provider: not configured');
   assert.equal(lines.at(-1), 'A turn is running.');
 });
+
+test('settings problems reported by the server are listed', () => {
+  const lines = formatStatus({ version: '0.1.0', provider: 'openai', running: false, settingsProblems: ['retry.maxAttempts: must be <= 20'] });
+  assert.equal(lines.at(-1), 'Settings problems (defaults used): retry.maxAttempts: must be <= 20');
+});
