@@ -9,7 +9,6 @@ error with a readable message, and the server goes on serving.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -54,29 +53,8 @@ DEFAULT_INSTRUCTION = "Improve this code: make it clearer and fix any bugs, keep
 Handler = Callable[["AgentLanguageServer", str, dict[str, Any]], Any]
 
 
-def _translate_errors(command: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Core exceptions -> JSON-RPC errors naming the command."""
-    known = (AgentBusy, SessionError, ConfigError, LookupError, InlineEditInputError)
-    if _is_async(fn):
-        @functools.wraps(fn)
-        async def run_async(*args: Any) -> Any:
-            try:
-                return await fn(*args)
-            except known as exc:
-                raise RequestFailed(f"{command}: {exc}") from exc
-        return run_async
-
-    @functools.wraps(fn)
-    def run(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except known as exc:
-            raise RequestFailed(f"{command}: {exc}") from exc
-    return run
-
-
-def _is_async(fn: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(fn)
+#: Core errors a user can act on: answered as RequestFailed with the core's message.
+CORE_ERRORS = (AgentBusy, SessionError, ConfigError, LookupError, InlineEditInputError)
 
 
 def register(server: AgentLanguageServer) -> None:
@@ -86,16 +64,22 @@ def register(server: AgentLanguageServer) -> None:
 
 
 def _bind(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[..., Any]:
-    """The pygls command handler: takes the raw argument list (``*args`` so pygls passes it
-    unconverted), checks it is one object, runs ``handler`` with errors translated."""
-    safe = _translate_errors(name, handler)
-    if _is_async(handler):
+    """The pygls command handler: takes the raw argument list (``*args``, so pygls passes it
+    unconverted), checks it is one object, runs ``handler``, and turns core errors into
+    JSON-RPC errors naming the command."""
+    if inspect.iscoroutinefunction(handler):
         async def call_async(*args: Any) -> Any:
-            return await safe(server, name, single_object(name, args))
+            try:
+                return await handler(server, name, single_object(name, args))
+            except CORE_ERRORS as exc:
+                raise RequestFailed(f"{name}: {exc}") from exc
         return call_async
 
     def call(*args: Any) -> Any:
-        return safe(server, name, single_object(name, args))
+        try:
+            return handler(server, name, single_object(name, args))
+        except CORE_ERRORS as exc:
+            raise RequestFailed(f"{name}: {exc}") from exc
     return call
 
 
@@ -151,8 +135,8 @@ def _prompt_context(server: AgentLanguageServer, command: str, folder: FolderAge
     if range_ is not None:
         start_line = range_.start.line + 1
         # A selection of whole lines ends at column 0 of the next line; that line is not in it.
-        last = range_.end.line if range_.end.character > 0 or range_.end.line == range_.start.line else range_.end.line - 1
-        end_line = last + 1
+        ends_at_line_start = range_.end.character == 0 and range_.end.line > range_.start.line
+        end_line = range_.end.line if ends_at_line_start else range_.end.line + 1
     return PromptContext(path=path, selection=text, start_line=start_line, end_line=end_line,
                          diagnostics=diagnostics)
 

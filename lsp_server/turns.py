@@ -15,15 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from agent_core.config import ConfigError
 from agent_core.events import TurnEnded
+from agent_core.inline_edit import InlineEditError
+from agent_core.providers.base import ProviderError
+from agent_core.sessions import SessionError
 from lsp_server.folders import FolderAgent
 from lsp_server.progress import TurnProgress
 from lsp_server.streaming import TurnKind, TurnStream
 
 logger = logging.getLogger(__name__)
+
+#: Errors a turn can end with that are not bugs; their message is what the user needs.
+EXPECTED_ERRORS = (ConfigError, ProviderError, InlineEditError, SessionError)
 
 #: A turn's body: gets the turn, returns how it ended (or raises; see :meth:`TurnRegistry.start`).
 TurnBody = Callable[["Turn"], Awaitable[TurnEnded]]
@@ -40,8 +47,6 @@ class Turn:
     request_id: Any = None
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
-    #: For inline edits: whatever the body wants to keep with the turn (the request).
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class TurnRegistry:
@@ -52,9 +57,6 @@ class TurnRegistry:
 
     def running(self) -> list[Turn]:
         return list(self._turns.values())
-
-    def get(self, turn_id: str) -> Turn | None:
-        return self._turns.get(turn_id)
 
     def busy_chat(self, folder: FolderAgent) -> Turn | None:
         """The chat turn running in ``folder`` (the agent runs one at a time)."""
@@ -80,7 +82,11 @@ class TurnRegistry:
             turn.stream.end(ended)
         except asyncio.CancelledError:
             turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="cancelled", usage=turn.stream.usage))
-        except Exception as exc:  # one failing turn must never take the server down
+        except EXPECTED_ERRORS as exc:  # the user's to fix (settings, provider): no traceback
+            logger.warning("turn %s failed: %s", turn.id, exc)
+            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
+                                      error=str(exc)))
+        except Exception as exc:  # a bug: one failing turn must never take the server down
             logger.exception("turn %s failed", turn.id)
             turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
                                       error=str(exc) or type(exc).__name__))
