@@ -14,7 +14,7 @@ deltas the user saw add up exactly to the text that is returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent_core.events import RetryScheduled, StreamFinished, TextDelta, TurnStarted, UsageReported
 from agent_core.host import Host
@@ -53,7 +53,7 @@ class InlineEditRequest:
     language: str | None = None
     #: What the user said about earlier rejected proposals, oldest first, so the model does not
     #: propose the same thing again.
-    feedback: tuple[str, ...] = field(default_factory=tuple)
+    feedback: tuple[str, ...] = ()
     max_tokens: int = 4096
 
 
@@ -86,7 +86,8 @@ class FenceFilter:
 
     def __init__(self, selection: str) -> None:
         self._enabled = not selection.lstrip().startswith(_FENCE)
-        self._selection_ends_line = selection.endswith("\n")
+        #: The line break the answer must end with ("" when the selection ends mid-line).
+        self._line_end = "\r\n" if selection.endswith("\r\n") else "\n" if selection.endswith("\n") else ""
         self._head_done = not self._enabled
         self._head = ""
         self._opened = False
@@ -116,9 +117,9 @@ class FenceFilter:
                 tail = stripped[: -len(_FENCE)]
         # Everything passed on so far ends in a non-space character, so the tail alone decides
         # how the answer ends.
-        if self._selection_ends_line:
+        if self._line_end:
             if not tail.endswith("\n"):
-                tail += "\n"
+                tail += self._line_end
         else:
             tail = tail.rstrip("\r\n")
         self._tail = ""

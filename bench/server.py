@@ -6,7 +6,8 @@ loopback and prints, from one run:
 * the time from process start to the ``initialize`` result, and to ``agent/sessionRestored``, for
   an empty workspace and for one whose latest session holds 1,000 messages;
 * the rate of streamed tokens the client receives (``agent/textDelta``) against reading the same
-  fake stream directly with httpx (the ceiling: what the provider delivers);
+  fake stream directly with httpx (the ceiling: what the provider delivers). The fake server runs
+  in its own process here, so neither reader competes with it for this process's GIL;
 * the latency of ``agent.status`` requests sent back to back while a fast turn streams.
 
 Run from the repository root::
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,9 +37,30 @@ from pygls.lsp.client import LanguageClient  # noqa: E402
 from agent_core.config import SessionConfig  # noqa: E402
 from agent_core.messages import Message  # noqa: E402
 from agent_core.sessions import SessionStore  # noqa: E402
-from tests.fakes.llm_server import FakeLLM  # noqa: E402
 
 TIMEOUT = 60.0
+
+
+class FakeLLMProcess:
+    """The shared fake LLM server as a separate process, scripted over its HTTP control API."""
+
+    def __init__(self, folder: Path) -> None:
+        self._port_file = folder / "fake-llm.port"
+        self._process = subprocess.Popen([sys.executable, "-m", "tests.fakes.llm_server", "--port-file",
+                                          str(self._port_file)], cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + TIMEOUT
+        while not (self._port_file.exists() and self._port_file.read_text().strip()):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the fake LLM server did not start")
+            time.sleep(0.02)  # waiting for another process to start listening
+        self.base_url = f"http://127.0.0.1:{int(self._port_file.read_text())}"
+
+    def script(self, *responses: dict[str, Any]) -> None:
+        httpx.post(self.base_url + "/_script", json=list(responses), timeout=TIMEOUT).raise_for_status()
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(TIMEOUT)
 
 
 class BenchClient:
@@ -102,7 +125,7 @@ class BenchClient:
         await self.client.stop()
 
 
-def settings_for(llm: FakeLLM) -> dict[str, Any]:
+def settings_for(llm: FakeLLMProcess) -> dict[str, Any]:
     return {"provider": "openai", "baseUrl": llm.base_url + "/v1", "model": "bench-model"}
 
 
@@ -116,7 +139,7 @@ def make_session(root: Path, count: int) -> None:
     session.close()
 
 
-async def bench_startup(llm: FakeLLM, folder: Path) -> None:
+async def bench_startup(llm: FakeLLMProcess, folder: Path) -> None:
     print("start-up (process start -> initialize result / -> agent/sessionRestored):")
     warm_up = folder / "warm-up"
     warm_up.mkdir()
@@ -140,27 +163,26 @@ def words(count: int) -> str:
     return " ".join(f"w{i}" for i in range(count))
 
 
-async def raw_rate(llm: FakeLLM, text: str) -> float:
+async def raw_rate(http: httpx.AsyncClient, llm: FakeLLMProcess, text: str) -> float:
     """Tokens per second reading the fake stream with httpx directly (one SSE event per token),
     from sending the request to the last token."""
     llm.script({"text": text})
     body = {"model": "bench-model", "stream": True, "messages": [{"role": "user", "content": "go"}]}
     tokens = 0
     last = 0.0
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        sent = time.perf_counter()
-        async with http.stream("POST", llm.base_url + "/v1/chat/completions", json=body) as response:
-            async for line in response.aiter_lines():
-                if not line.startswith("data: ") or line == "data: [DONE]":
-                    continue
-                choices = json.loads(line[6:]).get("choices") or []
-                if choices and choices[0].get("delta", {}).get("content"):
-                    tokens += 1
-                    last = time.perf_counter()
+    sent = time.perf_counter()
+    async with http.stream("POST", llm.base_url + "/v1/chat/completions", json=body) as response:
+        async for line in response.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            choices = json.loads(line[6:]).get("choices") or []
+            if choices and choices[0].get("delta", {}).get("content"):
+                tokens += 1
+                last = time.perf_counter()
     return tokens / (last - sent)
 
 
-async def server_rate(client: BenchClient, llm: FakeLLM, text: str) -> tuple[float, int]:
+async def server_rate(client: BenchClient, llm: FakeLLMProcess, text: str) -> tuple[float, int]:
     """Tokens per second the client receives, from sending ``agent.chat`` to the last text
     notification, and how many notifications carried them."""
     llm.script({"text": text})
@@ -174,12 +196,13 @@ async def server_rate(client: BenchClient, llm: FakeLLM, text: str) -> tuple[flo
     return len(received.split()) / (deltas[-1][0] - sent), len(deltas)
 
 
-async def bench_streaming(client: BenchClient, llm: FakeLLM, count: int) -> None:
+async def bench_streaming(client: BenchClient, llm: FakeLLMProcess, count: int) -> None:
     text = words(count)
-    await raw_rate(llm, words(100))  # warm both paths (connections, provider set-up); not reported
-    await server_rate(client, llm, words(100))
-    raw = await raw_rate(llm, text)
-    rate, notifications = await server_rate(client, llm, text)
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        await raw_rate(http, llm, words(100))  # warm both paths (connections, provider); not reported
+        await server_rate(client, llm, words(100))
+        raw = await raw_rate(http, llm, text)
+        rate, notifications = await server_rate(client, llm, text)
     print(f"streaming {count} tokens (one SSE event each, as fast as the fake server sends; "
           "request sent -> last token received):")
     print(f"  raw httpx read        {raw:12,.0f} tokens/s")
@@ -187,7 +210,7 @@ async def bench_streaming(client: BenchClient, llm: FakeLLM, count: int) -> None
           f"agent/textDelta notifications")
 
 
-async def bench_status(client: BenchClient, llm: FakeLLM, count: int) -> None:
+async def bench_status(client: BenchClient, llm: FakeLLMProcess, count: int) -> None:
     llm.script({"text": words(count), "chunk_delay": 0.0005})
     turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
     await client.wait("agent/textDelta", turn_id)
@@ -208,16 +231,24 @@ async def bench_status(client: BenchClient, llm: FakeLLM, count: int) -> None:
 
 
 async def main(token_count: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, FakeLLM() as llm:
+    with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        await bench_startup(llm, folder)
-        root = folder / "stream"
-        root.mkdir()
-        client = BenchClient()
-        await client.start(root, settings_for(llm))
-        await bench_streaming(client, llm, token_count)
-        await bench_status(client, llm, token_count)
-        await client.stop()
+        llm = FakeLLMProcess(folder)
+        try:
+            await run_all(llm, folder, token_count)
+        finally:
+            llm.stop()
+
+
+async def run_all(llm: FakeLLMProcess, folder: Path, token_count: int) -> None:
+    await bench_startup(llm, folder)
+    root = folder / "stream"
+    root.mkdir()
+    client = BenchClient()
+    await client.start(root, settings_for(llm))
+    await bench_streaming(client, llm, token_count)
+    await bench_status(client, llm, token_count)
+    await client.stop()
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def configure(server: LanguageServer, *, verbose: bool, log_file: Path | None) -
     for handler in list(root.handlers):
         if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is sys.stdout:
             root.removeHandler(handler)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(level)  # below the level no record is even created (httpcore logs every chunk)
 
     editor = LogMessageHandler(server, level)
     editor.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

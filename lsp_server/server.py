@@ -167,7 +167,7 @@ class AgentLanguageServer(LanguageServer):
 
 
 def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageServer:
-    """A server with every feature registered (tests and the bench build one the same way)."""
+    """The server with every feature registered; ``delta_interval`` is the text coalescing window."""
     server = AgentLanguageServer(delta_interval=delta_interval)
     commands.register(server)
 
@@ -178,7 +178,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
         for folder in folders:
             ls.folders.add(folder.uri)
         if not len(ls.folders):
-            root = params.root_uri or (Path(params.root_path).as_uri() if params.root_path else None)
+            root = params.root_uri or (Path(params.root_path).resolve().as_uri() if params.root_path else None)
             ls.folders.add(root, fallback=Path(os.getcwd()))
 
     @server.feature(types.INITIALIZED)

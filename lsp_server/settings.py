@@ -70,7 +70,7 @@ def parse_settings(raw: Any) -> ParsedSettings:
     data, problems = unwrap(raw)
     if data is None:
         return ParsedSettings(AgentConfig(), problems, given=bool(problems))
-    data = copy.deepcopy(data)
+    data = _without_nulls(copy.deepcopy(data))
     for _ in range(_MAX_PASSES):
         try:
             return ParsedSettings(AgentConfig.model_validate(data), problems)
@@ -84,6 +84,12 @@ def parse_settings(raw: Any) -> ParsedSettings:
                 break
     problems.append("settings: could not be repaired; using the defaults")
     return ParsedSettings(AgentConfig(), problems)
+
+
+def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:
+    """``null`` means "not set" (VS Code sends it for a cleared setting): the default applies."""
+    return {key: _without_nulls(value) if isinstance(value, dict) else value
+            for key, value in data.items() if value is not None}
 
 
 def _display_path(loc: tuple[Any, ...]) -> str:

@@ -127,7 +127,8 @@ class TurnStream:
         self._notify("agent/turnStarted", {"turnId": self.turn_id, "kind": self.kind, "prompt": prompt})
 
     def report(self, event: Event) -> None:
-        """Forward one core event; unknown or internal events are dropped (logged at debug)."""
+        """Forward one core event. Events clients have no use for (stream finished, message
+        added, a tool call's arguments complete) are not sent; nothing is sent after the end."""
         if self.ended:
             logger.debug("event after the end of turn %s dropped: %s", self.turn_id, event.type)
             return
@@ -166,7 +167,7 @@ class TurnStream:
         self._deltas.flush()
 
     def end(self, ended: TurnEnded) -> None:
-        """Flush, send ``agent/turnEnded`` and end the progress; later calls do nothing."""
+        """Flush, end the progress, send ``agent/turnEnded``; later calls do nothing."""
         if self.ended:
             return
         self._deltas.flush()

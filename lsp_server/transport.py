@@ -52,8 +52,9 @@ async def _stdin_reader() -> Any:
     reader = asyncio.StreamReader(limit=2**20)
     try:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except (ValueError, OSError):
-        # stdin is a regular file (e.g. a recorded session replayed): read it on a thread.
+    except (ValueError, OSError, NotImplementedError):
+        # stdin is a regular file (a recorded session replayed) or the platform has no pipe
+        # transport: read it on a worker thread, as pygls does.
         return StdinAsyncReader(sys.stdin.buffer)
     return _StreamReader(reader)
 
@@ -101,7 +102,10 @@ async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tup
         main.cancel()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except NotImplementedError:  # Windows: the exit notification and end of input still save
+            break
     try:
         if tcp is not None:
             await _serve_tcp(server, stop, *tcp)

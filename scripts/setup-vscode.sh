@@ -21,8 +21,10 @@ mkdir -p "$TOOLS"
 log() { echo "[setup-vscode] $*" >&2; }
 
 # 1. Debian packages: Chromium for playwright-core, Kerberos headers for code-server's native
-#    modules, a font so screenshots show text.
+#    modules, a font so screenshots show text, and npm if the machine has none.
 need_apt=()
+# npm (any version) is only needed to fetch Node 24 itself.
+command -v npm >/dev/null || need_apt+=(npm)
 for pkg in chromium chromium-driver libkrb5-dev fonts-dejavu-core; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
@@ -61,15 +63,19 @@ JSON
     "$CS_BIN" --version >/dev/null
     touch "$CS_DIR/.installed-$CODE_SERVER_VERSION"
 fi
-# 4. The extension's own dependencies (build, package, unit and e2e test tools).
+
+# 4. The extension's own dependencies (build, package, unit and e2e test tools), exactly as
+#    locked in package-lock.json.
 EXT="$ROOT/editors/vscode"
-if [ -f "$EXT/package.json" ]; then
-    stamp="$EXT/node_modules/.agent-lsp-setup"
-    want=$( (cat "$EXT/package.json" "$EXT/package-lock.json" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        log "installing the extension's npm dependencies"
+stamp="$EXT/node_modules/.agent-lsp-setup"
+want=$( (cat "$EXT/package.json" "$EXT/package-lock.json" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing the extension's npm dependencies"
+    if [ -f "$EXT/package-lock.json" ]; then
+        (cd "$EXT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    else
         (cd "$EXT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund)
-        echo "$want" > "$stamp"
     fi
+    echo "$want" > "$stamp"
 fi
 log "ready: node $(node --version), code-server $CODE_SERVER_VERSION, $(chromium --version 2>/dev/null || echo 'chromium missing')"

@@ -67,6 +67,8 @@ class AgentClient:
             lambda _params: types.ApplyWorkspaceEditResult(applied=True)
         self.permission_requests: list[Any] = []
         self.permission_answer: dict[str, Any] = {"decision": "allow_once"}
+        #: Runs while an approval question is open (e.g. the user edits the buffer meanwhile).
+        self.while_asked: Callable[[], None] = lambda: None
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = "Allow once"
         for method in AGENT_NOTIFICATIONS:
@@ -103,6 +105,7 @@ class AgentClient:
     async def _permission(self, params: Any) -> Any:
         self.permission_requests.append(_plain(params))
         await self._record("agent/requestPermission", _plain(params))
+        self.while_asked()
         return self.permission_answer
 
     async def _message_request(self, params: types.ShowMessageRequestParams) -> Any:

@@ -44,6 +44,8 @@ def test_selection_that_is_itself_fenced_keeps_the_fence() -> None:
 def test_a_trailing_newline_follows_the_selection() -> None:
     assert run_filter(["value"], "old\n") == "value\n"
     assert run_filter(["value\n\n"], "old") == "value"
+    assert run_filter(["```\nvalue\n```"], "old\r\n") == "value\n"  # the model's own break is kept
+    assert run_filter(["value"], "old\r\n") == "value\r\n"
 
 
 def test_prompt_holds_context_region_feedback_and_instruction() -> None:

@@ -4,6 +4,7 @@ standard showMessageRequest fallback, and the answer decides whether the edit is
 from __future__ import annotations
 
 import pytest
+from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
 from tests.server.conftest import StartServer, fake_settings
@@ -99,3 +100,50 @@ async def test_permission_through_show_message_request(start_server: StartServer
     assert "not done" in str(tool_results[0]["content"])
     finished = client.of("agent/toolCall", turn_id)[-1]
     assert finished["status"] == "finished" and finished["isError"] is True
+
+
+async def test_an_edit_is_refused_when_the_buffer_changed_during_approval(start_server: StartServer, client_name: str,
+                                                                         fake_llm: FakeLLM) -> None:
+    fake_llm.script(EDIT_CALL, {"text": "I will read it again."})
+    client = await start_server(client_name, settings=fake_settings(fake_llm), permission_request=True)
+    uri = client.open("notes.txt", "old line\n", version=1, language="plaintext")
+    client.while_asked = lambda: client.change(uri, "old line\nthe user typed this\n", version=2)
+    turn_id = (await client.command("agent.chat", {"prompt": "update the notes"}))["turnId"]
+    await client.turn_ended(turn_id)
+    assert client.applied_edits == []  # never clobbers the user's newer text
+    tool_results = [m for m in fake_llm.requests[-1]["messages"] if m.get("role") == "tool"]
+    assert "buffer changed" in str(tool_results[0]["content"])
+
+
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # declares documentChanges
+async def test_an_edit_of_a_closed_file_is_based_on_the_disk(start_server: StartServer, client_name: str,
+                                                             fake_llm: FakeLLM) -> None:
+    fake_llm.script(EDIT_CALL, {"text": "Edited."})
+    client = await start_server(client_name, settings=fake_settings(fake_llm, approval={"editFile": "allow"}))
+    path = client.root / "notes.txt"
+    path.write_text("old line\n")
+    turn_id = (await client.command("agent.chat", {"prompt": "update the notes"}))["turnId"]
+    await client.turn_ended(turn_id)
+    assert client.permission_requests == [] and client.message_requests == []  # policy: allow
+    [applied] = client.applied_edits
+    [change] = applied.edit.document_changes
+    assert change.text_document.uri == path.as_uri() and change.text_document.version is None
+    assert change.edits[0].new_text == "new line\n"
+
+
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # declares resourceOperations: create
+async def test_a_new_file_is_created_through_the_editor(start_server: StartServer, client_name: str,
+                                                        fake_llm: FakeLLM) -> None:
+    create = {"tool_calls": [{"id": "call-2", "name": "edit_file",
+                              "arguments": {"path": "docs/new.md", "new_text": "# New\n"}}]}
+    fake_llm.script(create, {"text": "Created."})
+    client = await start_server(client_name, settings=fake_settings(fake_llm, approval={"editFile": "allow"}))
+    turn_id = (await client.command("agent.chat", {"prompt": "write docs"}))["turnId"]
+    await client.turn_ended(turn_id)
+    [applied] = client.applied_edits
+    created, filled = applied.edit.document_changes
+    target = (client.root / "docs" / "new.md").as_uri()
+    assert isinstance(created, types.CreateFile) and created.uri == target
+    assert created.options.overwrite is False and created.options.ignore_if_exists is False
+    assert filled.text_document.uri == target and filled.edits[0].new_text == "# New\n"
+    assert not (client.root / "docs" / "new.md").exists()  # the editor creates it, not the server

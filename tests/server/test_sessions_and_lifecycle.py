@@ -4,9 +4,11 @@ are shown, and the TCP transport serves a client."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -85,6 +87,14 @@ async def test_session_commands(start_server: StartServer, client_name: str, fak
     assert [m["content"] for m in loaded["transcript"]] == ["first topic", "answer"]
     assert (await client.command("agent.status"))["session"]["id"] == first_id
 
+    # A chat naming another session switches to it first (and says so).
+    turn_id = (await client.command("agent.chat", {"prompt": "back to two", "sessionId": second_id}))["turnId"]
+    await client.turn_ended(turn_id)
+    switched = client.of("agent/sessionRestored")[-1]
+    assert switched["session"]["id"] == second_id and switched["transcript"][0]["content"] == "second topic"
+    assert (await client.command("agent.status"))["session"]["messageCount"] == 4
+    await client.command("agent.session.load", {"id": first_id})
+
     assert await client.command("agent.session.delete", {"id": second_id}) == {"deleted": True}
     assert [s["id"] for s in (await client.command("agent.session.list"))["sessions"]] == [first_id]
     try:
@@ -142,6 +152,28 @@ async def test_multi_root_routes_by_document(start_server: StartServer, fake_llm
     assert (other / ".agent-lsp" / "sessions").is_dir()
 
 
+async def test_workspace_folders_come_and_go(start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    main, added = tmp_path / "main", tmp_path / "added"
+    added.mkdir()
+    client = await start_server("visual_studio_code", settings=fake_settings(fake_llm), root=main)
+    await client.wait_for("agent/sessionRestored")
+    folder = types.WorkspaceFolder(uri=added.as_uri(), name="added")
+    client.client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[])))
+    await client.wait_for("agent/sessionRestored", lambda p: p["folder"] == added.as_uri())
+    assert (await client.command("agent.status", {"uri": added.as_uri()}))["folder"] == added.as_uri()
+
+    client.client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder])))
+    # Once removed, requests about it go to the remaining folder. The notification's handler may
+    # still be running when the first status arrives; each status is a full round trip.
+    for _ in range(100):
+        if (await client.command("agent.status", {"uri": added.as_uri()}))["folder"] == main.as_uri():
+            break
+    else:
+        raise AssertionError("the removed folder is still served")
+
+
 async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
     log_file = tmp_path / "logs" / "server.log"
     process = await asyncio.create_subprocess_exec(
@@ -174,3 +206,56 @@ async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_an_unreadable_session_is_reported_not_fatal(start_server: StartServer, fake_llm: FakeLLM,
+                                                           tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    sessions = root / ".agent-lsp" / "sessions"
+    sessions.mkdir(parents=True)
+    (sessions / "broken.jsonl").write_bytes(b"\x00\x01 not a session\n")
+    client = await start_server("neovim", settings=fake_settings(fake_llm), root=root)
+    restored = await client.wait_for("agent/sessionRestored")
+    assert restored["transcript"] == []  # a fresh session; the broken file is kept
+    notice = await client.wait_for("agent/notice", lambda p: "turnId" not in p)
+    assert notice["level"] in ("warning", "error") and "broken" in notice["text"]
+    assert (sessions / "broken.jsonl").exists()
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _unframe(data: bytes) -> list[dict[str, Any]]:
+    messages = []
+    while data:
+        header, _, rest = data.partition(b"\r\n\r\n")
+        length = int(next(line for line in header.split(b"\r\n") if line.startswith(b"Content-Length")).split(b":")[1])
+        messages.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return messages
+
+
+async def test_a_recorded_session_replayed_from_a_file(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    """stdin may be a regular file; stdout then holds nothing but framed JSON-RPC."""
+    recording = tmp_path / "session.lsp"
+    recording.write_bytes(b"".join(_frame(m) for m in [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"capabilities": {}, "rootUri": tmp_path.as_uri(), "initializationOptions": fake_settings(fake_llm)}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand",
+         "params": {"command": "agent.status", "arguments": [{}]}},
+        {"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ]))
+    with recording.open("rb") as stdin:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "lsp_server", stdin=stdin, env=server_env(),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout, _ = await asyncio.wait_for(process.communicate(), WAIT)
+    assert process.returncode == 0
+    replies = {m["id"]: m for m in _unframe(stdout) if "id" in m}
+    assert replies[2]["result"]["running"] is False
+    assert replies[2]["result"]["model"] == "fake-model"
+    assert replies[3]["result"] is None

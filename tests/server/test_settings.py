@@ -74,3 +74,11 @@ def test_input_is_not_mutated_and_long_values_are_cut() -> None:
     assert raw == {"retry": {"maxAttempts": "x" * 500}}
     problem = parse_settings(raw).problems[0]
     assert len(problem) < 200
+
+
+def test_null_means_not_set() -> None:
+    parsed = parse_settings({"model": None, "maxTokens": None, "retry": {"maxAttempts": None, "maxDelay": 2},
+                             "truncation": None})
+    assert parsed.problems == []
+    assert parsed.config.max_tokens == AgentConfig().max_tokens
+    assert parsed.config.retry.max_delay == 2 and parsed.config.retry.max_attempts == AgentConfig().retry.max_attempts

@@ -105,10 +105,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
     this.postReset();
   }
 
-  get sessionTitle(): string | undefined {
-    return this.session?.title;
-  }
-
   turnStarted(event: TurnStarted): void {
     this.update(this.transcript.turnStarted(event));
   }

@@ -19,6 +19,7 @@ import {
   type StaticFeature,
 } from 'vscode-languageclient/node';
 import {
+  Commands,
   Notifications,
   PermissionRequestMethod,
   type PermissionRequest,
@@ -43,6 +44,8 @@ export interface ClientHooks {
   router: TurnRouter;
   sessionRestored(event: SessionRestored): void;
   requestPermission(request: PermissionRequest): Promise<PermissionResponse>;
+  /** The server's `agent.inlineEdit` run from one of its code actions (needs our UI). */
+  inlineEditCommand(argument: unknown): Promise<void>;
   runningChanged(running: boolean): void;
 }
 
@@ -129,6 +132,10 @@ export class AgentClient implements vscode.Disposable {
       outputChannel: this.output,
       initializationOptions: currentSettings(),
       middleware: {
+        // Code actions run `agent.inlineEdit` as a VS Code command: ask for the instruction and
+        // show the diff, instead of sending it to the server bare.
+        executeCommand: (command, args, next) =>
+          command === Commands.inlineEdit ? this.hooks.inlineEditCommand(args[0]) : next(command, args),
         workspace: {
           configuration: (params) =>
             params.items.map((item) => sectionValue(currentSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined), item.section)),

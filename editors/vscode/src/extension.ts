@@ -18,31 +18,26 @@ let client: AgentClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Agent LSP', { log: true });
   const statusBar = new StatusBar();
-  let chat: ChatViewProvider | undefined;
-  let inline: InlineEditController | undefined;
-  const router = new TurnRouter({
-    chat: { turnStarted: (e) => chat?.turnStarted(e), textDelta: (e) => chat?.textDelta(e), toolCall: (e) => chat?.toolCall(e), retry: (e) => chat?.retry(e), notice: (e) => chat?.notice(e), turnEnded: (e) => chat?.turnEnded(e) },
-    inlineEdit: { turnStarted: (e) => inline?.turnStarted(e), textDelta: (e) => inline?.textDelta(e), proposal: (e) => inline?.proposal(e), notice: (e) => inline?.notice(e), turnEnded: (e) => inline?.turnEnded(e) },
-  });
-  const agent = new AgentClient(output, {
+  const router = new TurnRouter();
+  const agent: AgentClient = new AgentClient(output, {
     router,
-    sessionRestored: (event) => chat?.sessionRestored(event),
+    sessionRestored: (event) => chatView.sessionRestored(event),
     requestPermission: askPermission,
+    inlineEditCommand: (argument): Promise<void> => inlineEdit.fromServerCommand(argument),
     runningChanged: (running) => {
       statusBar.update(running, router.running);
       if (!running) {
-        chat?.serverStopped();
-        inline?.serverStopped();
+        chatView.serverStopped();
+        inlineEdit.serverStopped();
       }
     },
   });
   client = agent;
+  const chatView = new ChatViewProvider(context.extensionUri, agent);
+  const inlineEdit: InlineEditController = new InlineEditController(agent);
+  const sessions = new SessionCommands(agent, (event) => chatView.sessionRestored(event));
+  router.attach({ chat: chatView, inlineEdit });
   router.onRunningChanged((turns) => statusBar.update(agent.running, turns));
-  chat = new ChatViewProvider(context.extensionUri, agent);
-  inline = new InlineEditController(agent);
-  const sessions = new SessionCommands(agent, (event) => chat?.sessionRestored(event));
-  const chatView = chat;
-  const inlineEdit = inline;
 
   const command = (id: string, run: () => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, async () => {

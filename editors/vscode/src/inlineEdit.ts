@@ -6,13 +6,15 @@
  * streams (`agent/textDelta`), and is replaced by the final `agent/inlineEditProposal` (stray
  * code fences already removed by the server). Accept asks the server to apply the edit
  * (`agent.inlineEdit.accept`); it arrives as one `workspace/applyEdit`, so a single undo reverts
- * it. Reject sends an optional reason the model sees on its next request.
+ * it. Reject sends an optional reason the model sees on its next request. The server's own
+ * "Edit with agent" / "Fix with agent" code actions run through the same flow.
  */
 import * as vscode from 'vscode';
 import type { AgentClient } from './client';
 import { messageOf } from './client';
 import {
   Commands,
+  parseRange,
   parseTurnResult,
   type InlineEditProposal,
   type NoticeEvent,
@@ -24,8 +26,8 @@ import type { TurnReceiver } from './turns';
 
 export const PROPOSAL_SCHEME = 'agent-proposal';
 
-/** Replace `range` (in offsets) of `text` with `replacement`. Exported for unit tests. */
-export function applyReplacement(text: string, start: number, end: number, replacement: string): string {
+/** Replace the offsets `start`..`end` of `text` with `replacement`. */
+function applyReplacement(text: string, start: number, end: number, replacement: string): string {
   return text.slice(0, start) + replacement + text.slice(end);
 }
 
@@ -64,25 +66,47 @@ export class InlineEditController implements TurnReceiver, vscode.TextDocumentCo
     return applyReplacement(doc.getText(), doc.offsetAt(range.start), doc.offsetAt(range.end), proposal.final?.newText ?? proposal.streamed);
   }
 
+  /** "Agent: Edit Selection": the active editor's selection, or its current line. */
   async editSelection(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.document.uri.scheme === PROPOSAL_SCHEME) {
       void vscode.window.showWarningMessage('Select the code to edit in an editor first.');
       return;
     }
+    // A partial last line is kept as selected.
+    const range = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : new vscode.Range(editor.selection.start, editor.selection.end);
+    await this.start(editor.document, range, undefined);
+  }
+
+  /**
+   * The server's own `agent.inlineEdit` command (its "Edit with agent" / "Fix with agent" code
+   * actions), intercepted so it gets the same instruction prompt and diff as the command.
+   */
+  async fromServerCommand(argument: unknown): Promise<void> {
+    const arg = (typeof argument === 'object' && argument !== null ? argument : {}) as { uri?: unknown; range?: unknown; instruction?: unknown };
+    if (typeof arg.uri !== 'string') {
+      void vscode.window.showErrorMessage('Edit with agent: the code action carried no document.');
+      return;
+    }
+    const range = parseRange(arg.range);
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(arg.uri));
+    const instruction = typeof arg.instruction === 'string' && arg.instruction.trim() ? arg.instruction : undefined;
+    await this.start(document, new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character), instruction);
+  }
+
+  private async start(document: vscode.TextDocument, range: vscode.Range, given: string | undefined): Promise<void> {
     if (this.current) {
       void vscode.window.showWarningMessage('An edit proposal is still open: accept or reject it first.');
       return;
     }
-    const document = editor.document;
-    // An empty selection means the current line; a partial last line is kept as selected.
-    const range = editor.selection.isEmpty ? document.lineAt(editor.selection.active.line).range : new vscode.Range(editor.selection.start, editor.selection.end);
-    const instruction = await vscode.window.showInputBox({
-      title: 'Agent: Edit Selection',
-      prompt: `How should lines ${range.start.line + 1}-${range.end.line + 1} change?`,
-      placeHolder: 'e.g. add type hints',
-      ignoreFocusOut: true,
-    });
+    const instruction =
+      given ??
+      (await vscode.window.showInputBox({
+        title: 'Agent: Edit Selection',
+        prompt: `How should lines ${range.start.line + 1}-${range.end.line + 1} change?`,
+        placeHolder: 'e.g. add type hints',
+        ignoreFocusOut: true,
+      }));
     if (!instruction || !instruction.trim()) {
       return;
     }

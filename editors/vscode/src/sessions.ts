@@ -11,8 +11,8 @@ import type { AgentClient } from './client';
 import { messageOf } from './client';
 import { Commands, parseMessage, parseSessionInfo, type SessionInfo, type SessionRestored } from './protocol';
 
-/** The quick pick row for one session. Exported for unit tests. */
-export function sessionItem(session: SessionInfo, now: Date): { label: string; description: string; detail: string } {
+/** The quick pick row for one session. */
+function sessionItem(session: SessionInfo, now: Date): { label: string; description: string; detail: string } {
   const when = new Date(session.updated * 1000);
   const sameDay = when.toDateString() === now.toDateString();
   const time = sameDay ? when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : when.toLocaleDateString();

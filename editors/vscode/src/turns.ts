@@ -28,11 +28,21 @@ export interface TurnReceiver {
   turnEnded?(event: TurnEndedEvent): void;
 }
 
+export interface Receivers {
+  chat: TurnReceiver;
+  inlineEdit: TurnReceiver;
+}
+
 export class TurnRouter {
   private kinds = new Map<string, TurnStarted['kind']>();
   private listeners: Array<(running: number) => void> = [];
+  /** Until `attach` (the receivers need the client, which needs the router), events are dropped. */
+  private receivers: Receivers = { chat: {}, inlineEdit: {} };
 
-  constructor(private readonly receivers: { chat: TurnReceiver; inlineEdit: TurnReceiver }) {}
+  /** Set who shows chat and inline-edit turns. */
+  attach(receivers: Receivers): void {
+    this.receivers = receivers;
+  }
 
   /** The number of turns started and not yet ended. */
   get running(): number {

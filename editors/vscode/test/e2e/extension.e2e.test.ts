@@ -141,6 +141,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.page.screenshot({ path: path.join(ARTIFACTS, 'inline-diff.png') });
       await bench.clickNotificationButton('Agent proposed an edit', 'Accept');
       await diff.waitFor({ state: 'hidden' });
+      await bench.page.locator('.tab.active', { hasText: 'calc.py' }).waitFor();
       await bench.focusEditor();
       await bench.page.keyboard.press('Control+S');
       const edited = ORIGINAL.replace('def add(a, b):', 'def add(a: int, b: int) -> int:');
@@ -149,6 +150,27 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.page.keyboard.press('Control+Z');
       await bench.page.keyboard.press('Control+S');
       await waitFor('one undo to restore the original', () => calc() === ORIGINAL);
+    }));
+
+  it('runs the server\'s "Edit with agent" code action through the same diff', () =>
+    scenario('code-action', async () => {
+      await fake.script({ text: 'def add(a, b):\n    """Add two numbers."""\n    return a + b' });
+      await bench.openFile('calc.py');
+      await bench.selectLines(1, 2);
+      await bench.page.keyboard.press('Control+.');
+      await bench.page.locator('.action-widget .action-label', { hasText: 'Edit with agent' }).first().click();
+      await bench.answerInputBox('add a docstring', 'How should lines 1-2 change?');
+      await bench.page.locator('.monaco-diff-editor .modified-in-monaco-diff-editor .view-lines', { hasText: 'Add two numbers.' }).waitFor();
+      await bench.notification('Agent proposed an edit').waitFor();
+      await bench.runCommand('Agent: Accept Proposed Edit');
+      await bench.page.locator('.monaco-diff-editor').waitFor({ state: 'hidden' });
+      await bench.page.locator('.tab.active', { hasText: 'calc.py' }).waitFor();
+      await bench.focusEditor();
+      await bench.page.keyboard.press('Control+S');
+      await waitFor('the edit on disk', () => calc().includes('    """Add two numbers."""\n    return a + b\n'));
+      await bench.page.keyboard.press('Control+Z');
+      await bench.page.keyboard.press('Control+S');
+      await waitFor('the original back', () => calc() === ORIGINAL);
     }));
 
   it('rejects an inline edit with a reason that the next request carries', () =>
@@ -162,6 +184,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.clickNotificationButton('Agent proposed an edit', 'Reject');
       await bench.answerInputBox('wrong order, keep a - b', 'Why?');
       await bench.page.locator('.monaco-diff-editor').waitFor({ state: 'hidden' });
+      await bench.page.locator('.tab.active', { hasText: 'calc.py' }).waitFor();
       assert.equal(calc(), ORIGINAL);
       const before = (await fake.requests()).length;
       await fake.script({ text: 'Understood, I will keep a - b.' });

@@ -59,14 +59,17 @@ export class Workbench {
   /** Run a command from the palette by its title ("Agent: Chat"). */
   async runCommand(title: string): Promise<void> {
     const page = this.page;
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor();
     const rows = page.locator('.quick-input-list .monaco-list-row');
-    // The palette may still be settling (focus coming from a webview): type until it filters.
+    // The palette may be closed again by a focus change it raced with, or still be settling:
+    // reopen and retype until it lists the command.
     await waitFor(`the palette to list "${title}"`, async () => {
+      if (!(await input.isVisible())) {
+        await page.keyboard.press('F1');
+        await input.waitFor({ timeout: 2000 });
+      }
       if ((await input.inputValue()) !== `>${title}`) {
-        await input.fill(`>${title}`);
+        await input.fill(`>${title}`, { timeout: 2000 });
         return false;
       }
       const size = Number((await rows.first().getAttribute('aria-setsize', { timeout: 1000 })) ?? '0');
@@ -74,7 +77,8 @@ export class Workbench {
     });
     // Click the row whose label is exactly the title ("Agent: Chat", not "Add Selection to Chat");
     // callers wait for what the command shows (it may open another quick input at once).
-    await rows.and(page.locator(`[aria-label=${JSON.stringify(title)}]`)).first().click();
+    const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    await rows.filter({ has: page.locator('.label-name', { hasText: exact }) }).first().click();
   }
 
   /** Answer an input box (showInputBox) that is open or about to open. */

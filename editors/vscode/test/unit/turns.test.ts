@@ -15,7 +15,8 @@ function recorder(log: string[], name: string): TurnReceiver {
 
 test('notifications follow the kind announced in turnStarted', () => {
   const log: string[] = [];
-  const router = new TurnRouter({ chat: recorder(log, 'chat'), inlineEdit: recorder(log, 'inline') });
+  const router = new TurnRouter();
+  router.attach({ chat: recorder(log, 'chat'), inlineEdit: recorder(log, 'inline') });
   const counts: number[] = [];
   router.onRunningChanged((n) => counts.push(n));
   router.turnStarted({ turnId: 'c', kind: 'chat', prompt: 'hi' });
@@ -40,14 +41,15 @@ test('notifications follow the kind announced in turnStarted', () => {
 
 test('unannounced turns and turn-less notices go to the chat view', () => {
   const log: string[] = [];
-  const router = new TurnRouter({ chat: recorder(log, 'chat'), inlineEdit: recorder(log, 'inline') });
+  const router = new TurnRouter();
+  router.attach({ chat: recorder(log, 'chat'), inlineEdit: recorder(log, 'inline') });
   router.textDelta({ turnId: 'unknown', text: 'late' });
   router.notice({ level: 'warning', text: 'config' });
   assert.deepEqual(log, ['chat:text:late', 'chat:notice:config']);
 });
 
 test('reset forgets running turns (the server stopped)', () => {
-  const router = new TurnRouter({ chat: {}, inlineEdit: {} });
+  const router = new TurnRouter();
   router.turnStarted({ turnId: 'a', kind: 'chat', prompt: '' });
   router.reset();
   assert.equal(router.running, 0);
