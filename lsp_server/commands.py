@@ -102,11 +102,16 @@ def chat(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict
 
     async def body(turn: Turn) -> TurnEnded:
         folder.host.turn = turn.stream
+        session_before = folder.agent.session.id
         try:
             return await folder.agent.submit(prompt, context=context, turn_id=turn.id)
         finally:
             if folder.host.turn is turn.stream:
                 folder.host.turn = None
+            # A slash command typed in the chat (/clear, /session load|new) can switch the
+            # session; the client must show the new transcript, as after agent.session.load.
+            if folder.agent.session.id != session_before:
+                server.send_session_restored(folder)
 
     server.turns.start(turn, body, "Agent", prompt)
     return {"turnId": turn.id}

@@ -104,6 +104,24 @@ async def test_session_commands(start_server: StartServer, client_name: str, fak
         assert "open session" in str(exc)
 
 
+async def test_slash_commands_that_switch_the_session_send_the_new_transcript(
+        start_server: StartServer, fake_llm: FakeLLM) -> None:
+    fake_llm.default = {"text": "answer"}
+    client = await start_server("neovim", settings=fake_settings(fake_llm))
+    first_id = (await client.wait_for("agent/sessionRestored"))["session"]["id"]
+    await client.turn_ended((await client.command("agent.chat", {"prompt": "first topic"}))["turnId"])
+
+    await client.turn_ended((await client.command("agent.chat", {"prompt": "/clear"}))["turnId"])
+    cleared = await client.wait_for("agent/sessionRestored", lambda p: p["session"]["id"] != first_id)
+    assert cleared["transcript"] == []
+
+    turn_id = (await client.command("agent.chat", {"prompt": f"/session load {first_id}"}))["turnId"]
+    await client.turn_ended(turn_id)
+    back = client.of("agent/sessionRestored")[-1]  # sent before the turn's end
+    assert back["session"]["id"] == first_id
+    assert [m["content"] for m in back["transcript"]] == ["first topic", "answer"]
+
+
 async def test_bad_settings_are_reported_and_defaults_used(start_server: StartServer, client_name: str,
                                                            fake_llm: FakeLLM) -> None:
     settings = fake_settings(fake_llm, retry={"maxAttempts": 0}, approval={"editFile": "sometimes"})
