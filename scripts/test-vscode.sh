@@ -42,5 +42,8 @@ run_tests() {
 
 status=0
 run_tests unit || status=1
+# Screenshots are evidence of this run only.
+rm -rf "$ROOT/test-artifacts/vscode"
+
 AGENT_LSP_VSIX="$PWD/dist/agent-lsp.vsix" run_tests e2e || status=1
 exit "$status"

@@ -158,7 +158,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.openFile('calc.py');
       await bench.selectLines(1, 2);
       await bench.page.keyboard.press('Control+.');
-      await bench.page.locator('.action-widget .action-label', { hasText: 'Edit with agent' }).first().click();
+      await bench.page.locator('.action-widget').getByText('Edit with agent', { exact: true }).click();
       await bench.answerInputBox('add a docstring', 'How should lines 1-2 change?');
       await bench.page.locator('.monaco-diff-editor .modified-in-monaco-diff-editor .view-lines', { hasText: 'Add two numbers.' }).waitFor();
       await bench.notification('Agent proposed an edit').waitFor();
@@ -228,6 +228,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await dialog.locator('.monaco-button', { hasText: 'Allow once' }).click();
       await chat.locator('.entry.tool.ok', { hasText: 'edit_file' }).waitFor();
       await chat.locator('.entry.assistant', { hasText: 'Marked the subtraction' }).waitFor();
+      await bench.page.screenshot({ path: path.join(ARTIFACTS, 'chat-tool-call.png') });
       await bench.openFile('calc.py');
       await bench.page.keyboard.press('Control+S');
       await waitFor('the approved edit on disk', () => calc() === ORIGINAL.replace('return a - b', 'return a - b  # checked'));
@@ -294,7 +295,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.page.screenshot({ path: path.join(ARTIFACTS, 'restored-session.png') });
     }));
 
-  it('starts a new session and resumes the old one from the Sessions picker', () =>
+  it('starts a new session, then resumes, renames and exports the old one from the Sessions picker', () =>
     scenario('sessions', async () => {
       const chat = await bench.openChat();
       await bench.runCommand('Agent: New Session');
@@ -304,5 +305,15 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await old.click();
       await bench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Resume' }).first().click();
       await chat.locator('.entry.user', { hasText: 'How do I add numbers?' }).waitFor();
+
+      const pickAction = async (session: string, action: string): Promise<void> => {
+        await bench.runCommand('Agent: Sessions');
+        await bench.page.locator('.quick-input-list .monaco-list-row', { hasText: session }).first().click();
+        await bench.page.locator('.quick-input-list .monaco-list-row', { hasText: action }).first().click();
+      };
+      await pickAction('How do I add numbers?', 'Rename');
+      await bench.answerInputBox('Adding numbers', 'New title');
+      await pickAction('Adding numbers', 'Export');
+      await bench.page.locator('.editor-instance .view-lines', { hasText: 'How do I add numbers?' }).first().waitFor();
     }));
 });
