@@ -1,8 +1,10 @@
 /**
  * End-to-end: the packaged extension in a real VS Code (code-server + headless Chromium), the
  * real agent-lsp server, and the scripted fake LLM server, all on loopback. One workspace and
- * one code-server are shared by the scenarios, which run in order (the last one reopens the
- * workspace and expects the conversation of the earlier ones).
+ * one code-server are shared by the scenarios, which run in order (the last ones reopen the
+ * workspace and expect the conversation of the earlier ones). Each scenario starts from a known
+ * state (see `reset`), so one that fails leaves nothing behind for the next: no queued LLM
+ * responses, no running turn, no dialog, proposal, notification or editor.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -21,10 +23,14 @@ import {
   REPO_ROOT,
   waitFor,
 } from './processes';
-import { agentLogTail, launchBrowser, Workbench } from './workbench';
+import { agentLog, agentLogTail, launchBrowser, lspTrace, Workbench } from './workbench';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'vscode');
 const ORIGINAL = 'def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n';
+/** Lines 1-2 of ORIGINAL as `selectLines(1, 2)` selects them, in LSP terms. */
+const LINES_1_2 = { start: { line: 0, character: 0 }, end: { line: 1, character: '    return a + b'.length } };
+/** LSP's CodeActionTriggerKind.Automatic: VS Code asking on its own, for the light bulb. */
+const AUTOMATIC = 2;
 
 let root: string;
 let workspace: string;
@@ -38,9 +44,58 @@ function calc(): string {
   return readFileSync(path.join(workspace, 'calc.py'), 'utf8');
 }
 
-/** Run a scenario; on failure save a screenshot and attach the logs to the error. */
-async function scenario(name: string, body: () => Promise<void>): Promise<void> {
+/**
+ * Bring everything back to a known state before a scenario, whatever the one before left behind:
+ * code-server and the workbench up, no dialog or input box open, no turn running, no edit
+ * proposal open, the server idle, the fake LLM's queue empty, no editor or notification open,
+ * and calc.py as the scenario expects it on disk. After a passing scenario this only checks.
+ */
+async function reset(file: string | undefined): Promise<void> {
+  if (!server.running) {
+    server = await CodeServer.start(profile);
+  }
+  if (bench.page.isClosed()) {
+    bench = await openWorkbench();
+  }
+  const page = bench.page;
+  await bench.dismissOverlays();
+  if (await page.locator('.statusbar-item .codicon-sync').isVisible()) {
+    await bench.runCommand('Agent: Cancel');
+  }
+  if (await page.locator('.tab', { hasText: 'Agent proposal' }).count()) {
+    await bench.dismissOverlays();
+    await bench.runCommand('Agent: Reject Proposed Edit');
+    // A finished proposal asks why; no reason. A streaming one is cancelled without asking.
+    const why = page.locator('.quick-input-widget', { hasText: 'Why?' });
+    await waitFor('the proposal to close', async () => {
+      if (await why.isVisible()) {
+        await bench.answerInputBox('');
+      }
+      return (await page.locator('.tab', { hasText: 'Agent proposal' }).count()) === 0;
+    });
+  }
+  await bench.dismissOverlays();
+  if (await page.locator('.statusbar-item .codicon-circle-slash').isVisible()) {
+    await bench.runCommand('Agent: Restart Server');
+  }
+  // The server is running and no turn is: nothing will ask the fake LLM for a response now.
+  await page.locator('.statusbar-item .codicon-hubot').waitFor();
+  await fake.drain();
+  const chat = bench.chat().locator('#context:not([hidden]) #context-clear');
+  if (await chat.count()) {
+    await chat.dispatchEvent('click');
+  }
+  await bench.closeAllEditors();
+  await bench.clearNotifications();
+  if (file !== undefined && calc() !== file) {
+    writeFileSync(path.join(workspace, 'calc.py'), file);
+  }
+}
+
+/** Start from a known state, run a scenario; on failure save a screenshot and attach the logs to the error. */
+async function scenario(name: string, body: () => Promise<void>, options: { file?: string } = {}): Promise<void> {
   try {
+    await reset(options.file);
     await body();
   } catch (error) {
     if (!bench?.page.isClosed()) {
@@ -61,7 +116,12 @@ async function lastRequestText(): Promise<string> {
 }
 
 describe('VS Code extension end to end', { timeout: 240000 }, () => {
-  before(() => scenario('setup', async () => {
+  before(() => setup().catch(async (error) => {
+    const logs = `\n--- agent log ---\n${profile ? agentLogTail(profile.userData) : ''}\n--- code-server ---\n${server?.log() ?? ''}`;
+    throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`);
+  }));
+
+  async function setup(): Promise<void> {
     mkdirSync(ARTIFACTS, { recursive: true });
     root = mkdtempSync(path.join(os.tmpdir(), 'agent-lsp-vscode-e2e-'));
     workspace = path.join(root, 'workspace');
@@ -72,6 +132,9 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       'agent.provider': 'openai',
       'agent.baseUrl': `${fake.baseUrl}/v1`,
       'agent.model': 'fake-model',
+      // The language client logs every LSP message, one JSON line each, to the "Agent LSP" log:
+      // how a scenario sees what VS Code asked the server (see the code action scenario).
+      'agentLsp.trace.server': { verbosity: 'messages', format: 'json' },
     }, { 'agent.server.pythonPath': python() });
     profile.env.OPENAI_API_KEY = 'test-key';
     // The server runs from this checkout even when the interpreter has no agent-lsp installed.
@@ -86,7 +149,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     server = await CodeServer.start(profile);
     browser = await launchBrowser();
     bench = await openWorkbench();
-  }));
+  }
 
   after(async () => {
     await browser?.close().catch(() => undefined);
@@ -150,13 +213,32 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.page.keyboard.press('Control+Z');
       await bench.page.keyboard.press('Control+S');
       await waitFor('one undo to restore the original', () => calc() === ORIGINAL);
-    }));
+    }, { file: ORIGINAL }));
 
   it('runs the server\'s "Edit with agent" code action through the same diff', () =>
     scenario('code-action', async () => {
       await fake.script({ text: 'def add(a, b):\n    """Add two numbers."""\n    return a + b' });
       await bench.openFile('calc.py');
+      const seen = lspTrace(profile.userData).length;
       await bench.selectLines(1, 2);
+      // 250 ms after the selection last moved, VS Code asks for code actions on its own (for the
+      // light bulb), and that request supersedes a Ctrl+. request still waiting for the server:
+      // the menu then never opens. So wait until the automatic request for this very selection
+      // was answered; nothing supersedes Ctrl+. after that.
+      await waitFor('VS Code to ask the server for the code actions of lines 1-2', () => {
+        const trace = lspTrace(profile.userData).slice(seen);
+        const asked = trace.find((m) => {
+          const params = m.message.params as { textDocument?: { uri?: string }; range?: unknown; context?: { triggerKind?: number } } | undefined;
+          return (
+            m.type === 'send-request' &&
+            m.message.method === 'textDocument/codeAction' &&
+            params?.textDocument?.uri?.endsWith('/calc.py') &&
+            params.context?.triggerKind === AUTOMATIC &&
+            JSON.stringify(params.range) === JSON.stringify(LINES_1_2)
+          );
+        });
+        return asked !== undefined && trace.some((m) => m.type === 'receive-response' && m.message.id === asked.message.id);
+      });
       await bench.page.keyboard.press('Control+.');
       await bench.page.locator('.action-widget').getByText('Edit with agent', { exact: true }).click();
       await bench.answerInputBox('add a docstring', 'How should lines 1-2 change?');
@@ -171,7 +253,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.page.keyboard.press('Control+Z');
       await bench.page.keyboard.press('Control+S');
       await waitFor('the original back', () => calc() === ORIGINAL);
-    }));
+    }, { file: ORIGINAL }));
 
   it('rejects an inline edit with a reason that the next request carries', () =>
     scenario('inline-reject', async () => {
@@ -193,7 +275,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await chat.locator('.entry.assistant', { hasText: 'Understood' }).waitFor();
       await waitFor('the chat request', async () => (await fake.requests()).length > before);
       assert.match(await lastRequestText(), /wrong order, keep a - b/);
-    }));
+    }, { file: ORIGINAL }));
 
   it('stops a running turn with the Stop button', () =>
     scenario('stop', async () => {
@@ -207,7 +289,8 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await chat.locator('.entry.turn-end.cancelled', { hasText: 'Stopped.' }).waitFor();
       await stop.waitFor({ state: 'hidden' });
       assert.match((await chat.locator('.entry.assistant').last().textContent()) ?? '', /interrupted/);
-      await fake.release();
+      // No `fake.release()`: stopping closed the stream, which ended the hold. A release with
+      // nothing holding would be kept by the fake and let the next hold through at once.
     }));
 
   it('asks before an agent edit and applies it after "Allow once"', () =>
@@ -232,14 +315,14 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await bench.openFile('calc.py');
       await bench.page.keyboard.press('Control+S');
       await waitFor('the approved edit on disk', () => calc() === ORIGINAL.replace('return a - b', 'return a - b  # checked'));
-    }));
+    }, { file: ORIGINAL }));
 
   it('sends changed settings to the running server', () =>
     scenario('settings', async () => {
       // Workspace settings, as a user editing .vscode/settings.json would change them.
       mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
       writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'agent.model': 'fake-model-2' }));
-      await waitFor('the extension to push the new settings', () => /Settings changed; sent to the server/.test(agentLogTail(profile.userData, 200)));
+      await waitFor('the extension to push the new settings', () => /Settings changed; sent to the server/.test(agentLog(profile.userData)));
       await fake.script({ text: 'Now on model two.' });
       const chat = await bench.openChat();
       await bench.sendChat('Which model?');
@@ -271,7 +354,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await dialog.getByText('Provider: openai (fake-model-2)').waitFor();
       await bench.page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      const starts = (): number => (agentLogTail(profile.userData, 400).match(/Starting the agent server/g) ?? []).length;
+      const starts = (): number => (agentLog(profile.userData).match(/Starting the agent server/g) ?? []).length;
       const before = starts();
       await bench.runCommand('Agent: Restart Server');
       await waitFor('a second server start', () => starts() > before);

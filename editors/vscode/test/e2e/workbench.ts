@@ -128,6 +128,57 @@ export class Workbench {
     await page.keyboard.press('Shift+End');
   }
 
+  /**
+   * Close what a failed scenario may have left over the workbench, the way a user does: Escape on
+   * modal dialogs (an approval dialog's Escape rejects), input boxes and the code action menu,
+   * until none is open.
+   */
+  async dismissOverlays(): Promise<void> {
+    const page = this.page;
+    const overlays = [page.locator('.monaco-dialog-box'), page.locator('.quick-input-widget'), page.locator('.action-widget')];
+    for (let round = 0; round < 10; round++) {
+      let open: ReturnType<Page['locator']> | undefined;
+      for (const overlay of overlays) {
+        if (await overlay.first().isVisible()) {
+          open = overlay.first();
+          break;
+        }
+      }
+      if (!open) {
+        return;
+      }
+      await page.keyboard.press('Escape');
+      // A dialog may be followed by another (a rejection asks for a reason): the next round sees it.
+      await open.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    }
+    throw new Error('dialogs or input boxes kept opening');
+  }
+
+  /** Close every editor; unsaved changes are dropped ("Don't Save"). */
+  async closeAllEditors(): Promise<void> {
+    const page = this.page;
+    const tabs = page.locator('.tabs-container .tab');
+    if ((await tabs.count()) === 0) {
+      return;
+    }
+    await this.runCommand('View: Close All Editors');
+    const dialog = page.locator('.monaco-dialog-box');
+    await waitFor('every editor to close', async () => {
+      if (await dialog.isVisible()) {
+        await dialog.locator('.monaco-button', { hasText: "Don't Save" }).first().click({ timeout: 2000 });
+      }
+      return (await tabs.count()) === 0;
+    });
+  }
+
+  /** Drop every notification (toasts of a failed scenario would match the next one's). */
+  async clearNotifications(): Promise<void> {
+    if ((await this.page.locator('.notification-toast').count()) > 0) {
+      await this.runCommand('Notifications: Clear All Notifications');
+      await this.page.locator('.notification-toast').first().waitFor({ state: 'detached' });
+    }
+  }
+
   notification(text: string): ReturnType<Page['locator']> {
     return this.page.locator('.notification-toast', { hasText: text });
   }
@@ -159,8 +210,8 @@ export class Workbench {
   }
 }
 
-/** The newest "Agent LSP" output channel log written by code-server, for failure reports. */
-export function agentLogTail(userData: string, lines = 60): string {
+/** The newest "Agent LSP" output channel log written by code-server (one per extension host). */
+export function agentLog(userData: string): string {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
@@ -174,10 +225,47 @@ export function agentLogTail(userData: string, lines = 60): string {
   };
   const logs = path.join(userData, 'logs');
   if (!existsSync(logs)) {
-    return '(no logs)';
+    return '';
   }
   walk(logs);
   found.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
   const newest = found.at(-1);
-  return newest ? readFileSync(newest, 'utf8').split('\n').slice(-lines).join('\n') : '(no Agent LSP log)';
+  return newest ? readFileSync(newest, 'utf8') : '';
+}
+
+/** One LSP message as the language client traces it (`agentLsp.trace.server` with format json). */
+export interface TracedMessage {
+  type: string;
+  message: { id?: number | string; method?: string; params?: unknown };
+}
+
+const TRACE_MARK = '{"isLSPMessage":true';
+
+/** Every traced LSP message of the current extension host's log, oldest first. */
+export function lspTrace(userData: string): TracedMessage[] {
+  const messages: TracedMessage[] = [];
+  for (const line of agentLog(userData).split('\n')) {
+    const at = line.indexOf(TRACE_MARK);
+    if (at >= 0) {
+      try {
+        messages.push(JSON.parse(line.slice(at)) as TracedMessage);
+      } catch {
+        // A line still being written.
+      }
+    }
+  }
+  return messages;
+}
+
+/** The log's end for failure reports: the extension's own lines, and the last traced messages in brief. */
+export function agentLogTail(userData: string, lines = 60): string {
+  const all = agentLog(userData).split('\n');
+  if (!all.some(Boolean)) {
+    return '(no Agent LSP log)';
+  }
+  const own = all.filter((line) => !line.includes(TRACE_MARK) && !/\[(LSP|Trace) +- /.test(line));
+  const traced = lspTrace(userData)
+    .slice(-15)
+    .map((m) => `  ${m.type} ${m.message.method ?? ''} ${m.message.id ?? ''}`.trimEnd());
+  return `${own.slice(-lines).join('\n')}\n(last LSP messages)\n${traced.join('\n')}`;
 }
