@@ -155,6 +155,11 @@ class Agent:
         return not self._idle.is_set()
 
     @property
+    def has_session(self) -> bool:
+        """Whether a session is open (restored, loaded or started); :attr:`session` opens one."""
+        return self._session is not None
+
+    @property
     def session(self) -> Session:
         """The open session; the workspace's latest one is restored on first use."""
         if self._session is None:

@@ -7,7 +7,8 @@ the LSP lifecycle:
 
 * ``initialize``: settings from ``initializationOptions``, one agent per workspace folder;
 * ``initialized``: settings pulled with ``workspace/configuration`` when the client can answer,
-  then each folder's latest session restored and sent as ``agent/sessionRestored``;
+  then each folder's latest session restored and sent as ``agent/sessionRestored`` (turns
+  requested meanwhile are answered at once but wait for this before they run);
 * ``workspace/didChangeConfiguration``: settings re-read and given to every agent;
 * ``shutdown`` / ``exit`` / SIGTERM: running turns cancelled, partial messages saved, sessions
   closed (:meth:`AgentLanguageServer.aclose`).
@@ -61,7 +62,10 @@ class AgentLanguageServer(LanguageServer):
         self.folder_configs: dict[Path, AgentConfig] = {}
         self.settings_problems: list[str] = []
         self.folders = FolderAgents(lambda root: LspHost(self, root), self._make_agent)
-        self.turns = TurnRegistry()
+        #: Set when ``initialized`` has pulled the settings and restored the sessions; turns
+        #: (answered at once) wait for it before they run.
+        self.started = asyncio.Event()
+        self.turns = TurnRegistry(ready=self.started)
         self.proposals = ProposalStore()
         self._closing: asyncio.Task[None] | None = None
 
@@ -183,12 +187,21 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: AgentLanguageServer, params: types.InitializedParams) -> None:
-        problems = list(ls.initial_settings.problems)
-        problems.extend(await ls.pull_configuration())
-        ls.apply_configs()
-        ls.show_problems(problems)
-        for folder in ls.folders:
-            _restore(ls, folder)
+        # A client may send requests right after ``initialized`` (a chat typed at once): they are
+        # handled while this waits for ``workspace/configuration``. Turns wait for ``started``;
+        # a session chosen meanwhile (agent.session.load/new) is kept, not replaced by the latest.
+        try:
+            problems = list(ls.initial_settings.problems)
+            problems.extend(await ls.pull_configuration())
+            ls.apply_configs()
+            ls.show_problems(problems)
+            for folder in ls.folders:
+                if folder.agent.has_session:
+                    ls.send_session_restored(folder)
+                else:
+                    _restore(ls, folder)
+        finally:
+            ls.started.set()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AgentLanguageServer, params: types.DidChangeConfigurationParams) -> None:

@@ -50,10 +50,17 @@ class Turn:
 
 
 class TurnRegistry:
-    """The running turns of one server."""
+    """The running turns of one server.
 
-    def __init__(self) -> None:
+    ``ready`` (when given) is set once the server finished starting up (settings pulled, the
+    sessions restored): a turn requested before that is registered and answered at once, but
+    its body waits for it, so it never runs on the settings of ``initializationOptions`` while
+    ``workspace/configuration`` is still unanswered, nor in a session about to be replaced.
+    """
+
+    def __init__(self, ready: asyncio.Event | None = None) -> None:
         self._turns: dict[str, Turn] = {}
+        self._ready = ready
 
     def running(self) -> list[Turn]:
         return list(self._turns.values())
@@ -76,6 +83,10 @@ class TurnRegistry:
     async def _run(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> None:
         try:
             await turn.progress.begin(title, _one_line(prompt))
+            # A cancel that lands just as the client answers the progress request is swallowed by
+            # asyncio.wait_for (Python 3.11), hence the flag; it must be seen before waiting on.
+            if self._ready is not None and not turn.cancel_requested:
+                await self._ready.wait()
             if turn.cancel_requested:
                 raise asyncio.CancelledError
             ended = await body(turn)

@@ -201,7 +201,8 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
 
     async def start(client_name: str, *, settings: Any = None, root: Path | None = None,
                     permission_request: bool = False, configuration: Any = None,
-                    extra_folders: list[Path] | None = None) -> AgentClient:
+                    extra_folders: list[Path] | None = None,
+                    hold_configuration: asyncio.Event | None = None) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
         config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"], server_env=server_env())
@@ -210,6 +211,8 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         agent_client = AgentClient(client, root)
         if configuration is not None:
             client.set_configuration(configuration, section="agent")
+        if hold_configuration is not None:
+            _hold_configuration_answers(client, hold_configuration)
         capabilities = client_capabilities(client_name)
         if permission_request:
             capabilities.experimental = {"agentLsp": {"permissionRequest": True}}
@@ -226,6 +229,16 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     yield start
     for agent_client in started:
         await stop(agent_client)
+
+
+def _hold_configuration_answers(client: LanguageClient, release: asyncio.Event) -> None:
+    """Answer ``workspace/configuration`` only once ``release`` is set (a slow editor)."""
+    async def answer(ls: LanguageClient, params: types.ConfigurationParams) -> list[Any]:
+        await release.wait()
+        return [ls.get_configuration(section=item.section, scope_uri=item.scope_uri) for item in params.items]
+
+    client.protocol.fm.features.pop(types.WORKSPACE_CONFIGURATION, None)
+    client.feature(types.WORKSPACE_CONFIGURATION)(answer)
 
 
 async def stop(agent_client: AgentClient) -> None:

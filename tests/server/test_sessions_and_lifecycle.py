@@ -155,6 +155,38 @@ async def test_workspace_configuration_wins_and_changes_apply(start_server: Star
     assert fake_llm.requests[-1]["model"] == "changed-model"
 
 
+async def test_a_turn_sent_before_the_settings_arrive_waits_for_them(start_server: StartServer,
+                                                                     fake_llm: FakeLLM) -> None:
+    """A chat sent right after ``initialized`` (the server still waits for the client's
+    ``workspace/configuration`` answer) runs with the pulled settings, after the session was
+    restored: the restored transcript never holds the running turn's prompt."""
+    answer = asyncio.Event()
+    fake_llm.script({"text": "done"})
+    client = await start_server("visual_studio_code", settings=fake_settings(fake_llm),
+                                configuration=fake_settings(fake_llm, model="configured-model"),
+                                hold_configuration=answer)
+    turn_id = (await client.command("agent.chat", {"prompt": "right away"}))["turnId"]
+    answer.set()
+    assert (await client.turn_ended(turn_id))["stopReason"] == "end_turn"
+    assert [r["model"] for r in fake_llm.requests] == ["configured-model"]
+    [restored] = client.of("agent/sessionRestored")
+    assert restored["transcript"] == []
+    assert (await client.command("agent.status"))["session"]["messageCount"] == 2
+
+
+async def test_a_turn_waiting_for_the_settings_can_be_cancelled(start_server: StartServer, fake_llm: FakeLLM) -> None:
+    answer = asyncio.Event()
+    client = await start_server("neovim", settings=fake_settings(fake_llm), hold_configuration=answer)
+    turn_id = (await client.command("agent.chat", {"prompt": "never mind"}))["turnId"]
+    assert await client.command("agent.cancel", {"turnId": turn_id}) == {"cancelled": True}
+    assert (await client.turn_ended(turn_id))["stopReason"] == "cancelled"
+    # It ended at once, not when the start-up it waited for gave up on the answer.
+    assert client.of("agent/sessionRestored") == []
+    answer.set()
+    await client.wait_for("agent/sessionRestored")
+    assert fake_llm.requests == []
+
+
 async def test_multi_root_routes_by_document(start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path) -> None:
     main, other = tmp_path / "main", tmp_path / "other"
     other.mkdir()
