@@ -138,12 +138,7 @@ class AgentLoop:
             turn.partial = partial
             await self._step(self._stream(request, partial))
             turn.partial = None
-            if partial.usage is not None:
-                turn.usage = turn.usage + partial.usage
-            self._drop_incomplete(partial)
-            message = partial.message(interrupted=False)
-            if message is not None:
-                self._add(turn, message)
+            self._settle(turn, partial, interrupted=False)
             if not partial.ready:
                 return ("max_tokens" if partial.stop_reason == "max_tokens" else "end_turn"), None
             turn.pending = list(partial.ready)
@@ -209,12 +204,8 @@ class AgentLoop:
         """Make the conversation valid after the turn stopped mid-step (see the module docstring)."""
         if turn.partial is not None:
             partial, turn.partial = turn.partial, None
-            if partial.usage is not None:
-                turn.usage = turn.usage + partial.usage
-            self._drop_incomplete(partial)
-            message = partial.message(interrupted=True)
+            message = self._settle(turn, partial, interrupted=True)
             if message is not None:
-                self._add(turn, message)
                 turn.pending = list(message.tool_calls)
         for call in turn.pending:
             text = INTERRUPTED_RESULT if call is turn.running else NOT_RUN_RESULT
@@ -222,11 +213,19 @@ class AgentLoop:
         turn.pending = []
         turn.running = None
 
-    def _drop_incomplete(self, partial: PartialReply) -> None:
-        """Calls whose arguments never completed are left out; tell the front end they ended."""
+    def _settle(self, turn: _Turn, partial: PartialReply, *, interrupted: bool) -> Message | None:
+        """Turn what one response streamed into conversation: count its usage, leave out calls
+        whose arguments never completed (telling the front end they ended), and add the
+        assistant message, if there is one. Shared by a finished round and a stopped one."""
+        if partial.usage is not None:
+            turn.usage = turn.usage + partial.usage
         for call in partial.dropped_calls:
             output = "Dropped: the tool call's arguments did not arrive completely."
             self._report(ToolFinished(call_id=call.id, name=call.name, output=output, is_error=True))
+        message = partial.message(interrupted=interrupted)
+        if message is not None:
+            self._add(turn, message)
+        return message
 
     def _add(self, turn: _Turn, message: Message) -> None:
         turn.messages.append(message)
