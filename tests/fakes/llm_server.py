@@ -26,7 +26,8 @@ Run as a process for tests in other languages::
     python3 -m tests.fakes.llm_server --port-file F [--script F.json]
 
 ``POST /_script`` (a JSON list, or ``{"responses": [...], "default": {...}}``) appends to the queue,
-``GET /_requests`` returns the received requests, ``POST /_release`` releases holds.
+``GET /_requests`` returns the received requests, ``POST /_release`` releases holds,
+``POST /_reset`` empties the queue and forgets a stored release (see :meth:`FakeLLM.reset`).
 """
 
 from __future__ import annotations
@@ -174,6 +175,16 @@ class FakeLLM:
                 self._pending_release = True
             self._cond.notify_all()
 
+    def reset(self) -> int:
+        """Forget the queue and any stored release, so a test that failed half-way cannot feed
+        the next one. Received requests are kept; a response holding now is left alone (it ends
+        when its client hangs up). Returns how many queued responses were dropped."""
+        with self._cond:
+            dropped = len(self._queue)
+            self._queue.clear()
+            self._pending_release = False
+        return dropped
+
     # -- used by the handler ---------------------------------------------------------------------
     def _record(self, request: dict[str, Any]) -> None:
         with self._cond:
@@ -275,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/_release":
             self.fake.release()
             self._send_json(200, {"released": True})
+        elif self.path == "/_reset":
+            self._send_json(200, {"dropped": self.fake.reset()})
         elif self.path.endswith("/chat/completions"):
             self._serve(body, raw, openai_wire.plan, openai_wire.error_body)
         elif self.path.endswith("/messages"):

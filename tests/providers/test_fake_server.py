@@ -205,6 +205,21 @@ def test_release_before_hold_lets_the_next_hold_pass(fake_llm: FakeLLM, client: 
     assert "message_stop" in post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY).text
 
 
+def test_reset_drops_the_queue_and_forgets_a_stored_release(fake_llm: FakeLLM, client: httpx.Client) -> None:
+    fake_llm.default = {"text": "fallback"}
+    fake_llm.script({"text": "stale one"}, {"text": "stale two"})
+    fake_llm.release()  # nothing holds: stored for the next hold, unless reset forgets it
+    assert fake_llm.reset() == 2
+    assert "fallback" in post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text
+    fake_llm.script({"text": "waiting", "hold": True})
+    # As in the hold test: a short read timeout proves the response holds (the release is gone).
+    with httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c:
+        with pytest.raises(httpx.ReadTimeout):
+            with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
+                for _ in r.iter_lines():
+                    pass
+
+
 def test_raw_sse_is_sent_as_is(fake_llm: FakeLLM, client: httpx.Client) -> None:
     raw = ": keep-alive\r\ndata: {\"a\":\r\ndata: 1}\r\r"
     fake_llm.script({"raw_sse": raw, "chunk_bytes": 3})
@@ -246,6 +261,8 @@ def test_process_mode_with_control_endpoints(tmp_path: Path) -> None:
             assert "dflt" in c.post(base + "/v1/chat/completions", json=OPENAI_BODY).text
             assert c.post(base + "/_script", json=[{"bogus": 1}]).status_code == 400
             assert c.post(base + "/_release").json() == {"released": True}
+            assert c.post(base + "/_script", json=[{"text": "left over"}]).json() == {"queued": 1}
+            assert c.post(base + "/_reset").json() == {"dropped": 1}
             recorded = c.get(base + "/_requests").json()
             assert [r["_path"] for r in recorded] == ["/v1/messages"] + ["/v1/chat/completions"] * 2
     finally:

@@ -80,7 +80,7 @@ async function reset(file: string | undefined): Promise<void> {
   }
   // The server is running and no turn is: nothing will ask the fake LLM for a response now.
   await page.locator('.statusbar-item .codicon-hubot').waitFor();
-  await fake.drain();
+  await fake.reset();
   const chat = bench.chat().locator('#context:not([hidden]) #context-clear');
   if (await chat.count()) {
     await chat.dispatchEvent('click');

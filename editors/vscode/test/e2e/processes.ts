@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -150,52 +149,16 @@ export class FakeLLMProcess {
     await fetch(`${this.baseUrl}/_release`, { method: 'POST', body: '{}' });
   }
 
-  /** How many scripted responses are still queued (`POST /_script` with none to add answers it). */
-  async queued(): Promise<number> {
-    const reply = await fetch(`${this.baseUrl}/_script`, { method: 'POST', body: '[]', headers: { 'content-type': 'application/json' } });
-    if (!reply.ok) {
-      throw new Error(`asking the fake LLM for its queue failed: ${reply.status} ${await reply.text()}`);
-    }
-    return ((await reply.json()) as { queued: number }).queued;
-  }
-
   /**
-   * Throw away every queued response, so a scenario that failed before using its script cannot
-   * feed the next one. The fake has no "clear" route: each throwaway request takes one response
-   * and hangs up as soon as the answer starts, which also ends a `hold` without `/_release` (a
-   * release with nothing holding would be kept and let the next hold through at once). Call it
-   * only while no turn runs, or a live turn could take a response first.
+   * Drop every queued response and any stored release (`POST /_reset`), so a scenario that
+   * failed before using its script cannot feed the next one. Call it only while no turn runs.
    */
-  async drain(): Promise<number> {
-    let drained = 0;
-    for (let left = await this.queued(); left > 0; left = await this.queued()) {
-      if (drained >= 100) {
-        throw new Error(`the fake LLM still has ${left} responses queued after draining ${drained}`);
-      }
-      await this.takeOne();
-      drained += 1;
+  async reset(): Promise<number> {
+    const reply = await fetch(`${this.baseUrl}/_reset`, { method: 'POST', body: '{}' });
+    if (!reply.ok) {
+      throw new Error(`resetting the fake LLM failed: ${reply.status} ${await reply.text()}`);
     }
-    return drained;
-  }
-
-  private takeOne(): Promise<void> {
-    const body = JSON.stringify({ model: 'e2e-reset', stream: true, messages: [{ role: 'user', content: 'reset between scenarios' }] });
-    return new Promise((resolve, reject) => {
-      const request = http.request(`${this.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      });
-      // The response head is written after the fake dequeued the response: hang up then.
-      request.on('response', (response) => {
-        response.destroy();
-        request.destroy();
-        resolve();
-      });
-      request.on('error', reject);
-      request.setTimeout(10000, () => request.destroy(new Error('the fake LLM did not answer a drain request')));
-      request.end(body);
-    });
+    return ((await reply.json()) as { dropped: number }).dropped;
   }
 
   stop(): Promise<void> {
