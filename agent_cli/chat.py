@@ -16,12 +16,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent_cli.shutdown import ShutdownHandler
-from agent_cli.terminal import TerminalHost, one_line
+from agent_cli.terminal import TerminalHost
 from agent_core.agent import Agent
-from agent_core.commands import CommandError, is_command, resolve_id
-from agent_core.config import AgentConfig, ConfigError
+from agent_core.commands import is_command, resolve_id
+from agent_core.config import AgentConfig
 from agent_core.events import Notice
-from agent_core.sessions import SessionError
+from agent_core.exceptions import AgentError
+from agent_core.text import one_line
 
 PROG = "agent-lsp chat"
 
@@ -45,31 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class ChatFailed(Exception):
-    """A problem that ends ``chat`` before or instead of a turn; exit status 1 (2: usage)."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
+class UsageError(AgentError):
+    """A problem with the command line (no prompt, no such folder, a bad flag value): exit 2."""
 
 
 def main(argv: list[str]) -> int:
-    """Run ``agent-lsp chat`` with ``argv`` (the arguments after ``chat``); return the exit status."""
+    """Run ``agent-lsp chat`` with ``argv`` (the arguments after ``chat``); return the exit status.
+
+    An :class:`AgentError` (bad settings, an unusable session, a wrong slash command...) ends it
+    with its message on stderr and status 1 (2 for a bad command line); anything else is a bug
+    and ends with Python's traceback."""
     args = build_parser().parse_args(argv)
     try:
         prompt = " ".join(args.prompt).strip()
         if not prompt and not sys.stdin.isatty():
             prompt = sys.stdin.read().strip()
         if not prompt:
-            raise ChatFailed("no prompt given; try: agent-lsp chat \"explain this project\" (or /help)", 2)
+            raise UsageError("no prompt given; try: agent-lsp chat \"explain this project\" (or /help)")
         workspace = Path(args.workspace).expanduser().resolve()
         if not workspace.is_dir():
-            raise ChatFailed(f"the workspace {args.workspace} is not a folder", 2)
+            raise UsageError(f"the workspace {args.workspace} is not a folder")
         config = _config(args)
         return asyncio.run(_chat(args, prompt, workspace, config))
-    except ChatFailed as failure:
+    except AgentError as failure:
         sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
-        return failure.status
+        return 2 if isinstance(failure, UsageError) else 1
+    except OSError as failure:  # the workspace or its sessions folder cannot be read
+        sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
+        return 1
 
 
 def _config(args: argparse.Namespace) -> AgentConfig:
@@ -82,7 +86,7 @@ def _config(args: argparse.Namespace) -> AgentConfig:
         return AgentConfig.model_validate(settings)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ChatFailed(f"bad setting: {problems}", 2) from None
+        raise UsageError(f"bad setting: {problems}") from None
 
 
 async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: AgentConfig) -> int:
@@ -99,13 +103,11 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
                 else:
                     agent.restore()
                 host.command_mode = is_command(prompt)
-                ended = await agent.submit(prompt)
+                ended = await agent.submit(prompt, host=host)
             except asyncio.CancelledError:
                 if shutdown.exit_code is None:
                     raise
                 return shutdown.exit_code
-            except (SessionError, ConfigError, CommandError, OSError) as error:
-                raise ChatFailed(str(error)) from None
             host.end_line()
             if shutdown.exit_code is not None:
                 return shutdown.exit_code

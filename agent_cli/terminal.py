@@ -28,6 +28,7 @@ from agent_core.events import (
     ToolStarted,
 )
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
+from agent_core.text import one_line
 
 #: Characters of tool arguments and output shown per line on stderr.
 SHOWN = 200
@@ -90,10 +91,10 @@ class TerminalHost:
             self._line_open = not event.text.endswith("\n")
         elif isinstance(event, ToolStarted):
             arguments = json.dumps(event.call.arguments, ensure_ascii=False)
-            self._err(f"[tool] {event.call.name} {_short(arguments)}")
+            self._err(f"[tool] {event.call.name} {one_line(arguments, SHOWN)}")
         elif isinstance(event, ToolFinished):
             status = "failed" if event.is_error else "done"
-            self._err(f"[tool] {event.name} {status}: {_short(event.output)}")
+            self._err(f"[tool] {event.name} {status}: {one_line(event.output, SHOWN)}")
         elif isinstance(event, RetryScheduled):
             self._err(f"[retry] attempt {event.attempt}/{event.max_attempts} in {event.delay:.1f}s: {event.reason}")
         elif isinstance(event, Notice):
@@ -124,15 +125,6 @@ class TerminalHost:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
-
-
-def _short(text: str) -> str:
-    text = one_line(text)
-    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 async def read_line(prompt: str, err: TextIO) -> str:

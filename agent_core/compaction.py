@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 
 from agent_core.events import Event, RetryScheduled, TextDelta
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 from agent_core.providers.base import ChatRequest, Provider
 from agent_core.tokens import estimate_text
@@ -28,7 +29,7 @@ SUMMARY_INSTRUCTIONS = (
 RESULT_CHARS = 2000
 
 
-class CompactionError(Exception):
+class CompactionError(AgentError):
     """The model gave no usable summary; nothing was appended."""
 
 

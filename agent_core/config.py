@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.exceptions import AgentError
+
 ProviderName = Literal["openai", "anthropic", "local"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
@@ -78,5 +80,5 @@ class AgentConfig(_Settings):
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
 
 
-class ConfigError(Exception):
+class ConfigError(AgentError):
     """A setting is missing or wrong; the message says which one and how to fix it."""

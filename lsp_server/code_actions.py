@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_server.arguments import range_to_json
+from lsp_server import wire
 
 EDIT_TITLE = "Edit with agent"
 FIX_TITLE = "Fix with agent"
@@ -52,19 +52,19 @@ def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
     quickfix = types.CodeActionKind.QuickFix.value
     rewrite = types.CodeActionKind.RefactorRewrite.value
     if diagnostics and _wanted(quickfix, only):
-        arguments = {"uri": uri, "range": range_to_json(fix_range(params.range, diagnostics)),
-                     "instruction": fix_instruction(diagnostics)}
+        arguments = wire.InlineEditArgs(uri=uri, range=wire.Range.of(fix_range(params.range, diagnostics)),
+                                        instruction=fix_instruction(diagnostics))
         actions.append(types.CodeAction(
             title=FIX_TITLE,
             kind=types.CodeActionKind.QuickFix,
             diagnostics=diagnostics,
-            command=types.Command(title=FIX_TITLE, command="agent.inlineEdit", arguments=[arguments]),
+            command=types.Command(title=FIX_TITLE, command=wire.INLINE_EDIT, arguments=[arguments.wire()]),
         ))
     if _wanted(rewrite, only):
-        arguments = {"uri": uri, "range": range_to_json(params.range)}
+        arguments = wire.InlineEditArgs(uri=uri, range=wire.Range.of(params.range))
         actions.append(types.CodeAction(
             title=EDIT_TITLE,
             kind=types.CodeActionKind.RefactorRewrite,
-            command=types.Command(title=EDIT_TITLE, command="agent.inlineEdit", arguments=[arguments]),
+            command=types.Command(title=EDIT_TITLE, command=wire.INLINE_EDIT, arguments=[arguments.wire()]),
         ))
     return actions

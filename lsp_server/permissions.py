@@ -16,13 +16,13 @@ import uuid
 from typing import Any
 
 from lsprotocol import types
+from pydantic import ValidationError
 from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
+from lsp_server import wire
 
 logger = logging.getLogger(__name__)
-
-PERMISSION_REQUEST = "agent/requestPermission"
 
 ACTIONS: dict[str, Decision] = {
     "Allow once": Decision.ALLOW_ONCE,
@@ -60,13 +60,14 @@ async def _request(server: LanguageServer, method: str, params: Any) -> Any:
 
 
 async def _ask_custom(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
-    params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
+    params = wire.PermissionRequestParams(turn_id=request.turn_id, tool=request.tool, title=request.title,
+                                          detail=request.detail)
     try:
-        answer = await _request(server, PERMISSION_REQUEST, params)
+        answer = await _request(server, wire.REQUEST_PERMISSION, params.wire())
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
+        logger.warning("%s failed: %s", wire.REQUEST_PERMISSION, exc)
         return PermissionResult(Decision.REJECT, f"the permission request failed: {exc}")
     return parse_answer(answer)
 
@@ -80,13 +81,12 @@ def parse_answer(answer: Any) -> PermissionResult:
         answer = answer._asdict()
     if not isinstance(answer, dict):
         return PermissionResult(Decision.REJECT, "the editor gave no answer")
-    reason = answer.get("reason")
-    reason = reason if isinstance(reason, str) and reason else None
     try:
-        decision = Decision(answer.get("decision"))
-    except ValueError:
+        parsed = wire.PermissionAnswer.model_validate(answer)
+    except ValidationError:
         return PermissionResult(Decision.REJECT, f"the editor answered an unknown decision {answer.get('decision')!r}")
-    return PermissionResult(decision, reason if decision is Decision.REJECT else None)
+    decision = Decision(parsed.decision)
+    return PermissionResult(decision, parsed.reason if decision is Decision.REJECT else None)
 
 
 async def _ask_with_message(server: LanguageServer, request: PermissionRequest) -> PermissionResult:

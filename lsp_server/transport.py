@@ -17,14 +17,12 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
+from lsp_server.language_server import AgentLanguageServer as ClosableServer
 from lsp_server.logging_setup import LogMessageHandler
-
-if TYPE_CHECKING:
-    from lsp_server.server import AgentLanguageServer as ClosableServer
 
 logger = logging.getLogger(__name__)
 #: pygls' message loop logs every message it reads; that belongs to pygls' (unforwarded) logger.

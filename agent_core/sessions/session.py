@@ -22,16 +22,18 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from agent_core.clock import Clock
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 from agent_core.sessions import format as fmt
 from agent_core.sessions.atomic import write_atomic
 from agent_core.sessions.lock import SessionLock
+from agent_core.text import one_line
 
 #: How many characters of the first user message a listing shows.
 PREVIEW_CHARS = 80
 
 
-class SessionError(Exception):
+class SessionError(AgentError):
     """Something about a session the user must read: what happened, and that nothing was lost."""
 
 
@@ -55,8 +57,7 @@ class SessionInfo(BaseModel):
 
 def make_preview(text: str) -> str:
     """The first user message squeezed onto one line and cut to :data:`PREVIEW_CHARS`."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+    return one_line(text, PREVIEW_CHARS)
 
 
 class Session:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent_core.agent import Agent, AgentBusy, PromptContext
+from agent_core.agent import Agent, PromptContext
 from agent_core.config import AgentConfig
 from agent_core.events import Notice, TextDelta
+from agent_core.exceptions import AgentBusy
 from agent_core.messages import ToolCall
 from agent_core.sessions import SessionStore
 from tests.loop.doubles import Hold, RecordingHost, ScriptedProvider, reply
@@ -100,7 +101,7 @@ async def test_one_turn_at_a_time_and_cancel_keeps_the_partial_reply(tmp_path: P
     agent, host = make_agent(tmp_path, provider)
     turn = asyncio.create_task(agent.submit("long question"))
     await asyncio.wait_for(provider.holding.wait(), 5)
-    assert agent.busy and agent.status()["running"]
+    assert agent.busy and agent.status().running
     with pytest.raises(AgentBusy):
         await agent.submit("another")
     assert agent.cancel()

@@ -94,7 +94,7 @@ async def test_model_shows_and_switches(tmp_path: Path) -> None:
     reason, text = await run(agent, host, "/model gpt-test-mini")
     assert reason == "end_turn" and "gpt-test-mini" in text
     assert agent.provider.model == "gpt-test-mini"
-    assert agent.status()["model"] == "gpt-test-mini"
+    assert agent.status().model == "gpt-test-mini"
     await agent.aclose()
 
 

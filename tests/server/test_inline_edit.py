@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_core.events import Event, ProviderEvent, RetryScheduled, StreamFinished, TextDelta, TurnStarted, UsageReported
+from agent_core.events import Event, ProviderEvent, RetryScheduled, StreamFinished, TextDelta, UsageReported
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
 from agent_core.inline_edit import CONTEXT_LINES, FenceFilter, InlineEditError, InlineEditRequest, build_messages, propose
 from agent_core.messages import Usage
@@ -111,11 +111,11 @@ async def test_propose_streams_filtered_deltas_that_add_up_to_the_result() -> No
         StreamFinished(stop_reason="end_turn"),
     ])
     host = RecordingHost()
-    result = await propose(provider, REQUEST, host, "turn-1")
+    result = await propose(provider, REQUEST, host)
     assert result == "x = 2\n"
     deltas = [e.text for e in host.events if isinstance(e, TextDelta)]
     assert "".join(deltas) == result
-    assert isinstance(host.events[0], TurnStarted) and host.events[0].turn_id == "turn-1"
+    assert isinstance(host.events[0], RetryScheduled)  # no start event: the front end owns the turn
     assert any(isinstance(e, RetryScheduled) for e in host.events)
     assert any(isinstance(e, UsageReported) for e in host.events)
     assert provider.requests[0].tools == []
@@ -124,4 +124,4 @@ async def test_propose_streams_filtered_deltas_that_add_up_to_the_result() -> No
 async def test_a_proposal_cut_by_the_output_limit_is_an_error() -> None:
     provider = ScriptedProvider([TextDelta(text="x = "), StreamFinished(stop_reason="max_tokens")])
     with pytest.raises(InlineEditError, match="maxTokens"):
-        await propose(provider, REQUEST, RecordingHost(), "turn-2")
+        await propose(provider, REQUEST, RecordingHost())

@@ -18,6 +18,7 @@ from agent_core.events import (
     UsageReported,
 )
 from agent_core.messages import ToolCall, Usage
+from lsp_server import wire
 from lsp_server.streaming import DeltaCoalescer, TurnStream
 
 
@@ -83,11 +84,16 @@ def test_the_first_delta_goes_out_at_once() -> None:
 Notes = list[tuple[str, dict[str, Any]]]
 
 
+def recorder(notes: Notes) -> Callable[[wire.Notification], None]:
+    """A stream's ``notify`` that keeps what the client would receive: (method, params)."""
+    return lambda params: notes.append((params.METHOD, params.wire()))
+
+
 @pytest.fixture
 def stream_and_notes() -> tuple[TurnStream, Notes, FakeLoop]:
     loop = FakeLoop()
     notes: Notes = []
-    stream = TurnStream("t1", "chat", lambda m, p: notes.append((m, p)), interval=0.05, loop=loop)  # type: ignore[arg-type]
+    stream = TurnStream("t1", "chat", recorder(notes), interval=0.05, loop=loop)  # type: ignore[arg-type]
     return stream, notes, loop
 
 
@@ -106,8 +112,6 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
     stream.report(TextDelta(text="d"))
     stream.report(UsageReported(usage=Usage(input_tokens=3, output_tokens=4)))
     stream.end(TurnEnded(turn_id="t1", stop_reason="end_turn", usage=Usage(input_tokens=3, output_tokens=4)))
-    stream.report(TextDelta(text="late"))  # after the end: dropped
-    stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage()))  # second end: ignored
     methods = [m for m, _ in notes]
     assert methods == [
         "agent/turnStarted", "agent/textDelta", "agent/textDelta", "agent/toolCall", "agent/toolCall",
@@ -126,7 +130,7 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
 
 def test_an_error_end_carries_the_message(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
     stream, notes, _ = stream_and_notes
-    stream.report(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
+    stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
     assert notes == [("agent/turnEnded", {"turnId": "t1", "stopReason": "error",
                                           "usage": {"inputTokens": 0, "outputTokens": 0}, "error": "401: bad key"})]
 
@@ -146,7 +150,7 @@ class _Progress:
 async def test_progress_follows_the_turn() -> None:
     progress = _Progress()
     notes: Notes = []
-    stream = TurnStream("t2", "inlineEdit", lambda m, p: notes.append((m, p)), progress=progress)
+    stream = TurnStream("t2", "inlineEdit", recorder(notes), progress=progress)
     stream.report(TextDelta(text="x"))
     stream.report(RetryScheduled(attempt=2, max_attempts=3, delay=1.0, reason="overloaded"))
     stream.end(TurnEnded(turn_id="t2", stop_reason="cancelled", usage=Usage()))

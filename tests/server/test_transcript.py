@@ -1,15 +1,26 @@
-"""Core models -> protocol JSON: camelCase, every field the clients show."""
+"""Core models -> protocol JSON (lsp_server.wire): camelCase, every field the clients show."""
 
 from __future__ import annotations
 
 from agent_core.messages import Message, ToolCall, Usage
 from agent_core.sessions import SessionInfo
-from lsp_server.transcript import (
-    message_to_protocol,
-    session_info_to_protocol,
-    transcript_to_protocol,
-    usage_to_protocol,
-)
+from lsp_server import wire
+
+
+def message_to_protocol(message: Message) -> dict:
+    return wire.TranscriptMessage.of(message).wire()
+
+
+def transcript_to_protocol(messages: list[Message]) -> list[dict]:
+    return [entry.wire() for entry in wire.transcript(messages)]
+
+
+def session_info_to_protocol(info: SessionInfo) -> dict:
+    return wire.SessionInfo.of(info).wire()
+
+
+def usage_to_protocol(usage: Usage | None) -> dict:
+    return wire.TokenUsage.of(usage).wire()
 
 
 def test_assistant_message_with_tool_calls() -> None:
