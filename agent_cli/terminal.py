@@ -10,15 +10,13 @@ with a message saying to pass ``--yes``. The command line itself is :mod:`agent_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import TextIO
 
+from agent_core.atomic import kept_mode, write_atomic
 from agent_core.events import (
     Event,
     Notice,
@@ -65,7 +63,8 @@ class TerminalHost:
                 return EditResult(False, "the file was deleted since it was read")
             return EditResult(False, "the file changed on disk since it was read")
         try:
-            write_file_atomic(path, new_text.encode("utf-8"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, new_text.encode("utf-8"), mode=kept_mode(path))
         except OSError as error:
             return EditResult(False, f"cannot write {path.name}: {error.strerror}")
         return EditResult(True)
@@ -144,28 +143,3 @@ async def read_line(prompt: str, err: TextIO) -> str:
     err.flush()
     threading.Thread(target=work, daemon=True, name="agent-lsp-stdin").start()
     return await future
-
-
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a crash leaves the old or the new file, never half of
-    one; an existing file keeps its permission bits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

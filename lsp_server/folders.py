@@ -16,6 +16,7 @@ from pathlib import Path
 from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.exceptions import AgentError
+from agent_core.paths import relative_path
 from lsp_server.documents import path_to_uri, uri_to_path
 from lsp_server.host import LspHost
 
@@ -35,10 +36,7 @@ class FolderAgent:
 
     def relative(self, path: Path) -> str:
         """``path`` as the user knows it: relative to this folder when inside it."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        return relative_path(path.resolve(), self.root)
 
 
 #: Builds the agent of one folder (the server passes one that uses its host and settings).

@@ -26,6 +26,7 @@ from pygls.lsp.server import LanguageServer
 
 from agent_core.events import Event, Notice, SessionChanged
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
+from agent_core.paths import relative_path
 from lsp_server import edits, wire
 from lsp_server.documents import find_open_document, full_range, path_to_uri
 from lsp_server.permissions import ask_permission
@@ -57,14 +58,14 @@ class LspHost:
 
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
         path = self._absolute(path)
-        label = f"Agent: edit {_display(path, self.root)}"
+        label = f"Agent: edit {relative_path(path, self.root)}"
         document = find_open_document(self._server.workspace, path)
         versioned = edits.supports_document_changes(self._server)
         codec = self._server.workspace.position_codec
         if document is not None:
             current = document.source
             if original is None:
-                return EditResult(False, f"{_display(path, self.root)} already exists (it is open in the editor)")
+                return EditResult(False, f"{relative_path(path, self.root)} already exists (it is open in the editor)")
             if current != original:
                 return EditResult(False, "the buffer changed since the agent read it; read the file again")
             edit = edits.text_edit(document.uri, document.version, full_range(current, codec), new_text,
@@ -73,14 +74,14 @@ class LspHost:
         uri = path_to_uri(path)
         if original is None:
             if path.exists():
-                return EditResult(False, f"{_display(path, self.root)} already exists")
+                return EditResult(False, f"{relative_path(path, self.root)} already exists")
             if not edits.supports_create(self._server):
                 return EditResult(False, "the editor cannot create files through LSP; create the file first")
             return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label)
         try:
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
-            return EditResult(False, f"cannot read {_display(path, self.root)}: {exc.strerror or exc}")
+            return EditResult(False, f"cannot read {relative_path(path, self.root)}: {exc.strerror or exc}")
         if on_disk != original:
             return EditResult(False, "the file changed on disk since the agent read it; read it again")
         edit = edits.text_edit(uri, None, full_range(on_disk, codec), new_text, versioned=versioned)
@@ -101,9 +102,3 @@ class LspHost:
         else:
             logger.debug("event outside a turn dropped: %s", event.type)
 
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

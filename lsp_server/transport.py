@@ -21,6 +21,7 @@ from typing import Any
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
+from agent_cli.shutdown import ShutdownHandler
 from lsp_server.language_server import AgentLanguageServer as ClosableServer
 from lsp_server.logging_setup import LogMessageHandler
 
@@ -88,31 +89,25 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, host: str, p
 
 
 async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tuple[str, int] | None) -> None:
-    loop = asyncio.get_running_loop()
-    log_handler.bind_loop(loop)
+    log_handler.bind_loop(asyncio.get_running_loop())
     stop = threading.Event()
-    main = asyncio.current_task()
-    assert main is not None
 
     def on_signal(signum: int) -> None:
         logger.info("received %s: saving and exiting", signal.Signals(signum).name)
         stop.set()
-        main.cancel()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    # A signal cancels this task (without signal support, the exit notification and end of
+    # input still save); the finally below cancels the turns and saves.
+    with ShutdownHandler(None, on_signal=on_signal):
         try:
-            loop.add_signal_handler(signum, on_signal, signum)
-        except NotImplementedError:  # Windows: the exit notification and end of input still save
-            break
-    try:
-        if tcp is not None:
-            await _serve_tcp(server, stop, *tcp)
-        else:
-            await _serve_stdio(server, stop)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        await server.aclose()
+            if tcp is not None:
+                await _serve_tcp(server, stop, *tcp)
+            else:
+                await _serve_stdio(server, stop)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await server.aclose()
 
 
 def serve(server: ClosableServer, log_handler: LogMessageHandler, *, tcp: tuple[str, int] | None) -> int:

@@ -16,7 +16,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from agent_core.sessions.atomic import FILE_MODE
+from agent_core.atomic import FILE_MODE
 
 
 class SessionLock:

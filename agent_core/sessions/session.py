@@ -25,7 +25,7 @@ from agent_core.clock import Clock
 from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 from agent_core.sessions import format as fmt
-from agent_core.sessions.atomic import write_atomic
+from agent_core.atomic import write_atomic
 from agent_core.sessions.lock import SessionLock
 from agent_core.text import one_line
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from agent_core.paths import relative_path
+
 
 class PathRefused(Exception):
     """A tool path that is not allowed; the message is the tool error the model reads."""
@@ -50,11 +52,7 @@ class Workspace:
 
     def relative(self, path: Path) -> str:
         """How a resolved path is shown to the model: relative to the root, with forward slashes."""
-        try:
-            rel = path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
-        return rel or "."
+        return relative_path(path, self.root)
 
     def is_private(self, path: Path) -> bool:
         """True for ``.git`` and the sessions folder (and anything inside them): never listed,

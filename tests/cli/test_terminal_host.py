@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from agent_core.atomic import kept_mode, write_atomic
 from agent_core.events import Notice, RetryScheduled, TextDelta, ToolFinished, ToolStarted
 from agent_core.host import Decision, PermissionRequest
 from agent_core.messages import ToolCall
-from agent_cli.terminal import TerminalHost, write_file_atomic
+from agent_cli.terminal import TerminalHost
 
 REQUEST = PermissionRequest(tool="run_command", title="Run: make test", detail="make test\n(in .)", turn_id="t1")
 
@@ -85,7 +86,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
     os.fsync = failing_fsync  # type: ignore[assignment]
     try:
         with pytest.raises(Boom):
-            write_file_atomic(target, b"half")
+            write_atomic(target, b"half", mode=kept_mode(target))
     finally:
         os.fsync = real_fsync
     assert target.read_text() == "precious"

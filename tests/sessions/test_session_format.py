@@ -11,7 +11,7 @@ import pytest
 
 from agent_core.config import SessionConfig
 from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore
-from agent_core.sessions.atomic import write_atomic
+from agent_core.atomic import write_atomic
 from tests.sessions.conftest import every_kind_of_message
 
 

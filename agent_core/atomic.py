@@ -3,7 +3,9 @@
 The recipe every careful tool uses (and the one a half-written session file taught others):
 a temp file with a unique name in the *same* folder (so the rename stays on one filesystem),
 created 0600 because transcripts can hold secrets, written and fsynced, then ``os.replace``d
-over the target, then the folder fsynced so the rename itself survives a power cut.
+over the target, then the folder fsynced so the rename itself survives a power cut. Used for the
+session store's files and for the terminal's edits of the user's own files (which keep their
+permission bits: :func:`kept_mode`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,25 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically; on any error the old file is untouched."""
+def kept_mode(path: Path) -> int:
+    """The permission bits a file of the user's keeps when it is replaced; a new one gets what
+    the umask allows, as if it were created by an editor."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` atomically, the new file with permission bits ``mode``
+    (default: private); on any error the old file is untouched."""
     folder = path.parent
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        # mkstemp already creates the file 0600; say so explicitly in case that ever changes.
-        os.fchmod(fd, FILE_MODE)
+        # mkstemp creates the file 0600; the mode is set explicitly in case that ever changes.
+        os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
