@@ -30,6 +30,7 @@ from agent_core.events import Notice, NoticeLevel, SessionChanged, StopReason, T
 from agent_core.exceptions import AgentBusy, CommandCancelled
 from agent_core.host import Host
 from agent_core.loop import AgentLoop
+from agent_core.mcp.manager import McpManager, ServerStatus
 from agent_core.messages import Message, Usage, new_id
 from agent_core.providers.base import Provider, ToolSpec
 from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
@@ -112,6 +113,10 @@ class AgentStatus:
     #: Tokens used by this agent's turns since it was created.
     usage: Usage
     running: bool
+    #: The configured MCP servers and what each is doing.
+    mcp_servers: list[ServerStatus] = field(default_factory=list)
+    #: What was wrong with the MCP config when it was last read.
+    mcp_problems: list[str] = field(default_factory=list)
 
 
 class Agent:
@@ -144,6 +149,8 @@ class Agent:
         self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
         self._session: Session | None = None
         self.approvals = Approvals(config.approval, host)
+        #: The workspace's MCP servers (started by the first turn that needs the tool list).
+        self.mcp = McpManager(self.workspace, config, self._env, self.clock)
         self._running: AgentLoop | None = None
         #: The id of the turn :meth:`submit` is running (None when idle).
         self._turn_id: str | None = None
@@ -222,6 +229,8 @@ class Agent:
             session=session.info() if session is not None else None,
             usage=self.usage,
             running=self.busy,
+            mcp_servers=self.mcp.status(),
+            mcp_problems=self.mcp.problems,
         )
 
     def update_config(self, config: AgentConfig) -> None:
@@ -230,6 +239,7 @@ class Agent:
         old = self.config
         self.config = config
         self.approvals.policy = config.approval
+        self.mcp.update_config(config)
         if config.sessions != old.sessions:
             self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
         changed = any(getattr(old, name) != getattr(config, name) for name in _PROVIDER_FIELDS)
@@ -299,15 +309,16 @@ class Agent:
             session.append(Message(role="user", content=content))
         except SessionError as error:
             return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
-        tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host))
-        specs = tools.specs()
+        tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host), self.mcp)
         loop = AgentLoop(
             provider,
             tools,
             host,
             self.config,
             on_message=lambda message: self._save(message, host),
-            prepare=lambda messages: self._prepare(messages, provider, specs, host),
+            # The tool list is read per request: MCP servers add theirs once started, and may
+            # change it during the turn (list_changed).
+            prepare=lambda messages: self._prepare(messages, provider, tools.specs(), host),
         )
         self._running = loop
         self._truncation_noted = False
@@ -396,10 +407,11 @@ class Agent:
         self.session.append(message)
 
     async def aclose(self) -> None:
-        """Cancel the running turn, let the loop save the partial message, close the session and
-        release the provider. Safe to call twice."""
+        """Cancel the running turn, let the loop save the partial message, stop the MCP servers,
+        close the session and release the provider. Safe to call twice."""
         if self.cancel():
             await self._idle.wait()
+        await self.mcp.aclose()
         if self._provider is not None and not self._injected:
             self._stale.append(self._provider)
             self._provider = None
