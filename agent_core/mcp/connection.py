@@ -63,7 +63,8 @@ class Connection:
         self.start_timeout = start_timeout
         #: Told ``(connection, level, text)`` when the tool list changed or the server stopped.
         self._on_event = on_event
-        self.state: State = "stopped"
+        self._state: State = "stopped"
+        self._changed = asyncio.Condition()
         self.tools: list[Any] = []
         #: Bumped whenever ``tools`` is replaced.
         self.version = 0
@@ -75,10 +76,29 @@ class Connection:
         self._stop = asyncio.Event()
         self._lost = asyncio.Event()
         self._relist = asyncio.Event()
+        self._refreshing = asyncio.Lock()
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @state.setter
+    def state(self, state: State) -> None:
+        self._state = state
+        asyncio.ensure_future(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for_state(self, *states: State) -> None:
+        """Until the connection is in one of ``states`` (bound it with a timeout)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._state in states)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -119,7 +139,8 @@ class Connection:
                     self._process = process
                     ran = await self._serve(read, write, process)
             except Exception as error:
-                self.error = self._explain(error)
+                ended = self._process is not None and self._process.ended.is_set()
+                self.error = self._process.why_ended() if ended and self._process else self._explain(error)
             finally:
                 self._session = None
                 self._process = None
@@ -140,11 +161,11 @@ class Connection:
     async def _serve(self, read: Any, write: Any, process: ServerProcess | None) -> bool:
         """Initialize and serve until the server ends or is stopped; True if it got to run."""
         import anyio
-        from mcp import ClientSession, types
+        from mcp import types
 
         self._lost.clear()
-        async with ClientSession(read, write, message_handler=self._on_message,
-                                 client_info=types.Implementation(name="agent-lsp", version=__version__)) as session:
+        async with _session_class()(read, write, message_handler=self._on_message, on_tools_changed=self._relist.set,
+                                    client_info=types.Implementation(name="agent-lsp", version=__version__)) as session:
             try:
                 with anyio.fail_after(self.start_timeout):
                     await session.initialize()
@@ -216,21 +237,26 @@ class Connection:
             if self.spec.transport == "http":
                 self.error = self._explain(message)
                 self._lost.set()
-        elif isinstance(message, types.ToolListChangedNotification):
-            self._relist.set()
         elif isinstance(message, types.LoggingMessageNotification):
             logger.info("[%s] %s", self.name, message.params.data)
 
     async def _relist_on_change(self, session: Any) -> None:
         while True:
             await self._relist.wait()
-            self._relist.clear()
             try:
-                self._set_tools(await _list_tools(session))
+                await self._refresh(session)
             except Exception as error:
                 logger.warning("MCP server %s: listing its tools again failed: %s", self.name, error)
-                continue
-            self._on_event(self, "info", f"MCP server {self.name!r} changed its tools ({len(self.tools)} now)")
+
+    async def _refresh(self, session: Any) -> None:
+        """List the tools again if the server said they changed (one listing at a time, so a
+        call that caused the change returns only once the new list is known)."""
+        async with self._refreshing:
+            if not self._relist.is_set():
+                return
+            self._relist.clear()
+            self._set_tools(await _list_tools(session))
+        self._on_event(self, "info", f"MCP server {self.name!r} changed its tools ({len(self.tools)} now)")
 
     def _set_tools(self, tools: list[Any]) -> None:
         self.tools = tools
@@ -246,7 +272,9 @@ class Connection:
             raise CallFailed(self.unavailable())
         try:
             async with asyncio.timeout(timeout):
-                return await session.call_tool(tool, arguments)
+                result = await session.call_tool(tool, arguments)
+                await self._refresh(session)  # the call changed the tools: the next request offers them
+                return result
         except TimeoutError:
             raise CallFailed(f"no answer within {timeout:g} s (mcp.callTimeout); the call was abandoned") from None
         except MCPError as error:
@@ -273,6 +301,28 @@ class Connection:
         if self.state == "failed":
             return f"the MCP server {self.name!r} is not running: {self.error}"
         return f"the MCP server {self.name!r} is {self.state}"
+
+
+def _session_class() -> Any:
+    """The SDK's ``ClientSession``, seeing ``notifications/tools/list_changed`` in receive order.
+
+    The SDK hands notifications to ``message_handler`` in tasks of their own, so the response of
+    the call that changed the tools can overtake it; its receive-path hook (private, hence the
+    pinned major version) runs before that response is read, so a changed list is known (and
+    listed again) before the call returns."""
+    from mcp import ClientSession
+
+    class Session(ClientSession):
+        def __init__(self, *args: Any, on_tools_changed: Callable[[], None], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._on_tools_changed = on_tools_changed
+
+        def _intercept_notification(self, method: str, params: Any) -> bool:
+            if method == "notifications/tools/list_changed":
+                self._on_tools_changed()
+            return bool(super()._intercept_notification(method, params))
+
+    return Session
 
 
 async def _list_tools(session: Any) -> list[Any]:

@@ -211,12 +211,11 @@ class McpManager:
     def _offer(self) -> dict[str, _Offered]:
         table: dict[str, _Offered] = {}
         for connection in self._connections.values():
+            clashes: dict[str, list[str]] = {}
             for tool in connection.tools:
                 name = offer.offered_name(connection.name, tool.name)
                 if name in table:
-                    other = table[name]
-                    self._note("warning", f"MCP tool {tool.name!r} of server {connection.name!r} is left out: its name {name} "
-                               f"clashes with tool {other.tool.name!r} of server {other.connection.name!r}")
+                    clashes.setdefault(table[name].connection.name, []).append(name)
                     continue
                 try:
                     schema = offer.input_schema(tool.input_schema)
@@ -226,6 +225,9 @@ class McpManager:
                 spec = ToolSpec(name=name, description=offer.description(connection.name, tool.description),
                                 parameters=schema)
                 table[name] = _Offered(connection, tool, spec)
+            for other, names in clashes.items():
+                self._note("warning", f"MCP server {connection.name!r}: {len(names)} tool(s) left out, their names "
+                           f"clash with tools of server {other!r}: {', '.join(names)} (rename one of the servers)")
         return table
 
     def owns(self, name: str) -> bool:
