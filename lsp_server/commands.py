@@ -233,6 +233,8 @@ def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResu
         turns=[wire.RunningTurn(turn_id=t.id, kind=t.kind) for t in running],
         folder=folder.uri,
         settings_problems=list(server.settings_problems),
+        mcp_servers=[wire.McpServerInfo.of(entry) for entry in agent.mcp_servers],
+        mcp_problems=agent.mcp_problems,
     )
 
 

@@ -28,6 +28,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from agent_core.events import NoticeLevel, StopReason
+from agent_core.mcp.manager import ServerStatus
 from agent_core.messages import Message, MessageKind, Role, Usage
 from agent_core.sessions import Session
 from agent_core.sessions import SessionInfo as CoreSessionInfo
@@ -444,6 +445,27 @@ class RunningTurn(WireModel):
     kind: TurnKind
 
 
+class McpServerInfo(WireModel):
+    """One configured MCP server in ``agent.status``."""
+
+    name: str
+    #: ``client``, ``settings``, ``.vscode/mcp.json`` or ``.mcp.json``.
+    source: str
+    #: ``stdio`` or ``http`` (empty for a disabled server).
+    transport: str
+    #: ``stopped``, ``starting``, ``running``, ``restarting``, ``failed``, ``disabled``,
+    #: ``untrusted`` or ``declined``.
+    state: str
+    #: Tools offered to the model.
+    tools: int
+    error: str | None = optional()
+
+    @classmethod
+    def of(cls, status: ServerStatus) -> McpServerInfo:
+        return cls(name=status.name, source=status.source, transport=status.transport, state=status.state,
+                   tools=status.tools, error=status.error)
+
+
 class StatusResult(WireModel):
     version: str
     #: The configured values until the first turn creates the provider.
@@ -456,6 +478,9 @@ class StatusResult(WireModel):
     turns: list[RunningTurn]
     folder: str
     settings_problems: list[str]
+    mcp_servers: list[McpServerInfo]
+    #: What was wrong with the MCP config (files, settings) when it was last read.
+    mcp_problems: list[str]
 
 
 #: Every command: its argument model and its result model.

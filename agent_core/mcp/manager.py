@@ -180,7 +180,7 @@ class McpManager:
                     start_timeout=self.config.mcp.start_timeout, on_event=self._on_event)
 
     def _on_event(self, connection: Connection, level: str, text: str) -> None:
-        logger.log(logging.ERROR if level == "error" else logging.INFO, "%s", text)
+        logger.log(logging.WARNING if level in ("error", "warning") else logging.INFO, "%s", text)
         self._note(level if level in ("info", "warning", "error") else "info", text, once=False)  # type: ignore[arg-type]
 
     # -- notices ---------------------------------------------------------------------------------

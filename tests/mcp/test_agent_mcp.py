@@ -274,3 +274,20 @@ async def test_a_workspace_config_asks_for_trust_first_and_the_answer_is_remembe
     assert (await agent.submit("fourth")).stop_reason == "end_turn"
     assert len(host.permission_requests) == 1
     await agent.aclose()
+
+
+async def test_the_mcp_command_lists_servers_and_problems(workspace: Path) -> None:
+    (workspace / "ws" / ".mcp.json").write_text('{"mcpServers": {"broken": ')
+    provider = ScriptedProvider(reply("hello"))
+    agent, host = agent_with(workspace, provider, mcpServers={"missing": {"command": "/no/such/mcp"},
+                                                              "off": {"command": "x"}}, mcp={"disabled": ["off"]})
+    assert (await agent.submit("/mcp")).stop_reason == "end_turn"  # nothing started by a command
+    assert (await agent.submit("hello")).stop_reason == "end_turn"
+    assert (await agent.submit("/mcp")).stop_reason == "end_turn"
+    listing = [e.text for e in host.events if isinstance(e, Notice)][-1]
+    assert "missing  [settings]  failed, 0 tool(s)  (its command does not exist: /no/such/mcp)" in listing
+    assert "off  [settings]  disabled, 0 tool(s)" in listing
+    assert "Config problem: .mcp.json: not valid JSON" in listing
+    assert (await agent.submit("/mcp restart nothing")).stop_reason == "error"
+    assert (await agent.submit("/mcp restart")).stop_reason == "end_turn"
+    await agent.aclose()

@@ -71,6 +71,8 @@ class AgentClient:
         self.while_asked: Callable[[], None] = lambda: None
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = "Allow once"
+        #: Answers for the next questions, in order, before ``message_answer`` applies again.
+        self.message_answers: list[str | None] = []
         for method in AGENT_NOTIFICATIONS:
             client.feature(method)(_handler(functools.partial(self._record, method)))
         client.feature(types.WORKSPACE_APPLY_EDIT)(_handler(self._apply_edit))
@@ -111,7 +113,8 @@ class AgentClient:
     async def _message_request(self, params: types.ShowMessageRequestParams) -> Any:
         self.message_requests.append(params)
         await self._record("window/showMessageRequest", {"message": params.message})
-        return types.MessageActionItem(title=self.message_answer) if self.message_answer else None
+        answer = self.message_answers.pop(0) if self.message_answers else self.message_answer
+        return types.MessageActionItem(title=answer) if answer else None
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -202,10 +205,12 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     async def start(client_name: str, *, settings: Any = None, root: Path | None = None,
                     permission_request: bool = False, configuration: Any = None,
                     extra_folders: list[Path] | None = None,
-                    hold_configuration: asyncio.Event | None = None) -> AgentClient:
+                    hold_configuration: asyncio.Event | None = None,
+                    env: dict[str, str] | None = None) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
-        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"], server_env=server_env())
+        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
+                                    server_env={**server_env(), **(env or {})})
         client = await config.start()
         assert isinstance(client, LanguageClient)
         agent_client = AgentClient(client, root)
