@@ -157,7 +157,9 @@ class McpManager:
                     self._note("warning", f"Could not remember the trust in this workspace's MCP config ({error}); you will be asked again.")
             if not allowed:
                 names = ", ".join(s.name for s in own)
-                self._note("info", f"MCP servers of this workspace not started: {names} (you rejected them; you are asked again when the agent restarts, or run /mcp restart).")
+                why = f"not trusted: {result.reason}" if result.reason else "you rejected them"
+                self._note("info", f"MCP servers of this workspace not started: {names} ({why}; you are asked again "
+                           "when the agent restarts, or after /mcp restart).")
         if allowed:
             return servers
         self._declined = True

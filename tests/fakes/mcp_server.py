@@ -8,7 +8,7 @@ stdio by default; ``--http PORT_FILE`` serves streamable HTTP on 127.0.0.1 (a fr
 to PORT_FILE once listening). It imports nothing from this repository, so it runs in the bare
 environment an MCP server gets. Its tools:
 
-``echo(text)``; ``slow(seconds)`` (writes ``slow-started`` into the marker folder, then sleeps;
+``echo(text)``; ``pid()`` (its pid and a child's, left running); ``slow(seconds)`` (writes ``slow-started`` into the marker folder, then sleeps;
 ``slow-cancelled`` when the client cancels it); ``crash()`` (exits with code 3 mid-call, after a
 line on stderr); ``big(megabytes)``; ``picture()`` (an image); ``grow()`` (adds the tool ``fresh``
 and sends ``notifications/tools/list_changed``); ``env(name)``; ``where()`` (its working folder);
@@ -85,6 +85,14 @@ def build(marker: Path | None, bad_schema: bool) -> MCPServer:
     def env(name: str) -> str:
         """The value of an environment variable, or <unset>."""
         return os.environ.get(name, "<unset>")
+
+    @app.tool()
+    def pid() -> str:
+        """The server's process id, and that of a child it started in its process group."""
+        import subprocess
+
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        return f"{os.getpid()} {child.pid}"
 
     @app.tool()
     def where() -> str:

@@ -252,7 +252,7 @@ async def test_a_workspace_config_asks_for_trust_first_and_the_answer_is_remembe
     assert f"repo (.vscode/mcp.json): run {sys.executable}" in asked.detail and f"--marker {ws}" in asked.detail
     assert not any("__" in t.name for t in provider.requests[0].tools)
     assert [(s.name, s.state) for s in agent.status().mcp_servers] == [("repo", "declined")]
-    assert any("not started: repo" in e.text for e in host.events if isinstance(e, Notice))
+    assert any("not started: repo (not trusted: no;" in e.text for e in host.events if isinstance(e, Notice))
     await agent.aclose()
 
     # A new agent asks again; "allow for this session" starts them and remembers the config.

@@ -5,12 +5,16 @@ the servers; a slow call is cancelled; a streamable HTTP server works the same."
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
+from tests.loop.doubles import process_gone, wait_gone
 from tests.mcp.servers import START, http_server, stdio
 from tests.server.conftest import StartServer, fake_settings
 
@@ -93,3 +97,26 @@ async def test_a_slow_call_on_an_http_server_is_cancelled(start_server: StartSer
         assert finished["isError"] is True
         status = await client.command("agent.status", {})
         assert [(s["name"], s["transport"], s["state"]) for s in status["mcpServers"]] == [("web", "http", "running")]
+
+
+@pytest.mark.parametrize("client_name", ["neovim"])
+@pytest.mark.parametrize("how", ["sigterm", "folder_removed"])
+async def test_sigterm_and_folder_removal_stop_the_servers_process_group(
+        start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path, how: str) -> None:
+    fake_llm.script({"tool_calls": [{"id": "p1", "name": "fake__pid", "arguments": {}}]}, {"text": "ok"})
+    settings = fake_settings(fake_llm, mcpServers={"fake": stdio()}, approval={"mcp": "allow"})
+    client = await start_server(client_name, settings=settings, env={"XDG_STATE_HOME": str(tmp_path / "state")})
+    turn_id = (await client.command("agent.chat", {"prompt": "pid"}))["turnId"]
+    assert (await client.wait_for("agent/turnEnded", lambda p: p["turnId"] == turn_id, timeout=START))["stopReason"] == "end_turn"
+    pids = [int(pid) for pid in tool_messages(fake_llm, 1)[0].split()]
+    assert not any(process_gone(pid) for pid in pids)
+    if how == "sigterm":
+        process = client.client._server
+        assert process is not None
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    else:
+        client.client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[], removed=[types.WorkspaceFolder(uri=client.root.as_uri(), name=client.root.name)])))
+    assert await wait_gone(*pids, timeout=10)  # the server and the child it started
