@@ -82,8 +82,6 @@ class McpManager:
         self._configured = sources.Configured()
         #: Trust answers given while this manager lives: config hash -> allowed.
         self._answers: dict[str, bool] = {}
-        self._untrusted: list[ServerSpec] = []
-        self._declined = False
         self._pending: list[tuple[NoticeLevel, str]] = []
         self._reported: set[str] = set()
         self._offered: dict[str, _Offered] = {}
@@ -124,7 +122,7 @@ class McpManager:
             self._configured = configured
             wanted = await self._trusted(self._configured.servers, host, turn_id)
             await self._reconcile(wanted)
-            starting = [c for c in self._connections.values() if c.state in ("stopped", "failed")]
+            starting = [c for c in self._connections.values() if c.state == "stopped"]
             for connection in starting:
                 connection.start()
             if starting:
@@ -139,7 +137,6 @@ class McpManager:
         """``servers`` without the workspace's own ones unless the user trusts them (asked once
         per config; see :mod:`agent_core.mcp.trust`)."""
         own = [s for s in servers if s.from_workspace]
-        self._untrusted, self._declined = [], False
         if not own:
             return servers
         digest = trust.config_hash(self.workspace, own)
@@ -160,11 +157,7 @@ class McpManager:
                 why = f"not trusted: {result.reason}" if result.reason else "you rejected them"
                 self._note("info", f"MCP servers of this workspace not started: {names} ({why}; you are asked again "
                            "when the agent restarts, or after /mcp restart).")
-        if allowed:
-            return servers
-        self._declined = True
-        self._untrusted = own
-        return [s for s in servers if not s.from_workspace]
+        return servers if allowed else [s for s in servers if not s.from_workspace]
 
     async def _reconcile(self, wanted: list[ServerSpec]) -> None:
         """Stop the servers no longer configured (or configured differently); add the new ones."""
@@ -267,21 +260,32 @@ class McpManager:
     # -- status and control ----------------------------------------------------------------------
 
     def status(self) -> list[ServerStatus]:
-        """Every configured server, in source order, with what it is doing."""
+        """Every configured server as the sources say now (read again: cheap, and a health check
+        must show a config edited since the last turn), with what it is doing."""
+        configured = self._read()
+        own = [s for s in configured.servers if s.from_workspace]
+        digest = trust.config_hash(self.workspace, own) if own else ""
+        answer = self._answers.get(digest)
+        trusted = not own or answer is True or (answer is None and self.trust_store.is_trusted(self.workspace, digest))
         offered: dict[str, int] = {}
         for entry in self._offered.values():
             offered[entry.connection.name] = offered.get(entry.connection.name, 0) + 1
-        out = [ServerStatus(c.name, c.spec.source, c.spec.transport, c.state, offered.get(c.name, 0), c.error)
-               for c in self._connections.values()]
-        state = "declined" if self._declined else "untrusted"
-        out += [ServerStatus(s.name, s.source, s.transport, state, 0) for s in self._untrusted]
-        out += [ServerStatus(name, source, "", "disabled", 0) for name, source in self._configured.disabled]
+        out = []
+        for spec in configured.servers:
+            connection = self._connections.get(spec.name)
+            if connection is not None and connection.spec == spec:
+                out.append(ServerStatus(spec.name, spec.source, spec.transport, connection.state,
+                                        offered.get(spec.name, 0), connection.error))
+            else:
+                state = "stopped" if trusted or not spec.from_workspace else "declined" if answer is False else "untrusted"
+                out.append(ServerStatus(spec.name, spec.source, spec.transport, state, 0))
+        out += [ServerStatus(name, source, "", "disabled", 0) for name, source in configured.disabled]
         return out
 
     @property
     def problems(self) -> list[str]:
-        """What was wrong with the config when it was last read."""
-        return list(self._configured.problems)
+        """What is wrong with the MCP config as the sources say now."""
+        return self._read().problems
 
     async def restart(self, name: str | None = None) -> list[str]:
         """Stop the named server (default: every one) so the next turn starts it again, and

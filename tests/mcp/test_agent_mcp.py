@@ -198,7 +198,7 @@ async def test_faults_are_reported_and_the_other_servers_tools_still_work(worksp
     assert f"MCP server 'missing' failed: its command does not exist: {workspace / 'no-such-program'}" in notices
     assert "MCP server 'exits' failed: exited with code 2: cannot start: missing configuration" in notices
     assert "MCP tool 'broken' of server 'good' is left out: its input schema is invalid" in notices
-    assert "MCP server 'my_db': 9 tool(s) left out, their names clash with tools of server 'my.db': my_db__echo," in notices
+    assert "MCP server 'my_db': 10 tool(s) left out, their names clash with tools of server 'my.db': my_db__echo," in notices
     states = {s.name: (s.state, s.error) for s in agent.status().mcp_servers}
     assert states["missing"][0] == "failed" and "does not exist" in (states["missing"][1] or "")
     assert states["good"] == ("running", None)
@@ -226,7 +226,7 @@ async def test_closing_the_agent_stops_the_whole_process_group(workspace: Path) 
     pid = process.pid
     await agent.aclose()
     assert await wait_gone(pid)
-    assert agent.status().mcp_servers == []
+    assert [s.state for s in agent.status().mcp_servers] == ["stopped"]
 
 
 def test_settings_example_is_json() -> None:

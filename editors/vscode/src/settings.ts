@@ -34,7 +34,21 @@ export const SERVER_KEYS: readonly string[] = [
   'sessions.maxCount',
   'approval.editFile',
   'approval.runCommand',
+  'approval.mcp',
+  'approval.mcpAllow',
+  'mcpServers',
+  'mcp.disabled',
+  'mcp.startTimeout',
+  'mcp.callTimeout',
+  'mcp.workspaceFiles',
 ];
+
+/**
+ * Keys that decide what runs or what runs unasked: taken from the user's settings only, never
+ * from a workspace's `.vscode/settings.json` (a repository must not start programs or approve
+ * tools by shipping one; its own MCP config goes through the trust question instead).
+ */
+export const USER_ONLY_KEYS: readonly string[] = ['mcpServers', 'approval.mcp', 'approval.mcpAllow'];
 
 /** Settings keys that only change how the server process is launched: a change restarts it. */
 export const LAUNCH_KEYS: readonly string[] = ['server.path', 'server.pythonPath'];
@@ -59,7 +73,10 @@ export function explicitValue(source: SettingsSource, key: string): unknown {
   if (!info) {
     return undefined;
   }
-  for (const value of [info.workspaceFolderValue, info.workspaceValue, info.globalValue]) {
+  const candidates = USER_ONLY_KEYS.includes(key)
+    ? [info.globalValue]
+    : [info.workspaceFolderValue, info.workspaceValue, info.globalValue];
+  for (const value of candidates) {
     if (value !== undefined && value !== null && value !== '') {
       return value;
     }

@@ -12,6 +12,8 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean | string | null;
   settingsProblems?: string[] | null;
+  mcpServers?: { name?: string; source?: string; state?: string; tools?: number; error?: string }[] | null;
+  mcpProblems?: string[] | null;
 }
 
 /** One line per fact, for the Status dialog. */
@@ -26,6 +28,13 @@ export function formatStatus(status: StatusResult): string[] {
   lines.push(status.running ? 'A turn is running.' : 'Idle.');
   if (status.settingsProblems?.length) {
     lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
+  }
+  for (const server of status.mcpServers ?? []) {
+    const error = server.error ? ` (${server.error})` : '';
+    lines.push(`MCP server ${server.name ?? '?'} [${server.source ?? '?'}]: ${server.state ?? '?'}, ${server.tools ?? 0} tools${error}`);
+  }
+  if (status.mcpProblems?.length) {
+    lines.push(`MCP config problems: ${status.mcpProblems.join('; ')}`);
   }
   return lines;
 }
