@@ -154,7 +154,7 @@ function M.start(bufnr)
         fn(client)
       end
     end,
-    on_exit = function(code, signal, id)
+    on_exit = function(code, _, id)
       ready[id] = nil
       waiting[id] = nil
       local ids = vim.tbl_keys(running[id] or {})
