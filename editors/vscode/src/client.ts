@@ -134,7 +134,7 @@ export class AgentClient implements vscode.Disposable {
       middleware: {
         // Code actions run `agent.inlineEdit` as a VS Code command: ask for the instruction and
         // show the diff, instead of sending it to the server bare.
-        executeCommand: (command, args, next) =>
+        executeCommand: (command, args, next): unknown =>
           command === Commands.inlineEdit ? this.hooks.inlineEditCommand(args[0]) : next(command, args),
         workspace: {
           configuration: (params) =>
