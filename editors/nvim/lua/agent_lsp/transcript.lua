@@ -97,7 +97,7 @@ function M.ended_line(params)
   if reason == "cancelled" then
     return "> _cancelled_"
   elseif reason == "error" or params.error then
-    return "> **error** " .. (M.split(params.error or "the turn failed")[1])
+    return "> **error** " .. M.split(params.error or "the turn failed")[1]
   end
   return nil
 end
