@@ -155,8 +155,6 @@ class ListFiles(Tool):
             raise ToolError(f"Folder not found: {shown}.")
         if not folder.is_dir():
             raise ToolError(f"{shown} is a file, not a folder; use read_file to read it.")
-        if workspace.is_private(folder):
-            raise ToolError(f"{shown} is private to git or the session store and is not listed.")
 
         def work(stop: threading.Event) -> tuple[list[str], bool]:
             rules = IgnoreRules(workspace)
@@ -238,7 +236,8 @@ class SearchText(Tool):
 
         matches, cut = await in_thread(work)
         if not matches:
-            return ToolOutcome(f"No matches for {args.pattern!r} in {shown}.")
+            where = "the workspace" if shown == "." else shown
+            return ToolOutcome(f"No matches for {args.pattern!r} in {where}.")
         output = "\n".join(matches)
         if cut:
             output += f"\n[stopped after {len(matches)} matches; narrow the pattern, path or include]"

@@ -5,6 +5,11 @@ workspace that points outside must all be refused, with an error the model can u
 check is done twice: lexically (so ``a/../../etc`` is refused even when ``a`` does not exist) and
 on the fully resolved path (so a symlink that escapes is refused, while one that stays inside
 works and names its target).
+
+Some folders inside the workspace are private: every ``.git`` (its config holds tokens in remote
+URLs; editing hooks would run code), the agent's own ``.agent-lsp`` folder and the configured
+sessions folder (whole transcripts). Both checks refuse them too, compared without regard to case,
+since ``.GIT`` *is* ``.git`` on macOS and Windows.
 """
 
 from __future__ import annotations
@@ -15,6 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
+
+
+#: A folder of this name (any case) is private wherever it is: nested repositories have one too.
+GIT_FOLDER = ".git"
+#: The agent's own folder at the workspace root (sessions by default), private as a whole.
+AGENT_FOLDER = ".agent-lsp"
 
 
 class PathRefused(Exception):
@@ -28,6 +39,8 @@ class Workspace:
         self.root = root.resolve()
         sessions = Path(sessions_folder)
         self.sessions = (sessions if sessions.is_absolute() else self.root / sessions).resolve()
+        self._root_folded = str(self.root).casefold()
+        self._sessions_folded = str(self.sessions).casefold()
 
     def resolve(self, path: str) -> Path:
         """The real path ``path`` names inside the workspace, or :class:`PathRefused`.
@@ -46,6 +59,11 @@ class Workspace:
         real = lexical.resolve()
         if not _inside(real, self.root):
             raise PathRefused(f"Refused: {path!r} is a symlink (or goes through one) that points outside the workspace.")
+        if self.is_private(lexical) or self.is_private(real):
+            raise PathRefused(
+                f"Refused: {path!r} is inside .git or the agent's session folder; the tools never read, "
+                "list, search or edit them (they hold credentials and transcripts)."
+            )
         return real
 
     def relative(self, path: Path) -> str:
@@ -57,9 +75,15 @@ class Workspace:
         return rel or "."
 
     def is_private(self, path: Path) -> bool:
-        """True for ``.git`` and the sessions folder (and anything inside them): never listed,
-        searched or edited, since changing them behind git's or the session store's back breaks them."""
-        return _inside(path, self.root / ".git") or _inside(path, self.sessions)
+        """True for anything in a ``.git`` folder, the root's ``.agent-lsp`` folder or the sessions
+        folder (case-insensitively): never read, listed, searched or edited."""
+        folded = str(path).casefold()
+        if _under(folded, self._sessions_folded):
+            return True
+        if not _under(folded, self._root_folded) or folded == self._root_folded:
+            return False
+        parts = folded[len(self._root_folded):].strip(os.sep).split(os.sep)
+        return parts[0] == AGENT_FOLDER or GIT_FOLDER in parts
 
 
 class IgnoreRules:
@@ -132,3 +156,8 @@ class IgnoreRules:
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
+
+
+def _under(path: str, folder: str) -> bool:
+    """Whether the (normalised, absolute) path string ``path`` is ``folder`` or inside it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
