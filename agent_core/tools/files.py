@@ -19,6 +19,7 @@ from pydantic import Field
 
 from agent_core.host import Host
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, kind_of, read_regular, split_lines
 from agent_core.tools.workspace import IgnoreRules
 
 #: Files larger than this are not read whole (use a command such as ``head`` or search_text).
@@ -31,26 +32,8 @@ MAX_LIST_ENTRIES = 1000
 MAX_SEARCH_FILE_BYTES = 2 * 1024 * 1024
 #: search_text shows at most this much of a matching line.
 MAX_MATCH_LINE = 300
-#: The first bytes checked for NUL to tell a binary file.
-BINARY_SNIFF = 8192
 
 T = TypeVar("T")
-
-
-def decode(data: bytes) -> str | None:
-    """Text of a file's bytes, or None for a binary file (a NUL early on, as git decides)."""
-    if b"\0" in data[:BINARY_SNIFF]:
-        return None
-    return data.decode("utf-8", errors="replace")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as editors and grep count them: split on LF only (``str.splitlines`` also splits on
-    form feeds and Unicode separators, which would shift every later line number), CR dropped."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 async def current_text(path: Path, host: Host, shown: str) -> str | None:
@@ -61,18 +44,20 @@ async def current_text(path: Path, host: Host, shown: str) -> str | None:
         return text
     if path.is_dir():
         raise ToolError(f"{shown} is a folder, not a file; use list_files to see what it holds.")
-    if not path.exists():
+    try:
+        data = await asyncio.to_thread(read_regular, path, MAX_FILE_BYTES)
+    except FileNotFoundError:
         return None
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    except NotRegularFile as error:
+        raise ToolError(f"{shown} is not a regular file ({error.kind}); it is not read.") from None
+    except TooLarge as error:
         raise ToolError(
-            f"{shown} is {size // (1024 * 1024)} MB, too large to read whole; "
+            f"{shown} is {error.size // (1024 * 1024)} MB, too large to read whole; "
             "use search_text, or run_command with head/sed/grep."
-        )
-    data = await asyncio.to_thread(path.read_bytes)
+        ) from None
     text = decode(data)
     if text is None:
-        raise ToolError(f"{shown} is a binary file ({size} bytes); its content is not shown.")
+        raise ToolError(f"{shown} is a binary file ({len(data)} bytes); its content is not shown.")
     return text
 
 
@@ -159,8 +144,7 @@ class ListFiles(Tool):
         def work(stop: threading.Event) -> tuple[list[str], bool]:
             rules = IgnoreRules(workspace)
             entries: list[str] = []
-            walk = rules.walk(folder, stop) if args.recursive else _direct_entries(folder, rules)
-            for path, is_dir in walk:
+            for path, is_dir in rules.walk(folder, stop, recursive=args.recursive):
                 if len(entries) >= MAX_LIST_ENTRIES:
                     return entries, True
                 entries.append(workspace.relative(path) + ("/" if is_dir else ""))
@@ -173,15 +157,6 @@ class ListFiles(Tool):
         if cut:
             output += f"\n[stopped after {MAX_LIST_ENTRIES} entries; list a subfolder to see more]"
         return ToolOutcome(output)
-
-
-def _direct_entries(folder: Path, rules: IgnoreRules) -> list[tuple[Path, bool]]:
-    entries = []
-    for path in sorted(folder.iterdir()):
-        is_dir = path.is_dir() and not path.is_symlink()
-        if not rules.ignored(path, is_dir):
-            entries.append((path, is_dir))
-    return entries
 
 
 class SearchTextArgs(ToolArgs):
@@ -211,6 +186,9 @@ class SearchText(Tool):
         ctx.started()
         if not start.exists():
             raise ToolError(f"Not found: {shown}.")
+        kind = kind_of(start.stat().st_mode)
+        if kind not in (None, "a folder"):
+            raise ToolError(f"{shown} is not a regular file ({kind}); it is not searched.")
         cap = ctx.config.output_cap
 
         def work(stop: threading.Event) -> tuple[list[str], bool]:
@@ -247,10 +225,8 @@ class SearchText(Tool):
 def _lines(file: Path) -> list[tuple[int, str]]:
     """The numbered lines of a searchable file; empty for unreadable, binary or huge files."""
     try:
-        if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
-            return []
-        text = decode(file.read_bytes())
-    except OSError:
+        text = decode(read_regular(file, MAX_SEARCH_FILE_BYTES))
+    except OSError:  # also a special file, a symlink, or a file too large
         return []
     if text is None:
         return []

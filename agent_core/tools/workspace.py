@@ -21,11 +21,15 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from agent_core.tools.textfiles import read_regular
+
 
 #: A folder of this name (any case) is private wherever it is: nested repositories have one too.
 GIT_FOLDER = ".git"
 #: The agent's own folder at the workspace root (sessions by default), private as a whole.
 AGENT_FOLDER = ".agent-lsp"
+#: A larger .gitignore is not read (it is no real one).
+MAX_GITIGNORE_BYTES = 1024 * 1024
 
 
 class PathRefused(Exception):
@@ -98,9 +102,9 @@ class IgnoreRules:
         if folder not in self._specs:
             spec = None
             try:
-                lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = GitIgnoreSpec.from_lines(lines)
-            except OSError:
+                data = read_regular(folder / ".gitignore", MAX_GITIGNORE_BYTES)
+                spec = GitIgnoreSpec.from_lines(data.decode("utf-8", errors="replace").splitlines())
+            except OSError:  # none, unreadable, or not a regular file (a FIFO would block)
                 pass
             self._specs[folder] = spec
         return self._specs[folder]
@@ -128,11 +132,12 @@ class IgnoreRules:
                 verdict = include
         return bool(verdict)
 
-    def walk(self, start: Path, stop: threading.Event | None = None) -> Iterator[tuple[Path, bool]]:
+    def walk(self, start: Path, stop: threading.Event | None = None, *,
+             recursive: bool = True) -> Iterator[tuple[Path, bool]]:
         """Yield ``(path, is_dir)`` under ``start`` (not following symlinked folders), sorted,
-        skipping ignored entries and never entering an ignored folder (git cannot re-include
-        anything inside one either). ``stop`` ends a walk running in a worker thread early when
-        its tool call is cancelled."""
+        skipping ignored entries and special files (FIFOs, sockets, devices) and never entering an
+        ignored folder (git cannot re-include anything inside one either). ``stop`` ends a walk
+        running in a worker thread early when its tool call is cancelled."""
         stack = [start]
         while stack:
             if stop is not None and stop.is_set():
@@ -145,11 +150,13 @@ class IgnoreRules:
             subfolders: list[Path] = []
             for entry in entries:
                 is_dir = entry.is_dir(follow_symlinks=False)
+                if not (is_dir or entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                    continue
                 path = Path(entry.path)
                 if self.ignored(path, is_dir):
                     continue
                 yield path, is_dir
-                if is_dir:
+                if is_dir and recursive:
                     subfolders.append(path)
             stack.extend(reversed(subfolders))
 
