@@ -69,6 +69,9 @@ class AgentConfig(_Settings):
     read_timeout: float = Field(120.0, gt=0)
     max_rounds: int = Field(25, ge=1)
     command_timeout: float = Field(120.0, gt=0)
+    #: Seconds a search_text call may take; then it stops with what it found (a pattern like
+    #: ``(a+)+$`` can take exponential time on one line).
+    search_timeout: float = Field(10.0, gt=0, le=600)
     #: Characters of command output returned to the model (head and tail kept).
     output_cap: int = Field(30000, ge=1000)
     system_prompt: str | None = None

@@ -1,4 +1,4 @@
-"""The read-only tools: ``read_file``, ``list_files``, ``search_text``.
+"""The read-only tools ``read_file`` and ``list_files`` (``search_text`` is in ``search.py``).
 
 They need no approval. ``read_file`` asks the host first, so the text of an open editor buffer
 with unsaved changes wins over the disk (that is what the user sees). Walking tools honour
@@ -9,17 +9,16 @@ large workspace never stalls the event loop (and a cancel returns at once).
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import Field
 
 from agent_core.host import Host
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
-from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, kind_of, read_regular, split_lines
+from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, read_regular, split_lines
 from agent_core.tools.workspace import IgnoreRules
 
 #: Files larger than this are not read whole (use a command such as ``head`` or search_text).
@@ -28,10 +27,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_READ_LINES = 2000
 #: Entries returned by one list_files call.
 MAX_LIST_ENTRIES = 1000
-#: Files larger than this are skipped by search_text (minified bundles, data dumps).
-MAX_SEARCH_FILE_BYTES = 2 * 1024 * 1024
-#: search_text shows at most this much of a matching line.
-MAX_MATCH_LINE = 300
 
 T = TypeVar("T")
 
@@ -157,77 +152,3 @@ class ListFiles(Tool):
         if cut:
             output += f"\n[stopped after {MAX_LIST_ENTRIES} entries; list a subfolder to see more]"
         return ToolOutcome(output)
-
-
-class SearchTextArgs(ToolArgs):
-    pattern: str = Field(description="Python regular expression, searched line by line.")
-    path: str = Field(".", description="Folder or file to search, relative to the workspace root. Default: the root.")
-    include: str | None = Field(None, description="Only files whose path matches this glob, e.g. '*.py' or 'src/*.ts'.")
-    ignore_case: bool = Field(False, description="Match case-insensitively.")
-    max_results: int = Field(100, ge=1, le=1000, description="Stop after this many matching lines.")
-
-
-class SearchText(Tool):
-    name = "search_text"
-    description = (
-        "Search the workspace's text files for a regular expression; answers 'path:line:text' per "
-        "matching line. Honours .gitignore; skips binary and very large files."
-    )
-    args = SearchTextArgs
-
-    async def run(self, args: SearchTextArgs, ctx: ToolContext) -> ToolOutcome:
-        try:
-            regex = re.compile(args.pattern, re.IGNORECASE if args.ignore_case else 0)
-        except re.error as error:
-            raise ToolError(f"Invalid regular expression {args.pattern!r}: {error}.") from None
-        workspace = ctx.workspace
-        start = workspace.resolve(args.path)
-        shown = workspace.relative(start)
-        ctx.started()
-        if not start.exists():
-            raise ToolError(f"Not found: {shown}.")
-        kind = kind_of(start.stat().st_mode)
-        if kind not in (None, "a folder"):
-            raise ToolError(f"{shown} is not a regular file ({kind}); it is not searched.")
-        cap = ctx.config.output_cap
-
-        def work(stop: threading.Event) -> tuple[list[str], bool]:
-            rules = IgnoreRules(workspace)
-            files = [start] if start.is_file() else (p for p, is_dir in rules.walk(start, stop) if not is_dir)
-            matches: list[str] = []
-            used = 0
-            for file in files:
-                rel = workspace.relative(file)
-                if args.include and not PurePosixPath(rel).match(args.include):
-                    continue
-                for number, line in _lines(file):
-                    if stop.is_set():
-                        return matches, True
-                    if regex.search(line):
-                        text = line if len(line) <= MAX_MATCH_LINE else line[:MAX_MATCH_LINE] + " [...]"
-                        match = f"{rel}:{number}:{text}"
-                        if len(matches) >= args.max_results or used + len(match) > cap:
-                            return matches, True
-                        matches.append(match)
-                        used += len(match) + 1
-            return matches, False
-
-        matches, cut = await in_thread(work)
-        if not matches:
-            where = "the workspace" if shown == "." else shown
-            return ToolOutcome(f"No matches for {args.pattern!r} in {where}.")
-        output = "\n".join(matches)
-        if cut:
-            output += f"\n[stopped after {len(matches)} matches; narrow the pattern, path or include]"
-        return ToolOutcome(output)
-
-
-def _lines(file: Path) -> list[tuple[int, str]]:
-    """The numbered lines of a searchable file; empty for unreadable, binary or huge files."""
-    try:
-        text = decode(read_regular(file, MAX_SEARCH_FILE_BYTES))
-    except OSError:  # also a special file, a symlink, or a file too large
-        return []
-    if text is None:
-        return []
-    return list(enumerate(split_lines(text), start=1))
