@@ -16,6 +16,9 @@ from pydantic.alias_generators import to_camel
 ProviderName = Literal["openai", "anthropic", "local"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
+#: The environment variable each provider reads its API key from unless ``apiKeyEnv`` names another.
+DEFAULT_KEY_ENVS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -79,6 +82,14 @@ class AgentConfig(_Settings):
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+
+    def key_env_names(self) -> set[str]:
+        """Every environment variable an API key may be read from under these settings (commands
+        the agent runs never see them)."""
+        names = set(DEFAULT_KEY_ENVS.values())
+        if self.api_key_env:
+            names.add(self.api_key_env)
+        return names
 
 
 class ConfigError(Exception):

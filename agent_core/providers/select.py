@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-from agent_core.config import AgentConfig, ConfigError
+from agent_core.config import DEFAULT_KEY_ENVS, AgentConfig, ConfigError
 from agent_core.providers.anthropic import AnthropicProvider
 from agent_core.providers.base import Provider
 from agent_core.providers.local import MODEL_NAME, LocalProvider, local_model_path
@@ -60,9 +60,9 @@ def choose_provider_name(config: AgentConfig, env: Mapping[str, str]) -> str:
     if config.api_key_env:
         raise ConfigError(f"apiKeyEnv is set ({config.api_key_env}) but provider is not: "
                           "set provider to 'openai' or 'anthropic'.")
-    if env.get("OPENAI_API_KEY"):
+    if env.get(DEFAULT_KEY_ENVS["openai"]):
         return "openai"
-    if env.get("ANTHROPIC_API_KEY"):
+    if env.get(DEFAULT_KEY_ENVS["anthropic"]):
         return "anthropic"
     if local_model_path() is not None:
         return "local"
@@ -85,11 +85,11 @@ def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
     model = config.model or DEFAULT_MODELS[name]
     if name == "openai":
         base_url = config.base_url or env.get("OPENAI_BASE_URL") or OPENAI_URL
-        key_env, key = _key(config, env, "OPENAI_API_KEY", base_url, official_host="api.openai.com")
+        key_env, key = _key(config, env, DEFAULT_KEY_ENVS["openai"], base_url, official_host="api.openai.com")
         return OpenAIProvider(base_url, key, model, read_timeout=config.read_timeout,
                               context_window=context_window_for(model), key_env=key_env)
     base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
-    key_env, key = _key(config, env, "ANTHROPIC_API_KEY", base_url, official_host="api.anthropic.com")
+    key_env, key = _key(config, env, DEFAULT_KEY_ENVS["anthropic"], base_url, official_host="api.anthropic.com")
     return AnthropicProvider(base_url, key, model, read_timeout=config.read_timeout,
                              context_window=context_window_for(model), key_env=key_env)
 

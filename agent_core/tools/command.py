@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from agent_core.config import AgentConfig
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
 
 #: How long the output pipe may stay open after the command exited (a background grandchild
@@ -58,7 +59,7 @@ class RunCommand(Tool):
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
         output = HeadTail(ctx.config.output_cap)
-        process, pipe, transport = await _start(command, cwd)
+        process, pipe, transport = await _start(command, cwd, command_env(ctx.config))
         reader = asyncio.create_task(_pump(pipe, output))
         try:
             try:
@@ -89,7 +90,15 @@ class RunCommand(Tool):
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
 
 
-async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader, asyncio.ReadTransport]:
+def command_env(config: AgentConfig) -> dict[str, str]:
+    """The server's environment without the provider API keys, plus :data:`QUIET_ENV`.
+    A command's output goes into the session and to the provider, so a key a command could
+    print (``env``) would travel to every provider; a hostile script could send it anywhere."""
+    secret = config.key_env_names()
+    return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
+
+
+async def _start(command: str, cwd: Path, env: dict[str, str]) -> tuple[Process, asyncio.StreamReader, asyncio.ReadTransport]:
     """Start the command in its own process group, its stdout and stderr on one pipe we read.
 
     The pipe is ours rather than asyncio's because asyncio's ``Process.wait()`` also waits for
@@ -117,7 +126,7 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
             stdout=write_fd,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, **QUIET_ENV},
+            env=env,
         )
     )
     starting.add_done_callback(on_started)
