@@ -56,6 +56,10 @@ class EditFile(Tool):
         approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
+        # The approval may have taken minutes: a folder on the path may be a symlink by now.
+        if workspace.resolve(args.path) != path:
+            raise ToolError(f"Refused: the path {shown} changed while waiting for approval (a folder on it "
+                            "was replaced); nothing was written. Check the folder and try again.")
         ctx.started()
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:
