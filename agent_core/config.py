@@ -61,6 +61,18 @@ class ApprovalConfig(_Settings):
     run_command: ApprovalMode = "ask"
 
 
+class CommandLimitsConfig(_Settings):
+    """Limits on every process a ``run_command`` starts; 0 means no limit (see docs/tools.md)."""
+
+    #: Processes (and threads) the command may start: the cgroup's pids.max where that controller
+    #: is available, else RLIMIT_NPROC set to the user's running tasks plus this many.
+    max_processes: int = Field(1024, ge=0)
+    #: Address space of each process, in MB (RLIMIT_AS; also the cgroup's memory.max if available).
+    max_memory_mb: int = Field(8192, ge=0)
+    #: The largest file a process may write, in MB (RLIMIT_FSIZE).
+    max_file_mb: int = Field(4096, ge=0)
+
+
 class AgentConfig(_Settings):
     provider: ProviderName | None = None
     model: str | None = None
@@ -72,6 +84,7 @@ class AgentConfig(_Settings):
     read_timeout: float = Field(120.0, gt=0)
     max_rounds: int = Field(25, ge=1)
     command_timeout: float = Field(120.0, gt=0)
+    command_limits: CommandLimitsConfig = Field(default_factory=CommandLimitsConfig)
     #: Seconds a search_text call may take; then it stops with what it found (a pattern like
     #: ``(a+)+$`` can take exponential time on one line).
     search_timeout: float = Field(10.0, gt=0, le=600)
