@@ -66,29 +66,10 @@ class RunCommand(Tool):
         output = HeadTail(ctx.config.output_cap)
         limits = ctx.config.command_limits
         cgroup = create_cgroup(limits)
-        kill = partial(_kill, cgroup=cgroup)
         try:
             argv = launcher_argv(command, cgroup, limits, timeout)
-            process, pipe, transport = await _start(argv, cwd, command_env(ctx.config), kill)
-            reader = asyncio.create_task(_pump(pipe, output))
-            try:
-                try:
-                    await asyncio.wait_for(process.wait(), timeout)
-                    timed_out = False
-                except TimeoutError:
-                    timed_out = True
-                except BaseException:  # cancelled: kill at once, never wait for the command
-                    kill(process)
-                    reader.cancel()
-                    raise
-                kill(process)  # the command ended or timed out: nothing it started may live on
-                await process.wait()
-                try:
-                    await asyncio.wait_for(reader, DRAIN_TIMEOUT)
-                except TimeoutError:
-                    output.note("[output pipe still held open by a process outside the command's group; output cut here]")
-            finally:
-                transport.close()
+            process, timed_out = await _run(argv, cwd, command_env(ctx.config), timeout, output,
+                                            partial(_kill, cgroup=cgroup))
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
@@ -109,6 +90,33 @@ def command_env(config: AgentConfig) -> dict[str, str]:
     print (``env``) would travel to every provider; a hostile script could send it anywhere."""
     secret = config.key_env_names()
     return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
+
+
+async def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail,
+               kill: Callable[[Process], None]) -> tuple[Process, bool]:
+    """Run the command to its end or its timeout, its output into ``output``; then (or on cancel)
+    ``kill`` everything it started. Returns the process and whether it timed out."""
+    process, pipe, transport = await _start(argv, cwd, env, kill)
+    reader = asyncio.create_task(_pump(pipe, output))
+    try:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
+        except BaseException:  # cancelled: kill at once, never wait for the command
+            kill(process)
+            reader.cancel()
+            raise
+        kill(process)  # the command ended or timed out: nothing it started may live on
+        await process.wait()
+        try:
+            await asyncio.wait_for(reader, DRAIN_TIMEOUT)
+        except TimeoutError:
+            output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+    finally:
+        transport.close()
+    return process, timed_out
 
 
 async def _start(

@@ -18,7 +18,10 @@ import re
 import signal
 import stat
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not imported at run time: the worker process starts faster without pathlib
+    from pathlib import Path
 
 #: The first bytes checked for NUL to tell a binary file.
 BINARY_SNIFF = 8192
