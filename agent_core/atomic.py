@@ -4,8 +4,8 @@ The recipe every careful tool uses (and the one a half-written session file taug
 a temp file with a unique name in the *same* folder (so the rename stays on one filesystem),
 created 0600 because transcripts can hold secrets, written and fsynced, then ``os.replace``d
 over the target, then the folder fsynced so the rename itself survives a power cut. Used for the
-session store's files and for the terminal's edits of the user's own files (which keep their
-permission bits: :func:`kept_mode`).
+session store's files and the MCP trust record (the edits of the user's own files go through
+:mod:`agent_core.tools.atomic_write`, which also refuses a folder swapped for a symlink).
 """
 
 from __future__ import annotations
@@ -26,17 +26,6 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def kept_mode(path: Path) -> int:
-    """The permission bits a file of the user's keeps when it is replaced; a new one gets what
-    the umask allows, as if it were created by an editor."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:

@@ -40,11 +40,6 @@ from agent_core.text import visible
 
 logger = logging.getLogger(__name__)
 
-#: Provider key variables besides ``apiKeyEnv``: never given to a server unless the user's own
-#: settings do so explicitly.
-PROVIDER_KEYS = frozenset({"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
-
-
 @dataclass(frozen=True)
 class ServerStatus:
     """One configured server as ``agent.status`` shows it."""
@@ -92,8 +87,9 @@ class McpManager:
 
     @property
     def secrets(self) -> frozenset[str]:
-        named = {self.config.api_key_env} if self.config.api_key_env else set()
-        return PROVIDER_KEYS | named
+        """The provider API key variables: never given to a server unless the user's own
+        settings do so explicitly."""
+        return frozenset(self.config.key_env_names())
 
     def update_config(self, config: AgentConfig) -> None:
         """New settings: applied at the next turn's :meth:`prepare`."""

@@ -2,19 +2,7 @@
  * What "Agent: Status" shows: the answer of `agent.status` as readable lines. Pure (no `vscode`
  * import) so it is unit tested.
  */
-
-/** The answer of `agent.status`, loosely typed: the server may add fields. */
-export interface StatusResult {
-  version?: string;
-  provider?: string | null;
-  model?: string | null;
-  session?: { id?: string; title?: string; messageCount?: number } | null;
-  usage?: { inputTokens?: number; outputTokens?: number } | null;
-  running?: boolean | string | null;
-  settingsProblems?: string[] | null;
-  mcpServers?: { name?: string; source?: string; state?: string; tools?: number; error?: string }[] | null;
-  mcpProblems?: string[] | null;
-}
+import type { StatusResult } from './protocol';
 
 /** One line per fact, for the Status dialog. */
 export function formatStatus(status: StatusResult): string[] {
@@ -31,7 +19,7 @@ export function formatStatus(status: StatusResult): string[] {
   }
   for (const server of status.mcpServers ?? []) {
     const error = server.error ? ` (${server.error})` : '';
-    lines.push(`MCP server ${server.name ?? '?'} [${server.source ?? '?'}]: ${server.state ?? '?'}, ${server.tools ?? 0} tools${error}`);
+    lines.push(`MCP server ${server.name} [${server.source}]: ${server.state}, ${server.tools} tools${error}`);
   }
   if (status.mcpProblems?.length) {
     lines.push(`MCP config problems: ${status.mcpProblems.join('; ')}`);

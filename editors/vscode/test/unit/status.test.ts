@@ -34,8 +34,8 @@ test('MCP servers and config problems are listed', () => {
     provider: 'openai',
     running: false,
     mcpServers: [
-      { name: 'db', source: 'settings', state: 'running', tools: 3 },
-      { name: 'repo', source: '.mcp.json', state: 'failed', tools: 0, error: 'its command does not exist: x' },
+      { name: 'db', source: 'settings', transport: 'stdio', state: 'running', tools: 3 },
+      { name: 'repo', source: '.mcp.json', transport: 'stdio', state: 'failed', tools: 0, error: 'its command does not exist: x' },
     ],
     mcpProblems: ['.mcp.json: mcpServers.repo.colour: unknown field; ignored'],
   });
