@@ -156,7 +156,7 @@ class Connection:
             delay = float(2 ** max(failures - 1, 0))
             self.state = "restarting"
             self._on_event(self, "warning", f"MCP server {self.name!r} stopped ({self.error}); restarting in {delay:g} s")
-            await self._clock.sleep(delay)
+            await _first(self._clock.sleep(delay), self._stop.wait())  # a stop ends the wait
 
     async def _serve(self, read: Any, write: Any, process: ServerProcess | None) -> bool:
         """Initialize and serve until the server ends or is stopped; True if it got to run."""

@@ -158,12 +158,13 @@ class McpManager:
     async def _reconcile(self, wanted: list[ServerSpec]) -> None:
         """Stop the servers no longer configured (or configured differently); add the new ones."""
         keep = {spec.name: spec for spec in wanted}
-        stale = [c for name, c in self._connections.items() if name not in keep or keep[name] != c.spec
-                 or c.start_timeout != self.config.mcp.start_timeout]
+        stale = [c for name, c in self._connections.items() if name not in keep or keep[name] != c.spec]
         for connection in stale:
             del self._connections[connection.name]
         if stale:
             await asyncio.gather(*(c.stop() for c in stale))
+        for connection in self._connections.values():
+            connection.start_timeout = self.config.mcp.start_timeout  # for its next start
         for spec in wanted:
             if spec.name not in self._connections:
                 self._connections[spec.name] = Connection(

@@ -11,11 +11,13 @@ outside the workspace, a rejected edit or a crash inside a tool all come back as
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from agent_core.approvals import Approvals
 from agent_core.config import AgentConfig
+from agent_core.events import Notice
 from agent_core.host import Host
 from agent_core.mcp.manager import McpManager
 from agent_core.messages import ToolCall
@@ -28,6 +30,8 @@ from agent_core.tools.search import SearchText
 from agent_core.tools.workspace import PathRefused, Workspace
 
 __all__ = ["ToolOutcome", "ToolRegistry"]
+
+logger = logging.getLogger(__name__)
 
 #: Characters a tool may add to its capped output for headers and notes ("[exit code 0]").
 NOTE_ROOM = 500
@@ -50,8 +54,16 @@ class ToolRegistry:
     async def start_turn(self, turn_id: str) -> None:
         """Before a turn's first request: the MCP servers started (or found unusable, with a
         notice), so ``specs()`` offers their tools."""
-        if self.mcp is not None:
+        if self.mcp is None:
+            return
+        try:
             await self.mcp.prepare(self.host, turn_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug in the MCP client must not cost the user the turn
+            logger.exception("starting the MCP servers failed")
+            self.host.report(Notice(level="error", text=f"MCP servers could not be started ({type(error).__name__}: {error}); "
+                                    "the turn goes on without their tools."))
 
     def specs(self) -> list[ToolSpec]:
         built_in = [ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema()) for tool in self._tools.values()]

@@ -4,6 +4,7 @@ cancel and timeout; list_changed; environment; stderr; shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -133,7 +134,7 @@ async def test_cancel_during_a_slow_call_stops_it_on_the_server(workspace: Path)
     provider = ScriptedProvider(reply("", [call("fake__slow", seconds=60)]))
     agent, host = agent_with(workspace, provider, mcpServers={"fake": stdio("--marker", str(marker))},
                              approval={"mcp": "allow"})
-    turn = __import__("asyncio").ensure_future(agent.submit("be slow"))
+    turn = asyncio.ensure_future(agent.submit("be slow"))
     await host.wait_for(lambda e: isinstance(e, ToolStarted), timeout=START)
     await until(lambda: (marker / "slow-started").exists())
     assert agent.cancel()
@@ -290,4 +291,35 @@ async def test_the_mcp_command_lists_servers_and_problems(workspace: Path) -> No
     assert "Config problem: .mcp.json: not valid JSON" in listing
     assert (await agent.submit("/mcp restart nothing")).stop_reason == "error"
     assert (await agent.submit("/mcp restart")).stop_reason == "end_turn"
+    await agent.aclose()
+
+
+async def test_stopping_during_the_restart_backoff_is_prompt(workspace: Path) -> None:
+    class WaitingClock(FakeClock):
+        async def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)
+            await asyncio.Event().wait()  # a backoff that would never end by itself
+
+    clock = WaitingClock()
+    provider = ScriptedProvider(reply("", [call("fake__crash")]), reply("crashed"))
+    agent, _ = agent_with(workspace, provider, clock=clock, mcpServers={"fake": stdio()}, approval={"mcp": "allow"})
+    assert (await agent.submit("crash")).stop_reason == "end_turn"
+    await until(lambda: clock.sleeps == [1.0], timeout=10)  # waiting to restart
+    started = asyncio.get_running_loop().time()
+    await agent.aclose()
+    assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def test_a_bug_in_the_mcp_client_does_not_cost_the_turn(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = ScriptedProvider(reply("answered anyway"))
+    agent, host = agent_with(workspace, provider, mcpServers={"fake": stdio()})
+
+    async def broken(*args: Any) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(agent.mcp, "prepare", broken)
+    ended = await agent.submit("hello")
+    assert ended.stop_reason == "end_turn"
+    assert any(isinstance(e, Notice) and e.level == "error" and "MCP servers could not be started (KeyError" in e.text
+               for e in host.events)
     await agent.aclose()
