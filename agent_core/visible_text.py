@@ -85,26 +85,28 @@ class Excerpt:
 
 def excerpt(text: str, max_chars: int, max_lines: int) -> Excerpt:
     """``text`` whole when it has at most ``max_chars`` characters and ``max_lines`` lines, else
-    its head and tail of about half that each, cut at line breaks where a line fits (a single
-    long line is cut inside it, so its end is still shown)."""
+    its head and its tail, each within half of both limits: whole lines, and then the part of the
+    next line that still fits (so the end of one long line is shown too)."""
     lines = _LINES.findall(text)
     if len(text) <= max_chars and len(lines) <= max_lines:
         return Excerpt(text, "", 0, 0)
     half_chars, half_lines = max(1, max_chars // 2), max(1, max_lines // 2)
-    head = "".join(_take(lines, half_chars, half_lines)) or text[:half_chars]
+    head = _leading(lines, half_chars, half_lines)
     rest = text[len(head):]
-    tail = "".join(reversed(_take(_LINES.findall(rest)[::-1], half_chars, half_lines))) or rest[-half_chars:]
+    # The tail is the leading part of the text read backwards (each line reversed, last first).
+    tail = _leading([line[::-1] for line in reversed(_LINES.findall(rest))], half_chars, half_lines)[::-1]
     middle = rest[: len(rest) - len(tail)]
     return Excerpt(head, tail, len(middle), middle.count("\n"))
 
 
-def _take(lines: list[str], max_chars: int, max_lines: int) -> list[str]:
-    """As many of ``lines``, from the first on, as fit both limits."""
+def _leading(lines: list[str], max_chars: int, max_lines: int) -> str:
+    """The first of ``lines`` that fit both limits, then as much of the next one as still fits."""
     taken: list[str] = []
-    size = 0
+    room = max_chars
     for line in lines[:max_lines]:
-        if size + len(line) > max_chars:
+        if len(line) > room:
+            taken.append(line[:room])
             break
         taken.append(line)
-        size += len(line)
-    return taken
+        room -= len(line)
+    return "".join(taken)
