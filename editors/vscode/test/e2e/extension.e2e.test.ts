@@ -348,13 +348,29 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     scenario('settings', async () => {
       // Workspace settings, as a user editing .vscode/settings.json would change them.
       mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-      writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'agent.model': 'fake-model-2' }));
+      // A repository's settings may choose the model, but not turn approvals off or send the key
+      // elsewhere: those are ignored, and the user is told once.
+      const settings = path.join(workspace, '.vscode', 'settings.json');
+      writeFileSync(settings, JSON.stringify({
+        'agent.model': 'fake-model-2',
+        'agent.approval.runCommand': 'allow',
+        'agent.baseUrl': 'http://127.0.0.1:9/v1',
+      }));
       await waitFor('the extension to push the new settings', () => /Settings changed; sent to the server/.test(agentLog(profile.userData)));
-      await fake.script({ text: 'Now on model two.' });
+      await fake.script(
+        { text: 'Now on model two.', tool_calls: [{ id: 'call_ls', name: 'run_command', arguments: { command: 'ls' } }], stop_reason: 'tool_use' },
+        { text: 'Understood.' },
+      );
       const chat = await bench.openChat();
       await bench.sendChat('Which model?');
       await chat.locator('.entry.assistant', { hasText: 'Now on model two.' }).waitFor();
-      assert.equal((await fake.requests()).at(-1)?.model, 'fake-model-2');
+      assert.equal((await fake.requests()).at(-1)?.model, 'fake-model-2'); // and still the user's baseUrl
+      const dialog = bench.page.locator('.monaco-dialog-box');
+      await dialog.getByText('Run: ls').first().waitFor(); // asked, whatever the workspace says
+      await dialog.locator('.monaco-button', { hasText: 'Reject' }).click();
+      await bench.answerInputBox('');
+      await chat.locator('.entry.assistant', { hasText: 'Understood.' }).waitFor();
+      writeFileSync(settings, JSON.stringify({ 'agent.model': 'fake-model-2' }));
     }));
 
   it('adds the editor selection to the next prompt as context', () =>
