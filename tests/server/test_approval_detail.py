@@ -49,6 +49,20 @@ class OpenedDocuments:
         client.client.feature(types.WINDOW_SHOW_DOCUMENT)(show)
 
 
+async def ask_by_message(start_server: StartServer, client_name: str, llm: FakeLLM,
+                         workspace_file: str | None = None) -> tuple[AgentClient, types.ShowMessageRequestParams, OpenedDocuments]:
+    """Run one scripted turn with a client that has no agent/requestPermission and rejects; return
+    the client, the one question it was asked, and the documents it was asked to open."""
+    client = await start_server(client_name, settings=fake_settings(llm))
+    documents = OpenedDocuments(client)
+    if workspace_file is not None:
+        (client.root / "big.py").write_text(workspace_file)
+    client.message_answer = "Reject"
+    await client.turn_ended((await client.command("agent.chat", {"prompt": "go"}))["turnId"])
+    [asked] = client.message_requests
+    return client, asked, documents
+
+
 async def test_the_custom_request_carries_every_changed_line(start_server: StartServer, client_name: str,
                                                              fake_llm: FakeLLM) -> None:
     rewrite(fake_llm)
@@ -76,11 +90,7 @@ async def test_a_long_command_in_a_message_shows_its_tail_and_opens_the_whole(st
                                                                               client_name: str,
                                                                               fake_llm: FakeLLM) -> None:
     run(fake_llm, PADDED)
-    client = await start_server(client_name, settings=fake_settings(fake_llm))
-    documents = OpenedDocuments(client)
-    client.message_answer = "Reject"
-    await client.turn_ended((await client.command("agent.chat", {"prompt": "run"}))["turnId"])
-    [asked] = client.message_requests
+    _client, asked, documents = await ask_by_message(start_server, client_name, fake_llm)
     assert asked.message.startswith("Agent: Run: echo xxx")
     assert TAIL in asked.message  # the end of the command is never the part left out
     [(path, text, mode)] = documents.opened
@@ -93,12 +103,7 @@ async def test_a_long_command_in_a_message_shows_its_tail_and_opens_the_whole(st
 async def test_a_long_diff_in_a_message_shows_head_tail_and_counts(start_server: StartServer, client_name: str,
                                                                    fake_llm: FakeLLM) -> None:
     rewrite(fake_llm)
-    client = await start_server(client_name, settings=fake_settings(fake_llm))
-    documents = OpenedDocuments(client)
-    (client.root / "big.py").write_text("\n".join(OLD) + "\n")
-    client.message_answer = "Reject"
-    await client.turn_ended((await client.command("agent.chat", {"prompt": "rename"}))["turnId"])
-    [asked] = client.message_requests
+    client, asked, documents = await ask_by_message(start_server, client_name, fake_llm, "\n".join(OLD) + "\n")
     message = asked.message.splitlines()
     assert message[0] == "Agent: Edit big.py" and "--- a/big.py" in message
     assert f"+{NEW[-1]}" in message  # the last changed line
@@ -112,11 +117,7 @@ async def test_a_long_diff_in_a_message_shows_head_tail_and_counts(start_server:
 async def test_without_show_document_the_message_names_the_file(start_server: StartServer, client_name: str,
                                                                 fake_llm: FakeLLM) -> None:
     run(fake_llm, PADDED)
-    client = await start_server(client_name, settings=fake_settings(fake_llm))
-    documents = OpenedDocuments(client)
-    client.message_answer = "Reject"
-    await client.turn_ended((await client.command("agent.chat", {"prompt": "run"}))["turnId"])
-    [asked] = client.message_requests
+    _client, asked, documents = await ask_by_message(start_server, client_name, fake_llm)
     assert TAIL in asked.message and documents.opened == []
     assert "not shown here; the whole text is in /" in asked.message
 
@@ -124,10 +125,6 @@ async def test_without_show_document_the_message_names_the_file(start_server: St
 async def test_a_short_detail_is_shown_whole_without_a_file(start_server: StartServer, client_name: str,
                                                             fake_llm: FakeLLM) -> None:
     run(fake_llm, "pytest -q")
-    client = await start_server(client_name, settings=fake_settings(fake_llm))
-    documents = OpenedDocuments(client)
-    client.message_answer = "Reject"
-    await client.turn_ended((await client.command("agent.chat", {"prompt": "run"}))["turnId"])
-    [asked] = client.message_requests
+    _client, asked, documents = await ask_by_message(start_server, client_name, fake_llm)
     assert asked.message.startswith("Agent: Run: pytest -q\n\npytest -q\n\nWorking directory: .")
     assert "not shown here" not in asked.message and documents.opened == []
