@@ -17,18 +17,19 @@ function scripted(answers: (string | undefined)[]): ApprovalUi & { shown: { kind
   const shown: { kind: string; message: string; detail?: string; buttons?: string[] }[] = [];
   return {
     shown,
-    askModal: async (message, detail, buttons) => {
+    askModal: (message, detail, buttons) => {
       shown.push({ kind: 'modal', message, detail, buttons });
-      return answers.shift();
+      return Promise.resolve(answers.shift());
     },
-    askBeside: async (message, buttons) => {
+    askBeside: (message, buttons) => {
       shown.push({ kind: 'beside', message, buttons });
-      return answers.shift();
+      return Promise.resolve(answers.shift());
     },
-    showDetail: async (request) => {
+    showDetail: (request) => {
       shown.push({ kind: 'document', message: request.detail });
+      return Promise.resolve();
     },
-    askReason: async () => answers.shift(),
+    askReason: () => Promise.resolve(answers.shift()),
   };
 }
 

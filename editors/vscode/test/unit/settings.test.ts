@@ -104,13 +104,17 @@ test("the user's own values of those settings are used", () => {
 });
 
 test('package.json keeps those settings out of workspace settings', () => {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+  };
   const properties = manifest.contributes.configuration.properties;
   for (const key of USER_ONLY_KEYS) {
-    assert.ok(['application', 'machine'].includes(properties[`agent.${key}`].scope), `agent.${key}`);
+    assert.ok(['application', 'machine'].includes(properties[`agent.${key}`].scope ?? 'window'), `agent.${key}`);
   }
   assert.deepEqual(
-    Object.keys(properties).filter((name) => ['application', 'machine'].includes(properties[name].scope)).sort(),
+    Object.keys(properties)
+      .filter((name) => ['application', 'machine'].includes(properties[name].scope ?? 'window'))
+      .sort(),
     USER_ONLY_KEYS.map((key) => `agent.${key}`).sort(),
   );
 });
