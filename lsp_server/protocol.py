@@ -1,10 +1,15 @@
-"""pygls' LSP protocol with one addition: ``$/cancelRequest`` also stops a running turn.
+"""pygls' LSP protocol with two additions at the edge where the editor's messages are read.
 
-pygls handles ``$/cancelRequest`` by cancelling the handler of a request still in flight. Our
-turn-starting commands answer at once (``{turnId}``), so by the time an editor cancels (Neovim's
-``client:cancel_request(id)``, any client's "cancel the last request" key) the request is long
-answered and pygls would only log "unknown message id". The turn started by that request is what
-the user wants stopped, so the server's :meth:`cancel_request_turn` is asked too.
+* ``$/cancelRequest`` also stops a running turn. pygls handles it by cancelling the handler of a
+  request still in flight. Our turn-starting commands answer at once (``{turnId}``), so by the
+  time an editor cancels (Neovim's ``client:cancel_request(id)``, any client's "cancel the last
+  request" key) the request is long answered and pygls would only log "unknown message id". The
+  turn started by that request is what the user wants stopped, so the server's
+  :meth:`cancel_request_turn` is asked too.
+* Every string the editor sends (document text, command arguments, prompt context) has its lone
+  UTF-16 surrogates replaced with U+FFFD as it is decoded (see :mod:`agent_core.surrogates`), so
+  half an emoji in a selection or a buffer never reaches a session file or a provider as text
+  that UTF-8 cannot encode.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pygls.protocol import LanguageServerProtocol
+
+from agent_core.surrogates import valid_text
 
 
 class _CancelsTurns(Protocol):
@@ -24,3 +31,16 @@ class AgentProtocol(LanguageServerProtocol):
         if server.cancel_request_turn(msg_id):
             return
         super()._handle_cancel_notification(msg_id)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Called by ``json.loads`` for every object of a message, innermost first (so nested
+        objects arrive here already cleaned)."""
+        return super().structure_message({valid_text(key): _valid(value) for key, value in data.items()})
+
+
+def _valid(value: Any) -> Any:
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, list):
+        return [_valid(item) for item in value]
+    return value
