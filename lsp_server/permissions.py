@@ -93,7 +93,7 @@ async def _ask_with_message(server: LanguageServer, request: PermissionRequest) 
     detail = request.detail
     if len(detail) > MESSAGE_DETAIL_CHARS:
         detail = detail[:MESSAGE_DETAIL_CHARS] + "\n… (cut; the full text is in the agent's log)"
-        logger.info("permission detail for %r:\n%s", request.title, request.detail)
+        logger.debug("permission detail for %r:\n%s", request.title, request.detail)
     params = types.ShowMessageRequestParams(
         type=types.MessageType.Warning,
         message=f"Agent: {request.title}\n\n{detail}",

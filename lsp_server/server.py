@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from lsp_server import code_actions, commands, transport
 from lsp_server.folders import FolderAgent, FolderAgents
 from lsp_server.host import LspHost
 from lsp_server.inline_edits import ProposalStore
+from lsp_server.logging_setup import LogFileError
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.progress import TurnProgress
 from lsp_server.protocol import AgentProtocol
@@ -283,7 +285,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     """``agent-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]``; returns the exit code."""
     args, unknown = build_parser().parse_known_args(argv)
     server = create_server()
-    log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    try:
+        log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    except LogFileError as exc:
+        sys.stderr.write(f"agent-lsp: {exc}\n")
+        return 2
     if unknown:
         logger.warning("ignoring unknown arguments: %s", " ".join(unknown))
     return transport.serve(server, log_handler, tcp=args.tcp)
