@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
+from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
 
@@ -43,27 +43,28 @@ def client_answers_permission(server: LanguageServer) -> bool:
     return isinstance(agent, dict) and agent.get("permissionRequest") is True
 
 
-async def ask_permission(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
-    if client_answers_permission(server):
-        return await _ask_custom(server, request)
-    return await _ask_with_message(server, request)
-
-
-async def _request(server: LanguageServer, method: str, params: Any) -> Any:
-    """Send a request; if the turn is cancelled meanwhile, tell the client to close its prompt."""
-    msg_id = str(uuid.uuid4())
+async def ask_permission(server: LanguageServer, request: PermissionRequest, *, timeout: float) -> PermissionResult:
+    """Ask the user; no answer within ``timeout`` seconds is a rejection saying so."""
     try:
-        return await server.protocol.send_request_async(method, params, msg_id=msg_id)
-    except asyncio.CancelledError:
-        server.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-        raise
+        if client_answers_permission(server):
+            return await _ask_custom(server, request, timeout)
+        return await _ask_with_message(server, request, timeout)
+    except NoAnswer as exc:
+        logger.warning("%s", exc)
+        return PermissionResult(Decision.REJECT, f"{exc}; treated as a rejection")
 
 
-async def _ask_custom(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+async def _request(server: LanguageServer, method: str, params: Any, timeout: float) -> Any:
+    """Send a request, bounded; if the turn is cancelled meanwhile, the client is told to close
+    its prompt (see :func:`ask_client`)."""
+    return await ask_client(server, method, params, timeout=timeout, setting="approvalTimeout")
+
+
+async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
     params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
     try:
-        answer = await _request(server, PERMISSION_REQUEST, params)
-    except asyncio.CancelledError:
+        answer = await _request(server, PERMISSION_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
@@ -89,7 +90,7 @@ def parse_answer(answer: Any) -> PermissionResult:
     return PermissionResult(decision, reason if decision is Decision.REJECT else None)
 
 
-async def _ask_with_message(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+async def _ask_with_message(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
     detail = request.detail
     if len(detail) > MESSAGE_DETAIL_CHARS:
         detail = detail[:MESSAGE_DETAIL_CHARS] + "\n… (cut; the full text is in the agent's log)"
@@ -100,8 +101,8 @@ async def _ask_with_message(server: LanguageServer, request: PermissionRequest) 
         actions=[types.MessageActionItem(title=title) for title in ACTIONS],
     )
     try:
-        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params)
-    except asyncio.CancelledError:
+        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("window/showMessageRequest failed: %s", exc)
