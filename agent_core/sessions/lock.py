@@ -35,7 +35,8 @@ class SessionLock:
         if self._fd is None:
             return
         if remove:
-            with contextlib.suppress(FileNotFoundError):
+            # Gone already, or the folder turned read-only: an empty lock file left is harmless.
+            with contextlib.suppress(OSError):
                 os.unlink(self.path)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)

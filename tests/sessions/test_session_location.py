@@ -79,3 +79,11 @@ def test_a_session_saved_before_the_folder_became_unwritable_still_opens(workspa
             latest.append(Message(role="assistant", content="and after"))
         with pytest.raises(SessionError, match="cannot write in the sessions folder"):
             store.new()
+
+
+def test_closing_an_unwritten_session_in_a_folder_turned_unwritable_is_quiet(workspace: Path) -> None:
+    store = SessionStore(workspace, SessionConfig())
+    session = store.new()  # its lock file exists; closing an unwritten session removes it
+    with unwritable(workspace / ".agent-lsp" / "sessions"):
+        session.close()
+    assert session.read_only
