@@ -35,6 +35,7 @@ async def test_positions_past_the_uinteger_range_are_invalid_params(start_server
         assert field in str(caught.value) and "2147483647" in str(caught.value)
     # The largest valid position is clamped onto the text, as LSP asks.
     fake_llm.script({"text": "x = 2\n"})
-    result = await client.command("agent.inlineEdit", {"uri": uri, "range": _range(end_line=2**31 - 1, end_char=2**31 - 1)})
+    largest = _range(end_line=2**31 - 1, end_char=2**31 - 1)
+    result = await client.command("agent.inlineEdit", {"uri": uri, "range": largest})
     proposal = await client.wait_for("agent/inlineEditProposal", lambda p: p["turnId"] == result["turnId"])
     assert proposal["range"]["end"] == {"line": 1, "character": 0}

@@ -61,4 +61,5 @@ async def test_an_unwritable_sessions_folder_is_a_session_error(start_server: St
     folder.mkdir(parents=True)
     with unwritable(folder):
         client = await start_server(client_name, settings=fake_settings(fake_llm), root=root)
-        await _refused_everywhere(client, fake_llm, f"cannot write in the sessions folder .agent-lsp/sessions ({folder})")
+        expected = f"cannot write in the sessions folder .agent-lsp/sessions ({folder})"
+        await _refused_everywhere(client, fake_llm, expected)
