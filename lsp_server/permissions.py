@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
 from agent_core.visible_text import Excerpt, excerpt
+from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
 
@@ -59,27 +59,28 @@ def client_answers_permission(server: LanguageServer) -> bool:
     return isinstance(agent, dict) and agent.get("permissionRequest") is True
 
 
-async def ask_permission(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
-    if client_answers_permission(server):
-        return await _ask_custom(server, request)
-    return await _ask_with_message(server, request)
-
-
-async def _request(server: LanguageServer, method: str, params: Any) -> Any:
-    """Send a request; if the turn is cancelled meanwhile, tell the client to close its prompt."""
-    msg_id = str(uuid.uuid4())
+async def ask_permission(server: LanguageServer, request: PermissionRequest, *, timeout: float) -> PermissionResult:
+    """Ask the user; no answer within ``timeout`` seconds is a rejection saying so."""
     try:
-        return await server.protocol.send_request_async(method, params, msg_id=msg_id)
-    except asyncio.CancelledError:
-        server.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-        raise
+        if client_answers_permission(server):
+            return await _ask_custom(server, request, timeout)
+        return await _ask_with_message(server, request, timeout)
+    except NoAnswer as exc:
+        logger.warning("%s", exc)
+        return PermissionResult(Decision.REJECT, f"{exc}; treated as a rejection")
 
 
-async def _ask_custom(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+async def _request(server: LanguageServer, method: str, params: Any, timeout: float) -> Any:
+    """Send a request, bounded; if the turn is cancelled meanwhile, the client is told to close
+    its prompt (see :func:`ask_client`)."""
+    return await ask_client(server, method, params, timeout=timeout, setting="approvalTimeout")
+
+
+async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
     params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
     try:
-        answer = await _request(server, PERMISSION_REQUEST, params)
-    except asyncio.CancelledError:
+        answer = await _request(server, PERMISSION_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
@@ -105,12 +106,12 @@ def parse_answer(answer: Any) -> PermissionResult:
     return PermissionResult(decision, reason if decision is Decision.REJECT else None)
 
 
-async def _ask_with_message(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+async def _ask_with_message(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
     shown = excerpt(request.detail, MESSAGE_DETAIL_CHARS, MESSAGE_DETAIL_LINES)
     with _whole_text_file(request, shown) as whole:
         detail = shown.head
         if whole is not None:
-            where = f"open in the editor: {whole}" if await _show_document(server, whole) else f"in {whole}"
+            where = f"open in the editor: {whole}" if await _show_document(server, whole, timeout) else f"in {whole}"
             note = f"[... {_omitted(shown)} not shown here; the whole text is {where} ...]"
             detail = "\n".join([shown.head.rstrip("\n"), note, shown.tail])
         params = types.ShowMessageRequestParams(
@@ -118,7 +119,7 @@ async def _ask_with_message(server: LanguageServer, request: PermissionRequest) 
             message=f"Agent: {request.title}\n\n{detail}",
             actions=[types.MessageActionItem(title=title) for title in ACTIONS],
         )
-        return await _message_answer(server, params)
+        return await _message_answer(server, params, timeout)
 
 
 @contextlib.contextmanager
@@ -144,14 +145,14 @@ def _omitted(shown: Excerpt) -> str:
     return f"{shown.omitted_lines:,} lines ({chars})" if shown.omitted_lines else chars
 
 
-async def _show_document(server: LanguageServer, path: Path) -> bool:
+async def _show_document(server: LanguageServer, path: Path, timeout: float) -> bool:
     """Open ``path`` in the editor if the client can; True when it says it did."""
     window = server.client_capabilities.window
     if window is None or window.show_document is None or not window.show_document.support:
         return False
     try:
         params = types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
-        result = await _request(server, types.WINDOW_SHOW_DOCUMENT, params)
+        result = await _request(server, types.WINDOW_SHOW_DOCUMENT, params, timeout)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -160,10 +161,12 @@ async def _show_document(server: LanguageServer, path: Path) -> bool:
     return bool(getattr(result, "success", False))
 
 
-async def _message_answer(server: LanguageServer, params: types.ShowMessageRequestParams) -> PermissionResult:
+async def _message_answer(
+    server: LanguageServer, params: types.ShowMessageRequestParams, timeout: float
+) -> PermissionResult:
     try:
-        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params)
-    except asyncio.CancelledError:
+        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("window/showMessageRequest failed: %s", exc)
