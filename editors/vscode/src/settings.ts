@@ -26,6 +26,12 @@ export const SERVER_KEYS: readonly string[] = [
   'readTimeout',
   'maxRounds',
   'commandTimeout',
+  'commandLimits.maxProcesses',
+  'commandLimits.maxMemoryMb',
+  'commandLimits.maxFileMb',
+  'searchTimeout',
+  'approvalTimeout',
+  'editTimeout',
   'outputCap',
   'systemPrompt',
   'retry.maxAttempts',
@@ -47,12 +53,17 @@ export const SERVER_KEYS: readonly string[] = [
 export const LAUNCH_KEYS: readonly string[] = ['server.path', 'server.pythonPath'];
 
 /**
- * Settings only the user may set: approvals (trust), `baseUrl` and `apiKeyEnv` (where the key is
- * sent and which key), and the server program. Workspace and folder values of these are ignored.
+ * Settings only the user may set: approvals and command limits (trust), `baseUrl` and `apiKeyEnv`
+ * (where the key is sent and which key), where transcripts are written, and the server program.
+ * Workspace and folder values of these are ignored.
  */
 export const USER_ONLY_KEYS: readonly string[] = [
   'approval.editFile',
   'approval.runCommand',
+  'commandLimits.maxProcesses',
+  'commandLimits.maxMemoryMb',
+  'commandLimits.maxFileMb',
+  'sessions.folder',
   'baseUrl',
   'apiKeyEnv',
   'server.path',
