@@ -25,6 +25,7 @@ from agent_core.events import Notice
 from agent_core.exceptions import AgentError
 from agent_core.mcp.sources import strip_jsonc
 from agent_core.text import one_line
+from agent_core.visible_text import visible
 
 PROG = "agent-lsp chat"
 
@@ -74,10 +75,10 @@ def main(argv: list[str]) -> int:
         config = _config(args)
         return asyncio.run(_chat(args, prompt, workspace, config))
     except AgentError as failure:
-        sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
+        sys.stderr.write(f"agent-lsp: error: {visible(one_line(str(failure)), multiline=False)}\n")
         return 2 if isinstance(failure, UsageError) else 1
     except OSError as failure:  # the workspace or its sessions folder cannot be read
-        sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
+        sys.stderr.write(f"agent-lsp: error: {visible(one_line(str(failure)), multiline=False)}\n")
         return 1
 
 
@@ -133,7 +134,7 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
             if shutdown.exit_code is not None:
                 return shutdown.exit_code
             if ended.stop_reason == "error":
-                message = one_line(ended.error or "the turn failed")
+                message = visible(one_line(ended.error or "the turn failed"), multiline=False)
                 if message not in host.errors_shown:
                     sys.stderr.write(f"agent-lsp: error: {message}\n")
                 return 1

@@ -25,16 +25,3 @@ def fenced(text: str, language: str = "") -> str:
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{language}\n{text}\n{ticks}"
 
-
-#: Characters that change how text is shown rather than what it says: C0/C1 controls (ESC, CR,
-#: backspace), bidirectional overrides and isolates, zero-width characters, line separators.
-_HIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
-)
-
-
-def visible(text: str) -> str:
-    """``text`` with every character that could hide or disguise other text on a screen (see
-    ``_HIDDEN``) written as a ``\\uXXXX`` escape, so what a user approves is what they read.
-    Line breaks and tabs are kept."""
-    return _HIDDEN.sub(lambda match: f"\\u{ord(match.group(0)):04x}", text)

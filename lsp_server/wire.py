@@ -9,8 +9,8 @@ when it is None; every other field is always sent, ``null`` included. ``tests/se
 holds these models against the tables of docs/protocol.md and the names in the VS Code client.
 
 A bad argument object is answered with an error naming the field and what it must be (the
-field's ``description``), e.g. ``agent.inlineEdit: 'range.start.character' must be a
-non-negative integer``.
+field's ``description``), e.g. ``agent.inlineEdit: 'range.start.character' must be an
+integer from 0 to 2147483647``.
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ Count = Annotated[StrictInt, Field(ge=0, le=UINTEGER_MAX)]
 
 
 class Position(WireModel):
-    line: Count = Field(description="a non-negative integer")
-    character: Count = Field(description="a non-negative integer")
+    line: Count = Field(description=f"an integer from 0 to {UINTEGER_MAX}")
+    character: Count = Field(description=f"an integer from 0 to {UINTEGER_MAX}")
 
 
 class Range(WireModel):

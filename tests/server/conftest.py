@@ -206,10 +206,11 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
                     permission_request: bool = False, configuration: Any = None,
                     extra_folders: list[Path] | None = None,
                     hold_configuration: asyncio.Event | None = None,
+                    server_args: tuple[str, ...] = (),
                     env: dict[str, str] | None = None) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
-        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
+        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", *server_args],
                                     server_env={**server_env(), **(env or {})})
         client = await config.start()
         assert isinstance(client, LanguageClient)
