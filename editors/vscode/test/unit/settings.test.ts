@@ -91,6 +91,9 @@ test('a launch setting change restarts, a server setting change notifies, others
 test('a workspace cannot allow edits or commands, lift limits, move transcripts, redirect the key, or choose the server', () => {
   const hostile = source({
     'approval.editFile': { workspaceValue: 'allow' },
+    'approval.mcp': { workspaceValue: 'allow' },
+    'approval.mcpAllow': { workspaceFolderValue: { evil: ['*'] } },
+    mcpServers: { workspaceValue: { evil: { command: 'sh' } } },
     'approval.runCommand': { globalValue: 'ask', workspaceFolderValue: 'allow' },
     'commandLimits.maxProcesses': { workspaceValue: 0 },
     'commandLimits.maxMemoryMb': { workspaceValue: 0 },
