@@ -351,7 +351,12 @@ class Agent:
         self._last_request_whole = omission is None
         if omission is not None and not self._truncation_noted:
             self._truncation_noted = True
-            self._notice("Earlier messages were left out of this request to fit the model's context window (use /compact to summarise them).", "info", host)
+            self._notice(
+                "Earlier messages were left out of this request to fit the model's context window "
+                "(use /compact to summarise them).",
+                "info",
+                host,
+            )
         return fitted
 
     def _save(self, message: Message, host: Host) -> None:

@@ -95,7 +95,7 @@ def is_command(text: str) -> bool:
 async def run(agent: AgentControls, text: str, host: Host) -> CommandOutput:
     """Run one command line against ``agent`` in a turn reporting to ``host``; every error meant
     for the user becomes an ``error`` output (anything else is a bug and propagates)."""
-    name, rest = (text.strip()[1:].split(None, 1) + ["", ""])[:2]
+    name, rest = ([*text.strip()[1:].split(None, 1), "", ""])[:2]
     handler = _HANDLERS.get(name.lower())
     if handler is None:
         shown = f"/{name}" if name else "/"
@@ -128,7 +128,7 @@ async def _clear(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 
 
 async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput:
-    action, rest = (args.split(None, 1) + ["", ""])[:2]
+    action, rest = ([*args.split(None, 1), "", ""])[:2]
     rest = rest.strip()
     if not action or action == "list":
         return CommandOutput(format_listing(agent.list_sessions(), agent.session.id))
@@ -151,7 +151,10 @@ async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput
             raise CommandError("Usage: /session rename [ID] TITLE")
         info = agent.rename_session(named or agent.session.id, new_title)
         return CommandOutput(f"Renamed session {info.id} to \"{info.title}\".")
-    raise CommandError(f"Unknown /session action {action!r}; use /session, /session load ID, /session new, /session rename [ID] TITLE or /session delete ID.")
+    raise CommandError(
+        f"Unknown /session action {action!r}; use /session, /session load ID, /session new, "
+        "/session rename [ID] TITLE or /session delete ID."
+    )
 
 
 async def _compact(agent: AgentControls, args: str, host: Host) -> CommandOutput:

@@ -44,7 +44,7 @@ class RetryingProvider:
     def backoff(self, retry_number: int) -> float:
         """The SDKs' delay before retry ``retry_number`` (0 for the first retry), with jitter."""
         cfg = self.config
-        return min(cfg.initial_delay * 2**retry_number, cfg.max_delay) * (1 - 0.25 * self.clock.random())
+        return min(cfg.initial_delay * 2.0**retry_number, cfg.max_delay) * (1 - 0.25 * self.clock.random())
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Yield the inner provider's events; on a retryable failure before any output, yield a

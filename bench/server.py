@@ -30,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+import httpx
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
-from agent_core.config import SessionConfig  # noqa: E402
-from agent_core.messages import Message  # noqa: E402
-from agent_core.sessions import SessionStore  # noqa: E402
+from agent_core.config import SessionConfig
+from agent_core.messages import Message
+from agent_core.sessions import SessionStore
 
 TIMEOUT = 60.0
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent_core.config import SessionConfig  # noqa: E402
-from agent_core.messages import Message, ToolCall  # noqa: E402
-from agent_core.sessions import Session, SessionStore  # noqa: E402
+from agent_core.config import SessionConfig
+from agent_core.messages import Message, ToolCall
+from agent_core.sessions import Session, SessionStore
 
 #: A realistic message: a paragraph of prose, or a tool call with a short file read.
 PROSE = "The function parses the header, then validates each record in turn. " * 12

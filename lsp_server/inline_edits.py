@@ -150,7 +150,8 @@ def reject(proposal: Proposal, reason: str | None) -> None:
 def language_of(server: LanguageServer, uri: str) -> str | None:
     document = server.workspace.text_documents.get(uri)
     if document is not None and document.language_id:
-        return document.language_id
+        language: str = document.language_id
+        return language
     path = uri_to_path(uri)
     if path is None:
         return None

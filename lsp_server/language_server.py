@@ -116,7 +116,7 @@ class AgentLanguageServer(LanguageServer):
             logger.warning("workspace/configuration failed (%s); keeping the current settings", exc or type(exc).__name__)
             return []
         problems: list[str] = []
-        for folder, answer in zip(folders, answers or []):
+        for folder, answer in zip(folders, answers or [], strict=False):
             parsed = parse_settings(answer)
             problems.extend(parsed.problems)
             if parsed.given:

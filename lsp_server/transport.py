@@ -72,7 +72,7 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, host: str, p
         if server.protocol.writer is not None:
             writer.close()  # one client per server process
             return
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        server.protocol.set_writer(writer)
         try:
             await run_async(stop_event=stop, reader=_StreamReader(reader), protocol=server.protocol,
                             logger=_io_logger, error_handler=server.report_server_error)

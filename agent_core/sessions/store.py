@@ -21,11 +21,11 @@ import time
 import weakref
 from pathlib import Path
 
+from agent_core.atomic import fsync_dir, write_atomic
 from agent_core.clock import Clock, SystemClock
 from agent_core.config import SessionConfig
 from agent_core.messages import new_id
 from agent_core.sessions import format as fmt
-from agent_core.atomic import fsync_dir, write_atomic
 from agent_core.sessions.export import render_markdown
 from agent_core.sessions.lock import SessionLock, try_lock
 from agent_core.sessions.session import Session, SessionError, SessionInfo, make_preview

@@ -72,7 +72,10 @@ class Tool:
             raw = str(arguments[INVALID_ARGUMENTS_KEY])
             shown = raw if len(raw) <= 200 else raw[:200] + "..."
             fields = ", ".join(self.args.model_fields)
-            raise ToolError(f"The arguments for {self.name} were not a valid JSON object: {shown!r}. Send a JSON object with: {fields}.")
+            raise ToolError(
+                f"The arguments for {self.name} were not a valid JSON object: {shown!r}. "
+                f"Send a JSON object with: {fields}."
+            )
         try:
             return self.args.model_validate(arguments)
         except ValidationError as error:

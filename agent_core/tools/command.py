@@ -10,6 +10,7 @@ signal; the kill is immediate so a cancel ends the tool within the loop's 100 ms
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from asyncio.subprocess import Process
@@ -143,10 +144,8 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
 
 def kill_group(process: Process) -> None:
     """SIGKILL the command's whole process group; a group already gone is fine."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 async def _pump(stream: asyncio.StreamReader, output: HeadTail) -> None:

@@ -106,7 +106,7 @@ def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
     lines = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
     if len(lines) > MAX_DIFF_LINES:
         omitted = len(lines) - MAX_DIFF_LINES
-        lines = lines[:MAX_DIFF_LINES] + [f"[... {omitted} more diff lines ...]\n"]
+        lines = [*lines[:MAX_DIFF_LINES], f"[... {omitted} more diff lines ...]\n"]
     return "".join(lines), f"+{added} -{removed} lines"
 
 

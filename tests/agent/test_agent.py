@@ -14,7 +14,7 @@ from agent_core.events import Notice, TextDelta
 from agent_core.exceptions import AgentBusy
 from agent_core.messages import ToolCall
 from agent_core.sessions import SessionStore
-from tests.loop.doubles import Hold, RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import Hold, RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, scripted: ScriptedProvider | None, **settings: object) -> tuple[Agent, RecordingHost]:
@@ -45,7 +45,7 @@ async def test_user_message_saved_before_the_request_and_replies_as_they_complet
         return original_stream(request)
 
     provider.stream = stream  # type: ignore[method-assign]
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     ended = await agent.submit("list the files")
     assert ended.stop_reason == "end_turn"
     # Before the first request the prompt was on disk; before the second, the call and its result.
@@ -98,7 +98,7 @@ async def test_a_config_error_ends_the_turn_with_a_clear_message(tmp_path: Path)
 
 async def test_one_turn_at_a_time_and_cancel_keeps_the_partial_reply(tmp_path: Path) -> None:
     provider = ScriptedProvider([TextDelta(text="Half an ans"), Hold()], reply("fine"))
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     turn = asyncio.create_task(agent.submit("long question"))
     await asyncio.wait_for(provider.holding.wait(), 5)
     assert agent.busy and agent.status().running

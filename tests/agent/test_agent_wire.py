@@ -13,8 +13,8 @@ from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.events import TextDelta
 from tests.cli.wire_checks import check_anthropic, check_openai
+from tests.fakes.doubles import RecordingHost
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import RecordingHost
 
 CHECKS = {"openai": check_openai, "anthropic": check_anthropic}
 
@@ -49,7 +49,7 @@ async def test_truncated_requests_are_valid_for_the_provider(fake_llm: FakeLLM, 
     for n in range(4):
         ended = await agent.submit(f"question {n}")
         assert ended.stop_reason == "end_turn", ended.error
-    bodies = [request for request in fake_llm.requests]
+    bodies = list(fake_llm.requests)
     assert len(bodies) == 8
     for body in bodies:
         CHECKS[provider](body)

@@ -8,7 +8,7 @@ import pytest
 from agent_core.compaction import CompactionError, summarise, transcript
 from agent_core.messages import Message, ToolCall
 from agent_core.tokens import estimate_text
-from tests.loop.doubles import ScriptedProvider, reply
+from tests.fakes.doubles import ScriptedProvider, reply
 
 
 def conversation(rounds: int, result_size: int) -> list[Message]:

@@ -105,7 +105,7 @@ def test_without_a_terminal_edits_are_refused_unless_yes(fake_llm: FakeLLM, tmp_
     refused = run_chat(*openai_args(fake_llm, tmp_path, "write it"), env=keyed())
     assert refused.returncode == 0, refused.stderr
     assert "--yes" in refused.stderr and not (tmp_path / "new.txt").exists()
-    result = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    result = next(m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool")["content"]
     assert "--yes" in result  # the model is told why, too
 
     allowed = run_chat(*openai_args(fake_llm, tmp_path, "--yes", "write it"), env=keyed())
@@ -128,7 +128,7 @@ def test_on_a_terminal_the_user_approves_a_command(fake_llm: FakeLLM, tmp_path: 
         chat.kill()
         os.close(controller)
     assert chat.stdout == "It ran.\n"
-    result = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    result = next(m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool")["content"]
     assert "approved-and-ran" in result
 
 

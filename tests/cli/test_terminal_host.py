@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from agent_cli.terminal import TerminalHost
 from agent_core.atomic import kept_mode, write_atomic
 from agent_core.events import Notice, RetryScheduled, TextDelta, ToolFinished, ToolStarted
 from agent_core.host import Decision, PermissionRequest
 from agent_core.messages import ToolCall
-from agent_cli.terminal import TerminalHost
 
 REQUEST = PermissionRequest(tool="run_command", title="Run: make test", detail="make test\n(in .)", turn_id="t1")
 

@@ -33,6 +33,7 @@ Run as a process for tests in other languages::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -123,10 +124,8 @@ class FakeLLM:
         with self._cond:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -244,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ThreadingHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging (tests read ``requests`` instead)."""
 
     @property
@@ -260,10 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with self.fake._cond:
             self.fake._connections.discard(self.connection)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     # -- routing ---------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -380,10 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Cut the connection mid-body, as a crashed proxy or a network failure does."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _segments(items: list[PlanItem], chunk_bytes: int | None) -> list[PlanItem]:

@@ -13,7 +13,7 @@ from agent_core.events import StreamFinished, TextDelta, ToolCallReady, ToolCall
 from agent_core.messages import Message, Usage
 from agent_core.providers.base import ProviderError
 from agent_core.truncation import ContextOverflowError
-from tests.loop.doubles import Harness, Hold, ScriptedProvider, call, reply
+from tests.fakes.doubles import Harness, Hold, ScriptedProvider, call, reply
 
 
 async def test_text_reply_streams_saves_and_ends(tmp_path: Path) -> None:

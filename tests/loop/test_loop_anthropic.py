@@ -9,8 +9,8 @@ from typing import Any
 
 from agent_core.messages import Message
 from agent_core.providers.anthropic import AnthropicProvider
+from tests.fakes.doubles import Harness, RecordingHost
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import Harness, RecordingHost
 
 
 def assert_valid_anthropic(body: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from agent_core.config import AgentConfig
 from agent_core.conversation import INTERRUPTED_RESULT, NOT_RUN_RESULT, repair
 from agent_core.events import TextDelta, ToolCallReady, ToolCallStarted
 from agent_core.messages import Message
-from tests.loop.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, read_fifo, reply, wait_gone
+from tests.fakes.doubles import Harness, Hold, RecordingHost, ScriptedProvider, call, read_fifo, reply, wait_gone
 
 #: The bound the architecture promises between cancel() and the turn having ended.
 CANCEL_BOUND = 0.1

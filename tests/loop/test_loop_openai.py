@@ -17,8 +17,8 @@ from agent_core.config import AgentConfig
 from agent_core.events import TextDelta
 from agent_core.messages import Message
 from agent_core.providers.openai import OpenAIProvider
+from tests.fakes.doubles import Harness, read_fifo, wait_gone
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import Harness, read_fifo, wait_gone
 
 CANCEL_BOUND = 0.1
 ALLOW_ALL = AgentConfig.model_validate({"approval": {"editFile": "allow", "runCommand": "allow"}})

@@ -9,10 +9,11 @@ user would see it: the chat buffer's lines, the inline preview, the notification
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.harness import REPO, Editor, wait_until
 
 SETUP_LUA = """
 local base_url, python, repo = ...

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes.llm_server import FakeLLM
 from tests.nvim.agent_editor import SETUP_LUA, AgentEditor, open_agent_editor, request_text
-from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.harness import REPO, Editor, wait_until
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
 

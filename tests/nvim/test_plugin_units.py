@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nvim.conftest import PLUGIN, Editor, wait_until
+from tests.nvim.harness import PLUGIN, Editor, wait_until
 
 pytestmark = pytest.mark.nvim
 
@@ -199,7 +199,8 @@ def test_permission_answers(editor: Editor, pick: int | None, reason: str | None
     assert shown["items"] == ["Allow once", "Allow for this session", "Reject"]
     assert "Edit app.py" in shown["prompt"]
     assert shown["floats"] == 1  # the diff is shown while the question is open
-    assert editor.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())") == 0
+    floats = "return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, %s)"
+    assert editor.lua(floats % "vim.api.nvim_list_wins()") == 0
 
 
 def test_help_opens_and_shipped_tags_are_current(editor: Editor, tmp_path: Path) -> None:

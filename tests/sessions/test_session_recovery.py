@@ -10,7 +10,7 @@ import pytest
 from agent_core.messages import Message
 from agent_core.sessions import SessionError, SessionStore
 from agent_core.sessions.lock import try_lock
-from tests.sessions.conftest import every_kind_of_message
+from tests.fakes.messages import every_kind_of_message
 
 
 def _saved_session(store: SessionStore, count: int = 3) -> tuple[str, Path, list[Message]]:
@@ -69,7 +69,7 @@ def test_read_only_open_cuts_in_memory_but_never_touches_the_file(store: Session
 
 
 def test_bad_middle_line_is_skipped_reported_and_the_rest_kept(store: SessionStore) -> None:
-    session_id, path, messages = _saved_session(store, count=4)
+    session_id, path, _messages = _saved_session(store, count=4)
     lines = path.read_bytes().split(b"\n")
     lines[2] = b'{"type":"message","message":{"role":"nobody"}}'  # second message broken
     lines.insert(3, b"this is not json")
@@ -104,7 +104,7 @@ def test_unusable_file_is_reported_backed_up_and_never_replaced(
     path.write_bytes(content + b'{"type":"message","message":{"role":"user","content":"keep"}}\n')
     original = path.read_bytes()
 
-    with pytest.raises(SessionError, match="cannot be opened.*left untouched.*corrupt-"):
+    with pytest.raises(SessionError, match=r"cannot be opened.*left untouched.*corrupt-"):
         store.open(session_id)
     with pytest.raises(SessionError):
         store.open(session_id)  # a second attempt reuses the identical backup

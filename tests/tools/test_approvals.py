@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent_core.approvals import Approvals
 from agent_core.config import ApprovalConfig
 from agent_core.host import PermissionRequest, PermissionResult
-from tests.loop.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, reject
+from tests.fakes.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, reject
 
 
 async def test_allow_and_deny_never_ask() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import agent_core.tools.command as command_module
-from tests.loop.doubles import RecordingHost, reject, wait_gone
+from tests.fakes.doubles import RecordingHost, reject, wait_gone
 from tests.tools.helpers import Tools, allow_all
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_core.config import AgentConfig
-from tests.loop.doubles import ALLOW_ONCE, RecordingHost, reject
+from tests.fakes.doubles import ALLOW_ONCE, RecordingHost, reject
 from tests.tools.helpers import Tools, allow_all
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_core.config import AgentConfig
-from tests.loop.doubles import RecordingHost
+from tests.fakes.doubles import RecordingHost
 from tests.tools.helpers import Tools
 
 

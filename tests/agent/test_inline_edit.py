@@ -9,7 +9,14 @@ import pytest
 
 from agent_core.events import Event, ProviderEvent, RetryScheduled, StreamFinished, TextDelta, UsageReported
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
-from agent_core.inline_edit import CONTEXT_LINES, FenceFilter, InlineEditError, InlineEditRequest, build_messages, propose
+from agent_core.inline_edit import (
+    CONTEXT_LINES,
+    FenceFilter,
+    InlineEditError,
+    InlineEditRequest,
+    build_messages,
+    propose,
+)
 from agent_core.messages import Usage
 from agent_core.providers.base import ChatRequest
 
