@@ -5,7 +5,8 @@ call the folder's agent (or start a turn), and return the result model. Turn-sta
 are plain functions, not coroutines: pygls answers a plain function's request before anything
 else runs, so the client always gets ``{turnId}`` before the turn's first notification.
 
-Errors are answered in one place (:func:`_answering`): a malformed argument is InvalidParams, an
+Errors are answered in one place (:func:`_answering`): a malformed argument is InvalidParams
+(:mod:`lsp_server.arguments`), an
 :class:`~agent_core.exceptions.AgentError` (busy, unknown session, bad settings) RequestFailed
 with its message, and anything else is a bug, logged with its traceback and answered as an
 internal error. The server goes on serving either way.
@@ -26,6 +27,7 @@ from agent_core.events import TurnEnded
 from agent_core.exceptions import AgentBusy, AgentError
 from agent_core.inline_edit import propose
 from lsp_server import wire
+from lsp_server.arguments import RequestFailed, parse_arguments
 from lsp_server.documents import clamp_range, range_offsets
 from lsp_server.folders import FolderAgent
 from lsp_server.inline_edits import Proposal, accept, build_request, display_path, language_of, reject, snapshot
@@ -56,14 +58,14 @@ def _bind(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[
 
         async def call_async(*args: Any) -> Any:
             with _answering(name):
-                result = await handler(server, wire.parse_arguments(name, arguments, args))
+                result = await handler(server, parse_arguments(name, arguments, args))
                 return result.wire()
 
         return call_async
 
     def call(*args: Any) -> Any:
         with _answering(name):
-            result = handler(server, wire.parse_arguments(name, arguments, args))
+            result = handler(server, parse_arguments(name, arguments, args))
             assert isinstance(result, wire.WireModel)
             return result.wire()
 
@@ -78,7 +80,7 @@ def _answering(name: str) -> Iterator[None]:
     except JsonRpcException:
         raise
     except AgentError as exc:
-        raise wire.RequestFailed(f"{name}: {exc}") from exc
+        raise RequestFailed(f"{name}: {exc}") from exc
     except Exception as exc:
         logger.exception("%s failed", name)
         raise JsonRpcInternalError(

@@ -20,6 +20,7 @@ from agent_core.messages import Message, Usage
 from agent_core.providers.base import ProviderError
 from agent_core.sessions import SessionInfo
 from lsp_server import commands, wire
+from lsp_server.arguments import RequestFailed
 from lsp_server.host import LspHost
 from lsp_server.streaming import TurnStream
 from lsp_server.turns import Turn, TurnRegistry
@@ -163,7 +164,7 @@ async def test_the_command_boundary_tells_a_users_error_from_a_bug(caplog: pytes
     async def fine(server: Any, arg: wire.FolderArgs) -> wire.CancelResult:
         return wire.CancelResult(cancelled=arg.uri == "file:///ws")
 
-    with pytest.raises(wire.RequestFailed, match=r"agent\.status: a turn is already running"):
+    with pytest.raises(RequestFailed, match=r"agent\.status: a turn is already running"):
         commands._bind(None, wire.STATUS, busy)({})  # type: ignore[arg-type]
     with (
         caplog.at_level(logging.ERROR, logger="lsp_server"),
