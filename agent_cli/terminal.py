@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from agent_core.atomic import kept_mode, write_atomic
+from agent_core.atomic import write_atomic
 from agent_core.events import (
     Event,
     Notice,
@@ -27,6 +27,8 @@ from agent_core.events import (
 )
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
 from agent_core.text import one_line
+from agent_core.tools.files import MAX_FILE_BYTES
+from agent_core.tools.textfiles import read_regular
 
 #: Characters of tool arguments and output shown per line on stderr.
 SHOWN = 200
@@ -52,9 +54,11 @@ class TerminalHost:
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
         """Write the whole new text atomically, unless the file changed since it was read."""
         try:
-            data = path.read_bytes() if path.exists() else None
+            data: bytes | None = read_regular(path, MAX_FILE_BYTES)
+        except FileNotFoundError:
+            data = None
         except OSError as error:
-            return EditResult(False, f"cannot read {path.name}: {error.strerror}")
+            return EditResult(False, f"cannot read {path.name}: {error.strerror or error}")
         current = None if data is None else data.decode("utf-8", errors="replace")
         if current != original:
             if original is None:
@@ -63,8 +67,7 @@ class TerminalHost:
                 return EditResult(False, "the file was deleted since it was read")
             return EditResult(False, "the file changed on disk since it was read")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, new_text.encode("utf-8"), mode=kept_mode(path))
+            write_atomic(path, new_text.encode("utf-8"), mode=None)  # the user's file keeps its mode
         except OSError as error:
             return EditResult(False, f"cannot write {path.name}: {error.strerror}")
         return EditResult(True)

@@ -45,7 +45,9 @@ class SessionStore:
         self.workspace = Path(workspace).resolve()
         self.config = config or SessionConfig()
         folder = Path(self.config.folder).expanduser()
-        self.folder = folder if folder.is_absolute() else self.workspace / folder
+        # Resolved once: files are written by folder descriptors (agent_core.atomic), which
+        # refuse a folder that turns into a symlink later.
+        self.folder = (folder if folder.is_absolute() else self.workspace / folder).resolve()
         self._clock = clock or SystemClock()
         #: Sessions this store opened for writing, so it can tell "open here" from "elsewhere".
         self._writers: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent_cli.terminal import TerminalHost
-from agent_core.atomic import kept_mode, write_atomic
+from agent_core.atomic import write_atomic
 from agent_core.events import Notice, RetryScheduled, TextDelta, ToolFinished, ToolStarted
 from agent_core.host import Decision, PermissionRequest
 from agent_core.messages import ToolCall
@@ -86,7 +86,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
     os.fsync = failing_fsync  # type: ignore[assignment]
     try:
         with pytest.raises(Boom):
-            write_atomic(target, b"half", mode=kept_mode(target))
+            write_atomic(target, b"half", mode=None)
     finally:
         os.fsync = real_fsync
     assert target.read_text() == "precious"
