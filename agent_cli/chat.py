@@ -16,13 +16,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent_cli.shutdown import ShutdownHandler
-from agent_cli.terminal import TerminalHost
+from agent_cli.terminal import TerminalHost, shown_line
 from agent_core.agent import Agent
 from agent_core.commands import is_command, resolve_id
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
 from agent_core.exceptions import AgentError
-from agent_core.text import one_line
 
 PROG = "agent-lsp chat"
 
@@ -69,10 +68,10 @@ def main(argv: list[str]) -> int:
         config = _config(args)
         return asyncio.run(_chat(args, prompt, workspace, config))
     except AgentError as failure:
-        sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
+        sys.stderr.write(f"agent-lsp: error: {shown_line(str(failure))}\n")
         return 2 if isinstance(failure, UsageError) else 1
     except OSError as failure:  # the workspace or its sessions folder cannot be read
-        sys.stderr.write(f"agent-lsp: error: {one_line(str(failure))}\n")
+        sys.stderr.write(f"agent-lsp: error: {shown_line(str(failure))}\n")
         return 1
 
 
@@ -112,7 +111,7 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
             if shutdown.exit_code is not None:
                 return shutdown.exit_code
             if ended.stop_reason == "error":
-                message = one_line(ended.error or "the turn failed")
+                message = shown_line(ended.error or "the turn failed")
                 if message not in host.errors_shown:
                     sys.stderr.write(f"agent-lsp: error: {message}\n")
                 return 1

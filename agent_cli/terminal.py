@@ -5,6 +5,12 @@ activity, retries and notices go to stderr, so ``agent-lsp chat ... > answer.md`
 the answer. While a slash command runs, its output is the answer and goes to stdout. Edits and
 commands are asked about on the terminal when stdin is one; without a terminal they are refused
 with a message saying to pass ``--yes``. The command line itself is :mod:`agent_cli.chat`.
+
+A terminal obeys control characters, so nothing from the model, a file or a command's output
+reaches it raw: everything on stderr, and the reply when stdout is a terminal, goes through
+:func:`~agent_core.visible_text.visible` (an escape sequence or a carriage return that would
+overwrite the approval question is shown as ``\x1b`` / ``\r`` instead). A reply redirected to a
+file is written as the model sent it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from agent_core.host import Decision, EditResult, PermissionRequest, PermissionR
 from agent_core.text import one_line
 from agent_core.tools.files import MAX_FILE_BYTES
 from agent_core.tools.textfiles import read_regular
+from agent_core.visible_text import visible
 
 #: Characters of tool arguments and output shown per line on stderr.
 SHOWN = 200
@@ -45,6 +52,8 @@ class TerminalHost:
         self.command_mode = False
         self.errors_shown: list[str] = []
         self._line_open = False
+        #: A reply on a terminal is made visible like everything else; in a file it stays as sent.
+        self._out_shown = out.isatty()
 
     # -- Host ----------------------------------------------------------------------------------
 
@@ -88,8 +97,7 @@ class TerminalHost:
 
     def report(self, event: Event) -> None:
         if isinstance(event, TextDelta):
-            self.out.write(event.text)
-            self.out.flush()
+            self._write_out(event.text)
             self._line_open = not event.text.endswith("\n")
         elif isinstance(event, ToolStarted):
             arguments = json.dumps(event.call.arguments, ensure_ascii=False)
@@ -106,19 +114,22 @@ class TerminalHost:
 
     def _notice(self, notice: Notice) -> None:
         if notice.level == "error":
-            line = one_line(notice.text)
+            line = shown_line(notice.text)
             self.errors_shown.append(line)
             self._err(f"agent-lsp: error: {line}")
         elif self.command_mode and notice.level == "info":
             self.end_line()
-            self.out.write(notice.text.rstrip("\n") + "\n")
-            self.out.flush()
+            self._write_out(notice.text.rstrip("\n") + "\n")
         else:
             self._err(f"[{notice.level}] {notice.text}")
 
+    def _write_out(self, text: str) -> None:
+        self.out.write(visible(text) if self._out_shown else text)
+        self.out.flush()
+
     def _err(self, text: str) -> None:
         self.end_line()
-        self.err.write(text + "\n")
+        self.err.write(visible(text) + "\n")
         self.err.flush()
 
     def end_line(self) -> None:
@@ -127,6 +138,11 @@ class TerminalHost:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
+
+
+def shown_line(text: str) -> str:
+    """``text`` on one visible line (runs of whitespace become one space), for stderr."""
+    return visible(one_line(text), multiline=False)
 
 
 async def read_line(prompt: str, err: TextIO) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,73 +31,19 @@ from agent_core.exceptions import AgentBusy, CommandCancelled
 from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.messages import Message, Usage, new_id
+from agent_core.prompt import PromptContext, default_system_prompt, reply_reserve
 from agent_core.providers.base import Provider, ToolSpec
 from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
-from agent_core.text import fenced
-from agent_core.tokens import estimate_tools, known_prefix
+from agent_core.tokens import estimate_message, estimate_tools, known_prefix
 from agent_core.tools import ToolRegistry
-from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, fit
+from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, ContextOverflowError, fit
 
 T = TypeVar("T")
 
 #: Settings that shape the provider object; changing one means creating a new provider.
 _PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
-
-
-@dataclass(frozen=True)
-class PromptContext:
-    """Where the user is in the editor when they ask: a file, a range, the selected text, and the
-    diagnostics on it. Lines are 1-based and inclusive; every part is optional."""
-
-    path: str | None = None
-    selection: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    diagnostics: list[str] = field(default_factory=list)
-
-    def render(self, prompt: str) -> str:
-        """The user message: the prompt, then the editor context the model needs to act on it."""
-        parts = [prompt]
-        lines = ""
-        if self.start_line is not None:
-            same = self.end_line is None or self.end_line == self.start_line
-            lines = f"line {self.start_line}" if same else f"lines {self.start_line}-{self.end_line}"
-        where = " ".join(part for part in (f"`{self.path}`" if self.path else "", lines) if part)
-        if self.selection:
-            language = Path(self.path).suffix.lstrip(".") if self.path else ""
-            parts.append(f"\nSelected text{' in ' + where if where else ''}:")
-            parts.append(fenced(self.selection.rstrip("\n"), language))
-        elif where:
-            parts.append(f"\nCurrent file: {where}")
-        if self.diagnostics:
-            parts.append("\nDiagnostics:")
-            parts.extend(f"- {line}" for line in self.diagnostics)
-        return "\n".join(parts)
-
-
-def default_system_prompt(workspace: Path, tools: Sequence[ToolSpec]) -> str:
-    """The system prompt used unless ``config.system_prompt`` replaces it. It names the workspace
-    and the tools (their full descriptions travel with every request as tool definitions, so
-    they are not repeated here) and states the rules users expect from a coding agent."""
-    names = ", ".join(tool.name for tool in tools)
-    return (
-        "You are agent-lsp, a careful coding agent working inside the user's editor.\n"
-        f"The workspace is the folder {workspace.name!r}; every path you use is relative to it.\n"
-        f"Your tools: {names}.\n"
-        "Read a file before you edit it, make small exact edits, and run the project's tests when "
-        "that checks your work. Edits and commands may need the user's approval; when one is "
-        "rejected, read the reason and change course. Answer concisely in Markdown and say what "
-        "you changed."
-    )
-
-
-def reply_reserve(reserve_tokens: int, max_tokens: int, context_window: int) -> int:
-    """Tokens kept free for the reply: never more than the reply may use (``max_tokens``), nor
-    more than a quarter of the window, so a small local model (4k window, 4k default reserve)
-    still has room for the conversation; its reply is then cut by the window instead."""
-    return min(reserve_tokens, max_tokens, context_window // 4)
 
 
 @dataclass(frozen=True)
@@ -295,12 +241,19 @@ class Agent:
         except ConfigError as error:
             return self._fail(turn_id, str(error), host)
         content = context.render(text) if context is not None else text
-        try:
-            session.append(Message(role="user", content=content))
-        except SessionError as error:
-            return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
+        user = Message(role="user", content=content)
         tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host))
         specs = tools.specs()
+        # Checked before saving: a saved prompt that can never fit would be kept in every later
+        # request (the first message and the latest ones are never left out), and each turn of
+        # the session would fail the same way.
+        refusal = self._too_big(user, provider, specs)
+        if refusal is not None:
+            return self._fail(turn_id, refusal, host)
+        try:
+            session.append(user)
+        except SessionError as error:
+            return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
         loop = AgentLoop(
             provider,
             tools,
@@ -332,21 +285,46 @@ class Agent:
         configured = self.config.truncation.context_window
         return configured or (provider.context_window if provider is not None else None) or DEFAULT_CONTEXT_WINDOW
 
+    def _fit(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
+        """``messages`` with the system prompt prepended, fitted into the window (no side effects;
+        raises :class:`ContextOverflowError`)."""
+        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
+        window = self.context_window(provider)
+        return fit(
+            full,
+            context_window=window,
+            reserve_tokens=reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window),
+            min_recent=self.config.truncation.min_recent_messages,
+            usage=known_prefix(full) if self._last_request_whole else None,
+            fixed_tokens=estimate_tools(specs),
+        )
+
+    def _too_big(self, user: Message, provider: Provider, specs: Sequence[ToolSpec]) -> str | None:
+        """Why ``user`` cannot be sent in this session (saying the limit), or None when it fits."""
+        window = self.context_window(provider)
+        reserve = reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window)
+        tools = estimate_tools(specs)
+        system = estimate_message(Message(role="system", content=self.system_prompt(specs)))
+        available = window - reserve - tools - system
+        size = estimate_message(user)
+        if size > available:
+            return (
+                f"Your message was not sent: it is about {size} tokens, more than the "
+                f"{max(available, 0)} this model can take in one message (context window {window}, "
+                f"minus {reserve} reserved for the reply, {tools} for tool definitions and {system} "
+                "for the system prompt). Shorten it, or send less context with it."
+            )
+        try:
+            self._fit([*self.history(), user], provider, specs)
+        except ContextOverflowError as error:
+            return f"Your message was not sent: {error}"
+        return None
+
     def _prepare(
         self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec], host: Host
     ) -> list[Message]:
         """Truncation before every request: the system prompt prepended, the rest fitted."""
-        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
-        settings = self.config.truncation
-        window = self.context_window(provider)
-        fitted = fit(
-            full,
-            context_window=window,
-            reserve_tokens=reply_reserve(settings.reserve_tokens, self.config.max_tokens, window),
-            min_recent=settings.min_recent_messages,
-            usage=known_prefix(full) if self._last_request_whole else None,
-            fixed_tokens=estimate_tools(specs),
-        )
+        fitted = self._fit(messages, provider, specs)
         omission = next((m for m in fitted if m.kind == "omission"), None)
         self._last_request_whole = omission is None
         if omission is not None and not self._truncation_noted:

@@ -3,7 +3,7 @@
 Every command takes one JSON object (none means ``{}``). A malformed one gets a JSON-RPC
 ``InvalidParams`` error naming the command, the field and what it must be (the field's
 ``description`` in :mod:`lsp_server.wire`), e.g. ``agent.inlineEdit: 'range.start.character'
-must be a non-negative integer``; the server keeps serving. :class:`RequestFailed` is the error
+must be an integer from 0 to 2147483647``; the server keeps serving. :class:`RequestFailed` is the error
 of a well-formed request that cannot be done now.
 """
 

@@ -22,15 +22,24 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
-from agent_core.agent import PromptContext
 from agent_core.events import TurnEnded
 from agent_core.exceptions import AgentBusy, AgentError
 from agent_core.inline_edit import propose
+from agent_core.prompt import PromptContext
 from lsp_server import wire
 from lsp_server.arguments import RequestFailed, parse_arguments
 from lsp_server.documents import clamp_range, range_offsets
 from lsp_server.folders import FolderAgent
-from lsp_server.inline_edits import Proposal, accept, build_request, display_path, language_of, reject, snapshot
+from lsp_server.inline_edits import (
+    InlineEditInputError,
+    Proposal,
+    accept,
+    build_request,
+    display_path,
+    language_of,
+    reject,
+    snapshot,
+)
 from lsp_server.language_server import AgentLanguageServer
 from lsp_server.turns import Turn
 
@@ -140,7 +149,7 @@ def _prompt_context(server: AgentLanguageServer, folder: FolderAgent, raw: wire.
 def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.TurnResult:
     uri = arg.uri
     instruction = arg.instruction if arg.instruction and arg.instruction.strip() else DEFAULT_INSTRUCTION
-    folder = server.folders.for_uri(uri)
+    folder = _inline_edit_folder(server, uri)
     doc = snapshot(server, uri)
     codec = server.workspace.position_codec
     range_ = clamp_range(doc.text, arg.range.lsp(), codec)
@@ -159,6 +168,22 @@ def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.T
 
     server.turns.start(turn, body, "Agent: inline edit", instruction)
     return wire.TurnResult(turn_id=turn.id)
+
+
+def _inline_edit_folder(server: AgentLanguageServer, uri: str) -> FolderAgent:
+    """The folder an inline edit of ``uri`` belongs to. Like the tools, inline edits stay inside
+    the workspace: a file outside every folder, or a link inside one that points out, is refused
+    before anything is read or sent to the model. An ``untitled:`` buffer open in the editor has
+    no file anywhere; it is the user's own text, so it is accepted (routed to the first folder)."""
+    folder = server.folders.containing(uri)
+    if folder is not None:
+        return folder
+    if uri.startswith("untitled:") and uri in server.workspace.text_documents:
+        return server.folders.for_uri(None)
+    raise InlineEditInputError(
+        f"{uri} is outside the workspace (or a link that points out of it); inline edits work only on "
+        "files inside a workspace folder"
+    )
 
 
 async def inline_accept(server: AgentLanguageServer, arg: wire.InlineAcceptArgs) -> wire.AcceptResult:

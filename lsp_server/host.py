@@ -20,10 +20,12 @@ edits running beside it never share anything mutable.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from pygls.lsp.server import LanguageServer
 
+from agent_core.config import AgentConfig
 from agent_core.events import Event, Notice, SessionChanged
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
 from agent_core.paths import relative_path
@@ -37,17 +39,26 @@ logger = logging.getLogger(__name__)
 
 class LspHost:
     """The host of one workspace folder (``folder`` is its URI), bound to one turn's ``stream``
-    or, for the folder's agent itself, to none."""
+    or, for the folder's agent itself, to none. ``config`` gives the folder's current settings
+    (the bounds on waiting for the editor come from them)."""
 
-    def __init__(self, server: LanguageServer, root: Path, folder: str, stream: TurnStream | None = None) -> None:
+    def __init__(
+        self,
+        server: LanguageServer,
+        root: Path,
+        folder: str,
+        config: Callable[[], AgentConfig],
+        stream: TurnStream | None = None,
+    ) -> None:
         self._server = server
         self.root = root
         self.folder = folder
+        self._config = config
         self._stream = stream
 
     def for_turn(self, stream: TurnStream) -> LspHost:
         """The same folder's host for one turn: its events go to ``stream``."""
-        return LspHost(self._server, self.root, self.folder, stream)
+        return LspHost(self._server, self.root, self.folder, self._config, stream)
 
     def _absolute(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path
@@ -70,14 +81,15 @@ class LspHost:
                 return EditResult(False, "the buffer changed since the agent read it; read the file again")
             edit = edits.text_edit(document.uri, document.version, full_range(current, codec), new_text,
                                    versioned=versioned)
-            return await edits.send_edit(self._server, edit, label)
+            return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
         uri = path_to_uri(path)
         if original is None:
             if path.exists():
                 return EditResult(False, f"{relative_path(path, self.root)} already exists")
             if not edits.supports_create(self._server):
                 return EditResult(False, "the editor cannot create files through LSP; create the file first")
-            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label)
+            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label,
+                                         timeout=self._config().edit_timeout)
         try:
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -85,10 +97,10 @@ class LspHost:
         if on_disk != original:
             return EditResult(False, "the file changed on disk since the agent read it; read it again")
         edit = edits.text_edit(uri, None, full_range(on_disk, codec), new_text, versioned=versioned)
-        return await edits.send_edit(self._server, edit, label)
+        return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
-        return await ask_permission(self._server, request)
+        return await ask_permission(self._server, request, timeout=self._config().approval_timeout)
 
     def report(self, event: Event) -> None:
         if isinstance(event, SessionChanged):

@@ -132,7 +132,8 @@ async def accept(server: LanguageServer, proposal: Proposal) -> wire.AcceptResul
             applied=False, reason="the document changed since the proposal was made; ask for a new proposal")
     edit = edits.text_edit(proposal.uri, current.version, proposal.range, proposal.new_text,
                            versioned=edits.supports_document_changes(server))
-    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}")
+    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}",
+                                   timeout=proposal.folder.agent.config.edit_timeout)
     return wire.AcceptResult(applied=result.applied, reason=None if result.applied else result.reason)
 
 

@@ -47,7 +47,8 @@ class AgentLanguageServer(LanguageServer):
         self.initial_settings = ParsedSettings(AgentConfig(), given=False)
         self.folder_configs: dict[Path, AgentConfig] = {}
         self.settings_problems: list[str] = []
-        self.folders = FolderAgents(lambda root, uri: LspHost(self, root, uri), self._make_agent)
+        self.folders = FolderAgents(lambda root, uri: LspHost(self, root, uri, lambda: self.config_for(root)),
+                                    self._make_agent)
         #: Set when ``initialized`` has pulled the settings and restored the sessions; turns
         #: (answered at once) wait for it before they run.
         self.started = asyncio.Event()

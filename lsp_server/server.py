@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,12 +30,13 @@ from agent_core.exceptions import AgentError
 from lsp_server import code_actions, commands, transport
 from lsp_server.folders import FolderAgent
 from lsp_server.language_server import AgentLanguageServer
+from lsp_server.logging_setup import LogFileError
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.settings import parse_settings
 from lsp_server.streaming import DEFAULT_INTERVAL
+from lsp_server.tcp_auth import TcpSetupError, tcp_settings
 
 logger = logging.getLogger(__name__)
-
 
 def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageServer:
     """The server with every feature registered; ``delta_interval`` is the text coalescing window."""
@@ -129,7 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-lsp", description="The agent-lsp language server (stdio by default).")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", metavar="HOST:PORT", type=_host_port,
-                        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free port)")
+                        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free "
+                             "port); the client must send the token as initializationOptions.token")
+    parser.add_argument("--token-file", metavar="PATH", type=Path,
+                        help="with --tcp: read the token from this file (mode 600) instead of making one up "
+                             "and printing it on stderr")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="with --tcp: allow a HOST that is not a loopback address")
     parser.add_argument("--log-file", metavar="PATH", type=Path, help="also write the log to this file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"agent-lsp {__version__}")
@@ -144,10 +152,20 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """``agent-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]``; returns the exit code."""
+    """``agent-lsp [--stdio | --tcp HOST:PORT [--token-file PATH] [--allow-remote]] [--log-file PATH]
+    [-v]``; returns the exit code."""
     args, unknown = build_parser().parse_known_args(argv)
+    try:
+        tcp = tcp_settings(*args.tcp, token_file=args.token_file, allow_remote=args.allow_remote) if args.tcp else None
+    except TcpSetupError as exc:
+        sys.stderr.write(f"agent-lsp: {exc}\n")
+        return 2
     server = create_server()
-    log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    try:
+        log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    except LogFileError as exc:
+        sys.stderr.write(f"agent-lsp: {exc}\n")
+        return 2
     if unknown:
         logger.warning("ignoring unknown arguments: %s", " ".join(unknown))
-    return transport.serve(server, log_handler, tcp=args.tcp)
+    return transport.serve(server, log_handler, tcp=tcp)

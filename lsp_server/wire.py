@@ -63,7 +63,7 @@ SESSION_DELETE = "agent.session.delete"
 SESSION_EXPORT = "agent.session.export"
 STATUS = "agent.status"
 
-#: The largest position component LSP allows (``uinteger``); lsprotocol refuses anything larger.
+#: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
 UINTEGER_MAX = 2**31 - 1
 
 TurnKind = Literal["chat", "inlineEdit"]
@@ -114,8 +114,8 @@ Count = Annotated[StrictInt, Field(ge=0, le=UINTEGER_MAX)]
 
 
 class Position(WireModel):
-    line: Count = Field(description="a non-negative integer")
-    character: Count = Field(description="a non-negative integer")
+    line: Count = Field(description=f"an integer from 0 to {UINTEGER_MAX}")
+    character: Count = Field(description=f"an integer from 0 to {UINTEGER_MAX}")
 
 
 class Range(WireModel):

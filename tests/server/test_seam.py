@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
+from agent_core.config import AgentConfig
 from agent_core.events import Notice, SessionChanged, TextDelta, TurnEnded
 from agent_core.exceptions import AgentBusy
 from agent_core.messages import Message, Usage
@@ -133,7 +134,7 @@ async def test_cancel_asks_the_agent_for_that_turn_and_the_end_says_cancelled() 
 
 async def test_a_turns_host_reports_to_that_turn_and_a_session_switch_is_sent_once() -> None:
     server = FakeServer()
-    folder_host = LspHost(server, Path("/ws"), "file:///ws")  # type: ignore[arg-type]
+    folder_host = LspHost(server, Path("/ws"), "file:///ws", AgentConfig)  # type: ignore[arg-type]
     chat: Sent = []
     edit: Sent = []
     chat_host = folder_host.for_turn(TurnStream("chat-1", "chat", recorder(chat), interval=60))
