@@ -17,6 +17,7 @@ from agent_core.approvals import Approvals
 from agent_core.config import AgentConfig
 from agent_core.host import Host
 from agent_core.providers.tool_call_assembly import INVALID_ARGUMENTS_KEY
+from agent_core.tools.errors import ToolError
 from agent_core.tools.workspace import Workspace
 
 
@@ -26,10 +27,6 @@ class ToolOutcome:
 
     output: str
     is_error: bool = False
-
-
-class ToolError(Exception):
-    """A failure the model should read (bad path, text not found, rejected edit...)."""
 
 
 @dataclass

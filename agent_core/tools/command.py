@@ -23,8 +23,9 @@ from pathlib import Path
 from pydantic import Field
 
 from agent_core.config import AgentConfig
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
 from agent_core.tools.confinement import create_cgroup, kill_cgroup, launcher_argv, remove_cgroup
+from agent_core.tools.errors import ToolError
 
 #: How long the output pipe may stay open after the command exited (a background grandchild
 #: that left the process group can hold it); then the output read so far is returned.

@@ -16,7 +16,8 @@ import re
 
 from pydantic import Field
 
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
 
 

@@ -27,7 +27,8 @@ from typing import Any
 from pydantic import Field
 
 from agent_core.tools import textfiles
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import kind_of
 from agent_core.tools.workspace import IgnoreRules, Workspace
 

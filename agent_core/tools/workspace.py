@@ -22,6 +22,7 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 
 from agent_core.paths import relative_path
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import read_regular
 
 #: A folder of this name (any case) is private wherever it is: nested repositories have one too.
@@ -32,7 +33,7 @@ AGENT_FOLDER = ".agent-lsp"
 MAX_GITIGNORE_BYTES = 1024 * 1024
 
 
-class PathRefused(Exception):
+class PathRefused(ToolError):
     """A tool path that is not allowed; the message is the tool error the model reads."""
 
 
