@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one agent turn in a workspace from the terminal. The reply goes to stdout; "
         "tool activity, retries and notices to stderr. A prompt starting with / is a command (/help).",
     )
-    parser.add_argument("--provider", choices=["openai", "anthropic", "local"], help="default: from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), else the local model")
+    parser.add_argument(
+        "--provider",
+        choices=["openai", "anthropic", "local"],
+        help="default: from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), else the local model",
+    )
     parser.add_argument("--base-url", help="the provider's base URL (e.g. a local OpenAI-compatible server)")
     parser.add_argument("--model", help="the model name")
     parser.add_argument("--max-tokens", type=int, help="the longest reply, in tokens (default 4096)")
@@ -41,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--new", action="store_true", help="start a new session instead of continuing the latest")
     which.add_argument("--session", metavar="ID", help="continue this session (an id prefix is enough)")
     parser.add_argument("--yes", action="store_true", help="allow edits and commands without asking")
-    parser.add_argument("prompt", nargs="*", help="the prompt (read from stdin when omitted and stdin is not a terminal)")
+    parser.add_argument(
+        "prompt", nargs="*", help="the prompt (read from stdin when omitted and stdin is not a terminal)"
+    )
     return parser
 
 
@@ -61,7 +67,7 @@ def main(argv: list[str]) -> int:
         if not prompt and not sys.stdin.isatty():
             prompt = sys.stdin.read().strip()
         if not prompt:
-            raise UsageError("no prompt given; try: agent-lsp chat \"explain this project\" (or /help)")
+            raise UsageError('no prompt given; try: agent-lsp chat "explain this project" (or /help)')
         workspace = Path(args.workspace).expanduser().resolve()
         if not workspace.is_dir():
             raise UsageError(f"the workspace {args.workspace} is not a folder")
@@ -116,7 +122,9 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
                     sys.stderr.write(f"agent-lsp: error: {message}\n")
                 return 1
             if ended.stop_reason in ("max_rounds", "max_tokens"):
-                host.report(Notice(level="warning", text=f"The turn stopped early ({ended.stop_reason.replace('_', ' ')})."))
+                host.report(
+                    Notice(level="warning", text=f"The turn stopped early ({ended.stop_reason.replace('_', ' ')}).")
+                )
             return 0
     finally:
         await agent.aclose()

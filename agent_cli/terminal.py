@@ -83,11 +83,15 @@ class TerminalHost:
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
         if not self.interactive:
-            reason = "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits and commands"
+            reason = (
+                "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits and commands"
+            )
             self._err(f"[denied] {request.title}: {reason}")
             return PermissionResult(Decision.REJECT, reason)
         self._err(f"\n{request.title}\n{request.detail}")
-        answer = (await read_line("Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)).strip()
+        answer = (
+            await read_line("Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)
+        ).strip()
         word, _, reason = answer.partition(" ")
         if word.lower() in ("y", "yes"):
             return PermissionResult(Decision.ALLOW_ONCE)

@@ -58,10 +58,14 @@ class Approvals:
             return Approval(True)
         if mode == "deny":
             setting = "approval." + to_camel(tool)
-            return Approval(False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again.")
+            return Approval(
+                False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again."
+            )
         if tool in self._allowed_for_session:
             return Approval(True)
-        request = PermissionRequest(tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id)
+        request = PermissionRequest(
+            tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id
+        )
         try:
             result = await self._host.ask_permission(request)
         except Exception as error:  # the front end failed to ask: never treat that as a yes
@@ -78,4 +82,3 @@ class Approvals:
     def forget(self) -> None:
         """Drop every "allow for this session" answer (a new session starts asking again)."""
         self._allowed_for_session.clear()
-

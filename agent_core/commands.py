@@ -100,7 +100,9 @@ async def run(agent: AgentControls, text: str, host: Host) -> CommandOutput:
     if handler is None:
         shown = f"/{name}" if name else "/"
         names = ", ".join(f"/{command}" for command in _LISTED)
-        return CommandOutput(f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error")
+        return CommandOutput(
+            f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error"
+        )
     try:
         return await handler(agent, rest.strip(), host)
     except AgentError as error:
@@ -115,7 +117,7 @@ async def _help(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 
 async def _save(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     info = agent.save_session(args or None)
-    return CommandOutput(f"Session {info.id} saved as \"{info.title}\" ({info.message_count} messages).")
+    return CommandOutput(f'Session {info.id} saved as "{info.title}" ({info.message_count} messages).')
 
 
 async def _clear(agent: AgentControls, args: str, host: Host) -> CommandOutput:
@@ -137,7 +139,7 @@ async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput
         return CommandOutput(f"Started a new session {session.id}.")
     if action == "load":
         session = agent.load_session(_resolve(agent, rest, "/session load ID"), host=host)
-        title = f" \"{session.title}\"" if session.title else ""
+        title = f' "{session.title}"' if session.title else ""
         return CommandOutput(f"Loaded session {session.id}{title} ({len(session.messages)} messages).")
     if action == "delete":
         session_id = _resolve(agent, rest, "/session delete ID")
@@ -150,7 +152,7 @@ async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput
         if not new_title:
             raise CommandError("Usage: /session rename [ID] TITLE")
         info = agent.rename_session(named or agent.session.id, new_title)
-        return CommandOutput(f"Renamed session {info.id} to \"{info.title}\".")
+        return CommandOutput(f'Renamed session {info.id} to "{info.title}".')
     raise CommandError(
         f"Unknown /session action {action!r}; use /session, /session load ID, /session new, "
         "/session rename [ID] TITLE or /session delete ID."

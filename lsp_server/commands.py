@@ -142,8 +142,9 @@ def _prompt_context(server: AgentLanguageServer, folder: FolderAgent, raw: wire.
         # A selection of whole lines ends at column 0 of the next line; that line is not in it.
         ends_at_line_start = range_.end.character == 0 and range_.end.line > range_.start.line
         end_line = range_.end.line if ends_at_line_start else range_.end.line + 1
-    return PromptContext(path=path, selection=text, start_line=start_line, end_line=end_line,
-                         diagnostics=list(raw.diagnostics or []))
+    return PromptContext(
+        path=path, selection=text, start_line=start_line, end_line=end_line, diagnostics=list(raw.diagnostics or [])
+    )
 
 
 def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.TurnResult:
@@ -158,12 +159,22 @@ def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.T
 
     async def body(turn: Turn) -> TurnEnded:
         new_text = await propose(folder.agent.provider, request, folder.host.for_turn(turn.stream))
-        server.proposals.add(Proposal(turn_id=turn.id, folder=folder, uri=uri, range=range_,
-                                      instruction=instruction, base_text=doc.text, new_text=new_text,
-                                      display_path=request.path))
+        server.proposals.add(
+            Proposal(
+                turn_id=turn.id,
+                folder=folder,
+                uri=uri,
+                range=range_,
+                instruction=instruction,
+                base_text=doc.text,
+                new_text=new_text,
+                display_path=request.path,
+            )
+        )
         turn.stream.flush()
-        server.notify(wire.InlineEditProposalParams(turn_id=turn.id, uri=uri, range=wire.Range.of(range_),
-                                                    new_text=new_text))
+        server.notify(
+            wire.InlineEditProposalParams(turn_id=turn.id, uri=uri, range=wire.Range.of(range_), new_text=new_text)
+        )
         return TurnEnded(turn_id=turn.id, stop_reason="end_turn", usage=turn.stream.usage)
 
     server.turns.start(turn, body, "Agent: inline edit", instruction)

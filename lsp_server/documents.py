@@ -94,7 +94,7 @@ def position_at(text: str, offset: int, codec: PositionCodec) -> types.Position:
     """The position of string index ``offset`` in ``text``, in the client's units."""
     before = text[: max(0, min(offset, len(text)))]
     line = before.count("\n")
-    column = before[before.rfind("\n") + 1:]
+    column = before[before.rfind("\n") + 1 :]
     return types.Position(line=line, character=codec.client_num_units(column))
 
 

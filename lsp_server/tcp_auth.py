@@ -126,8 +126,9 @@ async def read_first_message(reader: asyncio.StreamReader, token: str) -> bytes:
     options = params.get("initializationOptions") if isinstance(params, dict) else None
     given = options.pop(TOKEN_KEY, None) if isinstance(options, dict) else None
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
-        raise Refused("no valid token", _error(message["id"], "agent-lsp over TCP needs its token in "
-                                                             "initializationOptions.token"))
+        raise Refused(
+            "no valid token", _error(message["id"], "agent-lsp over TCP needs its token in initializationOptions.token")
+        )
     return frame(message)
 
 

@@ -72,8 +72,13 @@ async def _stdin_reader() -> Any:
 async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
     reader = await _stdin_reader()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=_io_logger,
-                    error_handler=server.report_server_error)
+    await run_async(
+        stop_event=stop,
+        reader=reader,
+        protocol=server.protocol,
+        logger=_io_logger,
+        error_handler=server.report_server_error,
+    )
 
 
 async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpListen) -> None:
@@ -95,8 +100,13 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpList
             return
         server.protocol.set_writer(writer)
         try:
-            await run_async(stop_event=stop, reader=_StreamReader(reader, first), protocol=server.protocol,
-                            logger=_io_logger, error_handler=server.report_server_error)
+            await run_async(
+                stop_event=stop,
+                reader=_StreamReader(reader, first),
+                protocol=server.protocol,
+                logger=_io_logger,
+                error_handler=server.report_server_error,
+            )
         finally:
             finished.set()
 

@@ -81,7 +81,9 @@ class Tool:
                 where = ".".join(str(part) for part in item["loc"]) or "arguments"
                 problems.append(f"{where}: {item['msg']}")
             allowed = ", ".join(self.args.model_fields)
-            raise ToolError(f"Invalid arguments for {self.name}: {'; '.join(problems)}. Arguments: {allowed}.") from None
+            raise ToolError(
+                f"Invalid arguments for {self.name}: {'; '.join(problems)}. Arguments: {allowed}."
+            ) from None
 
 
 def _simplify(schema: dict[str, Any]) -> dict[str, Any]:

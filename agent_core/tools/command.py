@@ -37,7 +37,9 @@ QUIET_ENV = {"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
 class RunCommandArgs(ToolArgs):
     command: str = Field(description="Shell command line, run with /bin/sh in the workspace.")
     cwd: str = Field(".", description="Working folder relative to the workspace root. Default: the root.")
-    timeout: float | None = Field(None, gt=0, description="Seconds before the command is killed (at most the configured limit).")
+    timeout: float | None = Field(
+        None, gt=0, description="Seconds before the command is killed (at most the configured limit)."
+    )
 
 
 class RunCommand(Tool):
@@ -69,8 +71,9 @@ class RunCommand(Tool):
         cgroup = create_cgroup(limits)
         try:
             argv = launcher_argv(command, cgroup, limits, timeout)
-            process, timed_out = await _run(argv, cwd, command_env(ctx.config), timeout, output,
-                                            partial(_kill, cgroup=cgroup))
+            process, timed_out = await _run(
+                argv, cwd, command_env(ctx.config), timeout, output, partial(_kill, cgroup=cgroup)
+            )
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
@@ -78,7 +81,9 @@ class RunCommand(Tool):
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
         if timed_out:
-            return ToolOutcome(body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True)
+            return ToolOutcome(
+                body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True
+            )
         code = process.returncode
         if code is not None and code < 0:
             return ToolOutcome(body + f"[killed by signal {-code}]", True)
@@ -101,8 +106,9 @@ def command_env(config: AgentConfig) -> dict[str, str]:
     return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
 
 
-async def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail,
-               kill: Callable[[Process], None]) -> tuple[Process, bool]:
+async def _run(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail, kill: Callable[[Process], None]
+) -> tuple[Process, bool]:
     """Run the command to its end or its timeout, its output into ``output``; then (or on cancel)
     ``kill`` everything it started. Returns the process and whether it timed out."""
     process, pipe, transport = await _start(argv, cwd, env, kill)

@@ -73,7 +73,10 @@ async def test_prompt_context_is_rendered_into_the_user_message(tmp_path: Path) 
     provider = ScriptedProvider(reply("ok"))
     agent, _ = make_agent(tmp_path, provider)
     context = PromptContext(
-        path="src/app.py", selection="x = 1\nprint(```)\n", start_line=3, end_line=4,
+        path="src/app.py",
+        selection="x = 1\nprint(```)\n",
+        start_line=3,
+        end_line=4,
         diagnostics=["3: undefined name 'y'"],
     )
     await agent.submit("fix this", context=context)
@@ -119,7 +122,9 @@ async def test_one_turn_at_a_time_and_cancel_keeps_the_partial_reply(tmp_path: P
 async def test_truncation_runs_before_every_request_without_touching_the_history(tmp_path: Path) -> None:
     replies = [reply("r" * 400) for _ in range(6)]
     provider = ScriptedProvider(*replies)
-    agent, host = make_agent(tmp_path, provider, truncation={"contextWindow": 2000, "reserveTokens": 200, "minRecentMessages": 2})
+    agent, host = make_agent(
+        tmp_path, provider, truncation={"contextWindow": 2000, "reserveTokens": 200, "minRecentMessages": 2}
+    )
     for n in range(6):
         await agent.submit(f"question {n} " + "q" * 400)
     last = provider.requests[-1].messages

@@ -21,8 +21,10 @@ CHECKS = {"openai": check_openai, "anthropic": check_anthropic}
 
 def wire_agent(llm: FakeLLM, workspace: Path, provider: str, **settings: object) -> tuple[Agent, RecordingHost]:
     env = {
-        "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.base_url + "/v1",
-        "ANTHROPIC_API_KEY": "ak-test", "ANTHROPIC_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": llm.base_url + "/v1",
+        "ANTHROPIC_API_KEY": "ak-test",
+        "ANTHROPIC_BASE_URL": llm.base_url,
     }
     host = RecordingHost()
     config = AgentConfig.model_validate({"provider": provider, "model": "fake", **settings})
@@ -32,10 +34,12 @@ def wire_agent(llm: FakeLLM, workspace: Path, provider: str, **settings: object)
 
 
 def read_call(n: int) -> dict:
-    return {"tool_calls": [
-        {"id": f"call_{n}a", "name": "read_file", "arguments": {"path": "big.txt"}},
-        {"id": f"call_{n}b", "name": "list_files", "arguments": {}},
-    ]}
+    return {
+        "tool_calls": [
+            {"id": f"call_{n}a", "name": "read_file", "arguments": {"path": "big.txt"}},
+            {"id": f"call_{n}b", "name": "list_files", "arguments": {}},
+        ]
+    }
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])

@@ -44,7 +44,9 @@ async def test_each_turn_reports_to_its_own_host_and_approvals_ask_it(tmp_path: 
     assert "".join(e.text for e in second.events if isinstance(e, TextDelta)) == "Again."
     assert [e.call.id for e in first.events if isinstance(e, ToolStarted)] == ["e1"]
     assert [e.call_id for e in second.events if isinstance(e, ToolFinished)] == ["e2"]
-    assert [p.name for p, _, _ in first.edits] == ["notes.txt"] and [p.name for p, _, _ in second.edits] == ["notes.txt"]
+    assert [p.name for p, _, _ in first.edits] == ["notes.txt"] and [p.name for p, _, _ in second.edits] == [
+        "notes.txt"
+    ]
     assert own.events == []
     assert (tmp_path / "notes.txt").read_text() == "two\n"
     await agent.aclose()

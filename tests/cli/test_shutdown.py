@@ -38,7 +38,17 @@ def env() -> dict[str, str]:
 
 
 def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return ["--provider", "openai", "--base-url", llm.base_url + "/v1", "--model", "fake-1", "--workspace", str(workspace), *more]
+    return [
+        "--provider",
+        "openai",
+        "--base-url",
+        llm.base_url + "/v1",
+        "--model",
+        "fake-1",
+        "--workspace",
+        str(workspace),
+        *more,
+    ]
 
 
 def signal_and_time_exit(chat: ChatProcess, number: int) -> tuple[int, float]:

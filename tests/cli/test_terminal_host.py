@@ -102,8 +102,12 @@ async def test_without_a_terminal_permission_is_refused_with_the_way_out() -> No
 
 @pytest.mark.parametrize(
     ("answer", "decision", "reason"),
-    [("y\n", Decision.ALLOW_ONCE, None), ("a\n", Decision.ALLOW_SESSION, None),
-     ("n use the venv\n", Decision.REJECT, "use the venv"), ("\n", Decision.REJECT, None)],
+    [
+        ("y\n", Decision.ALLOW_ONCE, None),
+        ("a\n", Decision.ALLOW_SESSION, None),
+        ("n use the venv\n", Decision.REJECT, "use the venv"),
+        ("\n", Decision.REJECT, None),
+    ],
 )
 async def test_on_a_terminal_the_user_is_asked(
     monkeypatch: pytest.MonkeyPatch, answer: str, decision: Decision, reason: str | None

@@ -7,9 +7,7 @@ from agent_core.messages import Message, ToolCall, Usage
 
 def every_kind_of_message() -> list[Message]:
     """One message per role and kind, with the optional fields set, for round-trip tests."""
-    call = ToolCall(
-        id="call_1", name="edit_file", arguments={"path": "a.py", "n": [1, {"x": None}]}
-    )
+    call = ToolCall(id="call_1", name="edit_file", arguments={"path": "a.py", "n": [1, {"x": None}]})
     return [
         Message(role="system", content="You are helpful."),
         Message(role="user", content="Fix the bug in a.py\nplease — ünïcode ✓ 🎉"),

@@ -46,7 +46,11 @@ def test_openai_key_wins_over_anthropic_key(local_model: Path) -> None:
 def test_anthropic_key_when_no_openai_key(local_model: Path) -> None:
     provider = build({"ANTHROPIC_API_KEY": "sk-a"})
     assert isinstance(provider, AnthropicProvider)
-    assert (provider.model, provider.base_url, key_of(provider)) == ("claude-sonnet-4-5", "https://api.anthropic.com", "sk-a")
+    assert (provider.model, provider.base_url, key_of(provider)) == (
+        "claude-sonnet-4-5",
+        "https://api.anthropic.com",
+        "sk-a",
+    )
     assert provider.context_window == 200_000
 
 

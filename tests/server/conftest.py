@@ -26,12 +26,18 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     """
     started: list[AgentClient] = []
 
-    async def start(client_name: str, *, settings: Any = None, root: Path | None = None,
-                    permission_request: bool = False, configuration: Any = None,
-                    extra_folders: list[Path] | None = None,
-                    hold_configuration: asyncio.Event | None = None,
-                    server_args: tuple[str, ...] = (),
-                    server_command: list[str] | None = None) -> AgentClient:
+    async def start(
+        client_name: str,
+        *,
+        settings: Any = None,
+        root: Path | None = None,
+        permission_request: bool = False,
+        configuration: Any = None,
+        extra_folders: list[Path] | None = None,
+        hold_configuration: asyncio.Event | None = None,
+        server_args: tuple[str, ...] = (),
+        server_command: list[str] | None = None,
+    ) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
         command = server_command or [sys.executable, "-m", "lsp_server"]
@@ -47,20 +53,20 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         if permission_request:
             capabilities.experimental = {"agentLsp": {"permissionRequest": True}}
         folders = [root, *(extra_folders or [])]
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities,
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
-            initialization_options=settings,
-        ))
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities,
+                root_uri=root.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+                initialization_options=settings,
+            )
+        )
         started.append(agent_client)
         return agent_client
 
     yield start
     for agent_client in started:
         await stop(agent_client)
-
-
 
 
 @pytest.fixture(params=CLIENTS)

@@ -28,8 +28,14 @@ WAIT = 15.0
 REPO = Path(__file__).resolve().parents[2]
 
 AGENT_NOTIFICATIONS = [
-    "agent/turnStarted", "agent/textDelta", "agent/toolCall", "agent/retry", "agent/notice",
-    "agent/inlineEditProposal", "agent/turnEnded", "agent/sessionRestored",
+    "agent/turnStarted",
+    "agent/textDelta",
+    "agent/toolCall",
+    "agent/retry",
+    "agent/notice",
+    "agent/inlineEditProposal",
+    "agent/turnEnded",
+    "agent/sessionRestored",
 ]
 
 
@@ -83,7 +89,8 @@ class AgentClient:
         converter.register_structure_hook(
             Union[types.Command, types.CodeAction],  # noqa: UP007 - the exact key lsprotocol registers its hook under
             lambda obj, _t: converter.structure(
-                obj, types.Command if isinstance(obj.get("command"), str) else types.CodeAction),
+                obj, types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+            ),
         )
         # Replace pytest-lsp's own recorders (they keep filling client.messages and
         # client.log_messages, see below), so a test can wait for these too.
@@ -126,9 +133,11 @@ class AgentClient:
     def of(self, method: str, turn_id: str | None = None) -> list[Any]:
         return [p for m, p in self.notes if m == method and (turn_id is None or p.get("turnId") == turn_id)]
 
-    async def wait_for(self, method: str, predicate: Callable[[Any], bool] = lambda _p: True,
-                       timeout: float = WAIT) -> Any:
+    async def wait_for(
+        self, method: str, predicate: Callable[[Any], bool] = lambda _p: True, timeout: float = WAIT
+    ) -> Any:
         """The first ``method`` notification (already received or still to come) matching."""
+
         async def found() -> Any:
             async with self._changed:
                 while True:
@@ -136,6 +145,7 @@ class AgentClient:
                         if m == method and predicate(params):
                             return params
                     await self._changed.wait()
+
         try:
             return await asyncio.wait_for(found(), timeout)
         except TimeoutError:
@@ -144,8 +154,9 @@ class AgentClient:
 
     async def wait_text(self, turn_id: str, text: str, timeout: float = WAIT) -> None:
         """Until the turn's streamed text so far is ``text``."""
-        await self.wait_for("agent/textDelta", lambda p: p["turnId"] == turn_id and self.text_of(turn_id) == text,
-                            timeout)
+        await self.wait_for(
+            "agent/textDelta", lambda p: p["turnId"] == turn_id and self.text_of(turn_id) == text, timeout
+        )
 
     async def turn_ended(self, turn_id: str) -> Any:
         return await self.wait_for("agent/turnEnded", lambda p: p["turnId"] == turn_id)
@@ -164,20 +175,28 @@ class AgentClient:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         uri = path.as_uri()
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+            )
+        )
         return uri
 
     def change(self, uri: str, text: str, version: int) -> None:
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
 
 
 def _handler(fn: Callable[[Any], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """A pygls client handler (gets the client first) calling ``fn(params)``."""
+
     async def handle(ls: LanguageClient, params: Any) -> Any:
         return await fn(params)
+
     return handle
 
 
@@ -201,6 +220,7 @@ StartServer = Callable[..., Awaitable[AgentClient]]
 
 def hold_configuration_answers(client: LanguageClient, release: asyncio.Event) -> None:
     """Answer ``workspace/configuration`` only once ``release`` is set (a slow editor)."""
+
     async def answer(ls: LanguageClient, params: types.ConfigurationParams) -> list[Any]:
         await release.wait()
         return [ls.get_configuration(section=item.section, scope_uri=item.scope_uri) for item in params.items]

@@ -26,8 +26,13 @@ sys.exit(run([]))
 
 
 async def test_a_chat_turn_streams_and_ends(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"text": "Hello from the fake model, streamed in small pieces.", "chunk_bytes": 8,
-                     "usage": {"input_tokens": 12, "output_tokens": 9}})
+    fake_llm.script(
+        {
+            "text": "Hello from the fake model, streamed in small pieces.",
+            "chunk_bytes": 8,
+            "usage": {"input_tokens": 12, "output_tokens": 9},
+        }
+    )
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     await client.wait_for("agent/sessionRestored")
 
@@ -46,8 +51,9 @@ async def test_a_chat_turn_streams_and_ends(start_server: StartServer, client_na
     assert any(turn_id in m.message for m in client.client.log_messages)
 
 
-async def test_status_answers_at_once_while_a_turn_streams(start_server: StartServer, client_name: str,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_status_answers_at_once_while_a_turn_streams(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "Thinking...", "hold": True})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     turn_id = (await client.command("agent.chat", {"prompt": "long task"}))["turnId"]
@@ -74,8 +80,9 @@ async def test_status_answers_at_once_while_a_turn_streams(start_server: StartSe
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server: StartServer, client_name: str,
-                                                                     fake_llm: FakeLLM) -> None:
+async def test_bad_requests_get_errors_and_the_server_keeps_serving(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     bad = [
         ("agent.chat", {"prompt": ""}, "'prompt' must be a non-empty string"),
@@ -100,9 +107,11 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server
 
 
 async def test_a_bug_in_a_command_is_logged_and_answered_as_an_internal_error(
-        start_server: StartServer, fake_llm: FakeLLM) -> None:
-    client = await start_server("neovim", settings=fake_settings(fake_llm),
-                                server_command=[sys.executable, "-c", SERVER_WITH_A_BUG])
+    start_server: StartServer, fake_llm: FakeLLM
+) -> None:
+    client = await start_server(
+        "neovim", settings=fake_settings(fake_llm), server_command=[sys.executable, "-c", SERVER_WITH_A_BUG]
+    )
     await client.wait_for("agent/sessionRestored")
     try:
         await client.command("agent.session.export", {"id": "any"})
@@ -122,8 +131,11 @@ async def test_a_bug_in_a_command_is_logged_and_answered_as_an_internal_error(
 async def test_chat_context_reaches_the_model(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("src/calc.py", "def add(a, b):\n    return a - b\n")
-    context = {"uri": uri, "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}},
-               "diagnostics": ["line 2: wrong operator"]}
+    context = {
+        "uri": uri,
+        "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}},
+        "diagnostics": ["line 2: wrong operator"],
+    }
     turn_id = (await client.command("agent.chat", {"prompt": "Fix the bug", "context": context}))["turnId"]
     await client.turn_ended(turn_id)
     sent = fake_llm.requests[-1]["messages"][-1]["content"]

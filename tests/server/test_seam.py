@@ -73,7 +73,9 @@ def ends(sent: Sent, turn_id: str) -> list[dict[str, Any]]:
     return [params for method, params in sent if method == wire.TURN_ENDED and params["turnId"] == turn_id]
 
 
-async def test_the_registry_sends_one_start_and_one_end_whatever_the_body_does(caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_registry_sends_one_start_and_one_end_whatever_the_body_does(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     registry = TurnRegistry()
     sent: Sent = []
 
@@ -95,8 +97,9 @@ async def test_the_registry_sends_one_start_and_one_end_whatever_the_body_does(c
         methods = [m for m, p in sent if p.get("turnId") == turn_id]
         assert methods[0] == wire.TURN_STARTED and methods.count(wire.TURN_STARTED) == 1
         assert methods[-1] == wire.TURN_ENDED and methods.count(wire.TURN_ENDED) == 1, turn_id
-    assert ends(sent, "t1") == [{"turnId": "t1", "stopReason": "end_turn",
-                                 "usage": {"inputTokens": 1, "outputTokens": 2}}]
+    assert ends(sent, "t1") == [
+        {"turnId": "t1", "stopReason": "end_turn", "usage": {"inputTokens": 1, "outputTokens": 2}}
+    ]
     assert ends(sent, "t2")[0]["error"] == "the key was refused (HTTP 401)"
     assert ends(sent, "t3")[0]["error"] == "Internal error: KeyError: 'oops'"
     # The user's error is logged as one line; the bug with its traceback.

@@ -115,8 +115,17 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
     stream.end(TurnEnded(turn_id="t1", stop_reason="end_turn", usage=Usage(input_tokens=3, output_tokens=4)))
     methods = [m for m, _ in notes]
     assert methods == [
-        "agent/turnStarted", "agent/textDelta", "agent/textDelta", "agent/toolCall", "agent/toolCall",
-        "agent/toolCall", "agent/textDelta", "agent/retry", "agent/notice", "agent/textDelta", "agent/turnEnded",
+        "agent/turnStarted",
+        "agent/textDelta",
+        "agent/textDelta",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/textDelta",
+        "agent/retry",
+        "agent/notice",
+        "agent/textDelta",
+        "agent/turnEnded",
     ]
     texts = [p["text"] for m, p in notes if m == "agent/textDelta"]
     assert texts == ["a", "b", "c", "d"]
@@ -132,8 +141,17 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
 def test_an_error_end_carries_the_message(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
     stream, notes, _ = stream_and_notes
     stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
-    assert notes == [("agent/turnEnded", {"turnId": "t1", "stopReason": "error",
-                                          "usage": {"inputTokens": 0, "outputTokens": 0}, "error": "401: bad key"})]
+    assert notes == [
+        (
+            "agent/turnEnded",
+            {
+                "turnId": "t1",
+                "stopReason": "error",
+                "usage": {"inputTokens": 0, "outputTokens": 0},
+                "error": "401: bad key",
+            },
+        )
+    ]
 
 
 class _Progress:

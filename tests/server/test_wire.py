@@ -38,7 +38,7 @@ def braced(text: str, start: int) -> str:
         depth += {"{": 1, "}": -1}.get(text[index], 0)
         if depth == 0:
             return text[start : index + 1]
-    raise AssertionError(f"unbalanced braces from {text[start:start + 40]!r}")
+    raise AssertionError(f"unbalanced braces from {text[start : start + 40]!r}")
 
 
 def split_top(body: str) -> list[str]:

@@ -23,7 +23,9 @@ async def test_ask_once_asks_every_time() -> None:
     for _ in range(2):
         assert (await approvals.check("run_command", "Run: ls", "ls\n\nWorking directory: .", "t7")).allowed
     assert len(host.permission_requests) == 2
-    assert host.permission_requests[0] == PermissionRequest("run_command", "Run: ls", "ls\n\nWorking directory: .", "t7")
+    assert host.permission_requests[0] == PermissionRequest(
+        "run_command", "Run: ls", "ls\n\nWorking directory: .", "t7"
+    )
 
 
 async def test_allow_for_session_is_remembered_per_tool_and_forgotten_on_request() -> None:
