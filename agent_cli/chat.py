@@ -17,15 +17,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agent_cli.shutdown import ShutdownHandler
-from agent_cli.terminal import TerminalHost
+from agent_cli.terminal import TerminalHost, shown_line
 from agent_core.agent import Agent
 from agent_core.commands import is_command, resolve_id
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
 from agent_core.exceptions import AgentError
 from agent_core.mcp.sources import strip_jsonc
-from agent_core.text import one_line
-from agent_core.visible_text import visible
 
 PROG = "agent-lsp chat"
 
@@ -36,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one agent turn in a workspace from the terminal. The reply goes to stdout; "
         "tool activity, retries and notices to stderr. A prompt starting with / is a command (/help).",
     )
-    parser.add_argument("--provider", choices=["openai", "anthropic", "local"], help="default: from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), else the local model")
+    parser.add_argument(
+        "--provider",
+        choices=["openai", "anthropic", "local"],
+        help="default: from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY), else the local model",
+    )
     parser.add_argument("--base-url", help="the provider's base URL (e.g. a local OpenAI-compatible server)")
     parser.add_argument("--model", help="the model name")
     parser.add_argument("--max-tokens", type=int, help="the longest reply, in tokens (default 4096)")
@@ -45,10 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--new", action="store_true", help="start a new session instead of continuing the latest")
     which.add_argument("--session", metavar="ID", help="continue this session (an id prefix is enough)")
     parser.add_argument("--yes", action="store_true", help="allow edits, commands and MCP tools without asking")
-    parser.add_argument("--mcp-config", metavar="FILE", type=Path,
-                        help="MCP servers of your own, as a JSON file ({\"mcpServers\": {...}} or {\"servers\": {...}}); "
-                        "the workspace's .mcp.json and .vscode/mcp.json are read too, after asking you to trust them")
-    parser.add_argument("prompt", nargs="*", help="the prompt (read from stdin when omitted and stdin is not a terminal)")
+    parser.add_argument(
+        "--mcp-config",
+        metavar="FILE",
+        type=Path,
+        help='MCP servers of your own, as a JSON file ({"mcpServers": {...}} or {"servers": {...}}); '
+        "the workspace's .mcp.json and .vscode/mcp.json are read too, after asking you to trust them",
+    )
+    parser.add_argument(
+        "prompt", nargs="*", help="the prompt (read from stdin when omitted and stdin is not a terminal)"
+    )
     return parser
 
 
@@ -68,17 +76,17 @@ def main(argv: list[str]) -> int:
         if not prompt and not sys.stdin.isatty():
             prompt = sys.stdin.read().strip()
         if not prompt:
-            raise UsageError("no prompt given; try: agent-lsp chat \"explain this project\" (or /help)")
+            raise UsageError('no prompt given; try: agent-lsp chat "explain this project" (or /help)')
         workspace = Path(args.workspace).expanduser().resolve()
         if not workspace.is_dir():
             raise UsageError(f"the workspace {args.workspace} is not a folder")
         config = _config(args)
         return asyncio.run(_chat(args, prompt, workspace, config))
     except AgentError as failure:
-        sys.stderr.write(f"agent-lsp: error: {visible(one_line(str(failure)), multiline=False)}\n")
+        sys.stderr.write(f"agent-lsp: error: {shown_line(str(failure))}\n")
         return 2 if isinstance(failure, UsageError) else 1
     except OSError as failure:  # the workspace or its sessions folder cannot be read
-        sys.stderr.write(f"agent-lsp: error: {visible(one_line(str(failure)), multiline=False)}\n")
+        sys.stderr.write(f"agent-lsp: error: {shown_line(str(failure))}\n")
         return 1
 
 
@@ -107,7 +115,7 @@ def _mcp_servers(path: Path) -> object:
         raise UsageError(f"--mcp-config: {path} is not valid JSON ({error.msg} at line {error.lineno})") from None
     servers = data.get("mcpServers", data.get("servers")) if isinstance(data, dict) else None
     if not isinstance(servers, dict):
-        raise UsageError(f"--mcp-config: {path} has no \"mcpServers\" (or \"servers\") object")
+        raise UsageError(f'--mcp-config: {path} has no "mcpServers" (or "servers") object')
     return servers
 
 
@@ -134,12 +142,14 @@ async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: 
             if shutdown.exit_code is not None:
                 return shutdown.exit_code
             if ended.stop_reason == "error":
-                message = visible(one_line(ended.error or "the turn failed"), multiline=False)
+                message = shown_line(ended.error or "the turn failed")
                 if message not in host.errors_shown:
                     sys.stderr.write(f"agent-lsp: error: {message}\n")
                 return 1
             if ended.stop_reason in ("max_rounds", "max_tokens"):
-                host.report(Notice(level="warning", text=f"The turn stopped early ({ended.stop_reason.replace('_', ' ')})."))
+                host.report(
+                    Notice(level="warning", text=f"The turn stopped early ({ended.stop_reason.replace('_', ' ')}).")
+                )
             return 0
     finally:
         await agent.aclose()

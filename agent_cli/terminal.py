@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from agent_core.atomic import write_atomic
 from agent_core.events import (
     Event,
     Notice,
@@ -33,7 +34,6 @@ from agent_core.events import (
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
 from agent_core.mcp.trust import TRUST_TOOL
 from agent_core.text import one_line
-from agent_core.tools.atomic_write import write_file_atomic
 from agent_core.tools.files import MAX_FILE_BYTES
 from agent_core.tools.textfiles import read_regular
 from agent_core.visible_text import visible
@@ -77,7 +77,7 @@ class TerminalHost:
                 return EditResult(False, "the file was deleted since it was read")
             return EditResult(False, "the file changed on disk since it was read")
         try:
-            write_file_atomic(path, new_text.encode("utf-8"))
+            write_atomic(path, new_text.encode("utf-8"), mode=None)  # the user's file keeps its mode
         except OSError as error:
             return EditResult(False, f"cannot write {path.name}: {error.strerror}")
         return EditResult(True)
@@ -85,14 +85,21 @@ class TerminalHost:
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
         if not self.interactive:
             if request.tool == TRUST_TOOL:
-                reason = ("there is no terminal to ask whether to trust them; run agent-lsp chat on a terminal once "
-                          "and answer [a], or name your servers with --mcp-config")
+                reason = (
+                    "there is no terminal to ask whether to trust them; run agent-lsp chat on a terminal once "
+                    "and answer [a], or name your servers with --mcp-config"
+                )
             else:
-                reason = "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits and commands"
+                reason = (
+                    "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits "
+                    "and commands"
+                )
             self._err(f"[denied] {request.title}: {reason}")
             return PermissionResult(Decision.REJECT, reason)
         self._err(f"\n{request.title}\n{request.detail}")
-        answer = (await read_line("Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)).strip()
+        answer = (
+            await read_line("Allow? [y] once, [a] for this session, [n] no (optionally: n REASON): ", self.err)
+        ).strip()
         word, _, reason = answer.partition(" ")
         if word.lower() in ("y", "yes"):
             return PermissionResult(Decision.ALLOW_ONCE)
@@ -119,7 +126,7 @@ class TerminalHost:
 
     def _notice(self, notice: Notice) -> None:
         if notice.level == "error":
-            line = visible(one_line(notice.text), multiline=False)
+            line = shown_line(notice.text)
             self.errors_shown.append(line)
             self._err(f"agent-lsp: error: {line}")
         elif self.command_mode and notice.level == "info":
@@ -143,6 +150,11 @@ class TerminalHost:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
+
+
+def shown_line(text: str) -> str:
+    """``text`` on one visible line (runs of whitespace become one space), for stderr."""
+    return visible(one_line(text), multiline=False)
 
 
 async def read_line(prompt: str, err: TextIO) -> str:

@@ -32,11 +32,11 @@ from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.mcp.manager import McpManager, ServerStatus
 from agent_core.messages import Message, Usage, new_id
+from agent_core.prompt import PromptContext, default_system_prompt, reply_reserve
 from agent_core.providers.base import Provider, ToolSpec
 from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
-from agent_core.text import fenced
 from agent_core.tokens import estimate_message, estimate_tools, known_prefix
 from agent_core.tools import ToolRegistry
 from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, ContextOverflowError, fit
@@ -45,60 +45,6 @@ T = TypeVar("T")
 
 #: Settings that shape the provider object; changing one means creating a new provider.
 _PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
-
-
-@dataclass(frozen=True)
-class PromptContext:
-    """Where the user is in the editor when they ask: a file, a range, the selected text, and the
-    diagnostics on it. Lines are 1-based and inclusive; every part is optional."""
-
-    path: str | None = None
-    selection: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    diagnostics: list[str] = field(default_factory=list)
-
-    def render(self, prompt: str) -> str:
-        """The user message: the prompt, then the editor context the model needs to act on it."""
-        parts = [prompt]
-        lines = ""
-        if self.start_line is not None:
-            same = self.end_line is None or self.end_line == self.start_line
-            lines = f"line {self.start_line}" if same else f"lines {self.start_line}-{self.end_line}"
-        where = " ".join(part for part in (f"`{self.path}`" if self.path else "", lines) if part)
-        if self.selection:
-            language = Path(self.path).suffix.lstrip(".") if self.path else ""
-            parts.append(f"\nSelected text{' in ' + where if where else ''}:")
-            parts.append(fenced(self.selection.rstrip("\n"), language))
-        elif where:
-            parts.append(f"\nCurrent file: {where}")
-        if self.diagnostics:
-            parts.append("\nDiagnostics:")
-            parts.extend(f"- {line}" for line in self.diagnostics)
-        return "\n".join(parts)
-
-
-def default_system_prompt(workspace: Path, tools: Sequence[ToolSpec]) -> str:
-    """The system prompt used unless ``config.system_prompt`` replaces it. It names the workspace
-    and the tools (their full descriptions travel with every request as tool definitions, so
-    they are not repeated here) and states the rules users expect from a coding agent."""
-    names = ", ".join(tool.name for tool in tools)
-    return (
-        "You are agent-lsp, a careful coding agent working inside the user's editor.\n"
-        f"The workspace is the folder {workspace.name!r}; every path you use is relative to it.\n"
-        f"Your tools: {names}.\n"
-        "Read a file before you edit it, make small exact edits, and run the project's tests when "
-        "that checks your work. Edits and commands may need the user's approval; when one is "
-        "rejected, read the reason and change course. Answer concisely in Markdown and say what "
-        "you changed."
-    )
-
-
-def reply_reserve(reserve_tokens: int, max_tokens: int, context_window: int) -> int:
-    """Tokens kept free for the reply: never more than the reply may use (``max_tokens``), nor
-    more than a quarter of the window, so a small local model (4k window, 4k default reserve)
-    still has room for the conversation; its reply is then cut by the window instead."""
-    return min(reserve_tokens, max_tokens, context_window // 4)
 
 
 @dataclass(frozen=True)
@@ -395,7 +341,12 @@ class Agent:
         self._last_request_whole = omission is None
         if omission is not None and not self._truncation_noted:
             self._truncation_noted = True
-            self._notice("Earlier messages were left out of this request to fit the model's context window (use /compact to summarise them).", "info", host)
+            self._notice(
+                "Earlier messages were left out of this request to fit the model's context window "
+                "(use /compact to summarise them).",
+                "info",
+                host,
+            )
         return fitted
 
     def _save(self, message: Message, host: Host) -> None:

@@ -64,8 +64,9 @@ class Approvals:
                 return "allow"
         return self.policy.mcp
 
-    async def check(self, tool: str, title: str, detail: str, turn_id: str, *,
-                    mode: ApprovalMode | None = None) -> Approval:
+    async def check(
+        self, tool: str, title: str, detail: str, turn_id: str, *, mode: ApprovalMode | None = None
+    ) -> Approval:
         """Decide for one call; asks the user only when the policy (``mode``, default the
         tool's own setting) says ``ask`` and the user has not already allowed this tool for
         the session."""
@@ -74,10 +75,14 @@ class Approvals:
             return Approval(True)
         if mode == "deny":
             setting = "approval." + (to_camel(tool) if tool in _BUILT_IN else "mcp")
-            return Approval(False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again.")
+            return Approval(
+                False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again."
+            )
         if tool in self._allowed_for_session:
             return Approval(True)
-        request = PermissionRequest(tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id)
+        request = PermissionRequest(
+            tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id
+        )
         try:
             result = await self._host.ask_permission(request)
         except Exception as error:  # the front end failed to ask: never treat that as a yes
@@ -94,4 +99,3 @@ class Approvals:
     def forget(self) -> None:
         """Drop every "allow for this session" answer (a new session starts asking again)."""
         self._allowed_for_session.clear()
-

@@ -2,10 +2,10 @@
 
 A prompt that starts with ``/`` is a command and never reaches the model: ``/save [title]``,
 ``/session`` (list; ``load ID``, ``new``, ``rename [ID] TITLE``, ``delete ID``), ``/clear``,
-``/compact``, ``/model [NAME]``, ``/mcp`` (list; ``restart [NAME]``), ``/help``. Session ids may be shortened to any unique prefix,
-as in git. Each command returns one :class:`CommandOutput`, which the agent reports as a notice;
-a mistake (unknown command, unknown id) is an ``error`` output with a message that says what
-would work, never an exception and never a model call.
+``/compact``, ``/model [NAME]``, ``/mcp`` (list; ``restart [NAME]``), ``/help``. Session ids may
+be shortened to any unique prefix, as in git. Each command returns one :class:`CommandOutput`,
+which the agent reports as a notice; a mistake (unknown command, unknown id) is an ``error``
+output with a message that says what would work, never an exception and never a model call.
 
 Commands see the agent only through :class:`AgentControls` (the agent passes itself), and report
 through the host of the turn they run in.
@@ -99,12 +99,14 @@ def is_command(text: str) -> bool:
 async def run(agent: AgentControls, text: str, host: Host) -> CommandOutput:
     """Run one command line against ``agent`` in a turn reporting to ``host``; every error meant
     for the user becomes an ``error`` output (anything else is a bug and propagates)."""
-    name, rest = (text.strip()[1:].split(None, 1) + ["", ""])[:2]
+    name, rest = ([*text.strip()[1:].split(None, 1), "", ""])[:2]
     handler = _HANDLERS.get(name.lower())
     if handler is None:
         shown = f"/{name}" if name else "/"
         names = ", ".join(f"/{command}" for command in _LISTED)
-        return CommandOutput(f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error")
+        return CommandOutput(
+            f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error"
+        )
     try:
         return await handler(agent, rest.strip(), host)
     except AgentError as error:
@@ -119,7 +121,7 @@ async def _help(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 
 async def _save(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     info = agent.save_session(args or None)
-    return CommandOutput(f"Session {info.id} saved as \"{info.title}\" ({info.message_count} messages).")
+    return CommandOutput(f'Session {info.id} saved as "{info.title}" ({info.message_count} messages).')
 
 
 async def _clear(agent: AgentControls, args: str, host: Host) -> CommandOutput:
@@ -132,7 +134,7 @@ async def _clear(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 
 
 async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput:
-    action, rest = (args.split(None, 1) + ["", ""])[:2]
+    action, rest = ([*args.split(None, 1), "", ""])[:2]
     rest = rest.strip()
     if not action or action == "list":
         return CommandOutput(format_listing(agent.list_sessions(), agent.session.id))
@@ -141,7 +143,7 @@ async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput
         return CommandOutput(f"Started a new session {session.id}.")
     if action == "load":
         session = agent.load_session(_resolve(agent, rest, "/session load ID"), host=host)
-        title = f" \"{session.title}\"" if session.title else ""
+        title = f' "{session.title}"' if session.title else ""
         return CommandOutput(f"Loaded session {session.id}{title} ({len(session.messages)} messages).")
     if action == "delete":
         session_id = _resolve(agent, rest, "/session delete ID")
@@ -154,8 +156,11 @@ async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput
         if not new_title:
             raise CommandError("Usage: /session rename [ID] TITLE")
         info = agent.rename_session(named or agent.session.id, new_title)
-        return CommandOutput(f"Renamed session {info.id} to \"{info.title}\".")
-    raise CommandError(f"Unknown /session action {action!r}; use /session, /session load ID, /session new, /session rename [ID] TITLE or /session delete ID.")
+        return CommandOutput(f'Renamed session {info.id} to "{info.title}".')
+    raise CommandError(
+        f"Unknown /session action {action!r}; use /session, /session load ID, /session new, "
+        "/session rename [ID] TITLE or /session delete ID."
+    )
 
 
 async def _compact(agent: AgentControls, args: str, host: Host) -> CommandOutput:
@@ -199,7 +204,7 @@ async def _model(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 
 
 async def _mcp(agent: AgentControls, args: str, host: Host) -> CommandOutput:
-    action, name = (args.split(None, 1) + ["", ""])[:2]
+    action, name = ([*args.split(None, 1), "", ""])[:2]
     if action == "restart":
         restarted = await agent.mcp.restart(name.strip() or None)
         if name.strip() and not restarted:
@@ -214,8 +219,10 @@ async def _mcp(agent: AgentControls, args: str, host: Host) -> CommandOutput:
 def format_servers(servers: list[ServerStatus], problems: list[str]) -> str:
     """One line per MCP server, then the config problems."""
     if not servers and not problems:
-        return ("No MCP servers are configured (the mcpServers setting, .mcp.json or .vscode/mcp.json). "
-                "Servers start with the first prompt that needs them.")
+        return (
+            "No MCP servers are configured (the mcpServers setting, .mcp.json or .vscode/mcp.json). "
+            "Servers start with the first prompt that needs them."
+        )
     lines = ["MCP servers:"] if servers else []
     for server in servers:
         error = f"  ({server.error})" if server.error else ""

@@ -60,7 +60,9 @@ def _fit_text(text: str, tokens: int) -> str:
     if estimate_text(text) <= tokens:
         return text
     keep = max(0, tokens * 4 - 100)
-    return "[...the oldest part of the conversation is cut here...]\n" + text.encode("utf-8")[-keep:].decode("utf-8", "ignore")
+    return "[...the oldest part of the conversation is cut here...]\n" + text.encode("utf-8")[-keep:].decode(
+        "utf-8", "ignore"
+    )
 
 
 async def summarise(

@@ -11,7 +11,7 @@ exactly one end, from that value.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -124,18 +124,18 @@ class TurnEnded(BaseModel):
     error: str | None = None
 
 
-ProviderEvent = Union[TextDelta, ToolCallStarted, ToolCallReady, UsageReported, StreamFinished, RetryScheduled]
+ProviderEvent = TextDelta | ToolCallStarted | ToolCallReady | UsageReported | StreamFinished | RetryScheduled
 
-Event = Union[
-    TextDelta,
-    ToolCallStarted,
-    ToolCallReady,
-    UsageReported,
-    StreamFinished,
-    RetryScheduled,
-    ToolStarted,
-    ToolFinished,
-    MessageAdded,
-    Notice,
-    SessionChanged,
-]
+Event = (
+    TextDelta
+    | ToolCallStarted
+    | ToolCallReady
+    | UsageReported
+    | StreamFinished
+    | RetryScheduled
+    | ToolStarted
+    | ToolFinished
+    | MessageAdded
+    | Notice
+    | SessionChanged
+)

@@ -137,7 +137,7 @@ class FenceFilter:
             self._head_done = True
             self._head = ""
             self._opened = newline >= 0
-            return stripped[newline + 1:] if newline >= 0 else head
+            return stripped[newline + 1 :] if newline >= 0 else head
         if not final and _FENCE.startswith(stripped):
             return ""
         self._head_done = True
@@ -170,8 +170,7 @@ async def propose(provider: Provider, request: InlineEditRequest, host: Host) ->
             host.report(event)
         elif isinstance(event, StreamFinished) and event.stop_reason == "max_tokens":
             raise InlineEditError(
-                "the proposal was cut off by the output limit (maxTokens); "
-                "select a smaller range or raise maxTokens"
+                "the proposal was cut off by the output limit (maxTokens); select a smaller range or raise maxTokens"
             )
     emit(fences.finish())
     return "".join(parts)

@@ -235,7 +235,9 @@ class AgentLoop:
         self._on_message(message)
         self._report(MessageAdded(message=message))
 
-    def _add_result(self, turn: _Turn, call: ToolCall, output: str, is_error: bool, *, interrupted: bool = False) -> None:
+    def _add_result(
+        self, turn: _Turn, call: ToolCall, output: str, is_error: bool, *, interrupted: bool = False
+    ) -> None:
         if interrupted:
             message = interrupted_result(call, output, message_id=new_id())
         else:

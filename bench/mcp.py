@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 REPO = Path(__file__).resolve().parents[1]
 # This file is named like the SDK's package: its own folder must not shadow ``import mcp``.
@@ -103,9 +103,9 @@ async def direct_sdk(session: Any, calls: int) -> list[float]:
     return times
 
 
-async def compare_calls(manager: McpManager, calls: int) -> tuple[list[float], list[float]]:
+async def compare_calls(manager: McpManager, calls: int, quiet: TextIO) -> tuple[list[float], list[float]]:
     """Both ways, on servers running side by side, in alternating batches (the machine's load
-    then weighs on both alike)."""
+    then weighs on both alike); the SDK's server writes its stderr to ``quiet``."""
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
@@ -113,16 +113,15 @@ async def compare_calls(manager: McpManager, calls: int) -> tuple[list[float], l
     agent_times: list[float] = []
     sdk_times: list[float] = []
     batch = max(calls // BATCHES, 1)
-    with open(os.devnull, "w") as quiet:
-        parameters = StdioServerParameters(command=sys.executable, args=[str(FAKE)])
-        async with stdio_client(parameters, errlog=quiet) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
-            await session.list_tools()
-            await through_agent(manager, approvals, 10)  # warm-up, both ways
-            await direct_sdk(session, 10)
-            for _ in range(BATCHES):
-                agent_times += await through_agent(manager, approvals, batch)
-                sdk_times += await direct_sdk(session, batch)
+    parameters = StdioServerParameters(command=sys.executable, args=[str(FAKE)])
+    async with stdio_client(parameters, errlog=quiet) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        await session.list_tools()
+        await through_agent(manager, approvals, 10)  # warm-up, both ways
+        await direct_sdk(session, 10)
+        for _ in range(BATCHES):
+            agent_times += await through_agent(manager, approvals, batch)
+            sdk_times += await direct_sdk(session, batch)
     return agent_times, sdk_times
 
 
@@ -130,7 +129,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-async def main(servers: int, calls: int) -> None:
+async def main(servers: int, calls: int, quiet: TextIO) -> None:
     with tempfile.TemporaryDirectory() as folder:
         workspace = Path(folder)
         env = {**os.environ, "XDG_STATE_HOME": str(workspace / "state")}
@@ -147,7 +146,7 @@ async def main(servers: int, calls: int) -> None:
         print(f"time to first tool list, warm     {ms(warm)}")
         print(f"tool list, servers running        {ms(running)}")
 
-        agent_times, sdk_times = await compare_calls(manager, calls)
+        agent_times, sdk_times = await compare_calls(manager, calls, quiet)
         await manager.aclose()
         agent_median, sdk_median = statistics.median(agent_times), statistics.median(sdk_times)
         print(f"per call through the agent        {ms(agent_median)} median  ({ms(statistics.mean(agent_times))} mean)")
@@ -160,4 +159,5 @@ if __name__ == "__main__":
     parser.add_argument("--servers", type=int, default=3)
     parser.add_argument("--calls", type=int, default=200)
     options = parser.parse_args()
-    asyncio.run(main(options.servers, options.calls))
+    with open(os.devnull, "w") as devnull:
+        asyncio.run(main(options.servers, options.calls, devnull))

@@ -5,7 +5,8 @@ call the folder's agent (or start a turn), and return the result model. Turn-sta
 are plain functions, not coroutines: pygls answers a plain function's request before anything
 else runs, so the client always gets ``{turnId}`` before the turn's first notification.
 
-Errors are answered in one place (:func:`_answering`): a malformed argument is InvalidParams, an
+Errors are answered in one place (:func:`_answering`): a malformed argument is InvalidParams
+(:mod:`lsp_server.arguments`), an
 :class:`~agent_core.exceptions.AgentError` (busy, unknown session, bad settings) RequestFailed
 with its message, and anything else is a bug, logged with its traceback and answered as an
 internal error. The server goes on serving either way.
@@ -21,11 +22,12 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
-from agent_core.agent import PromptContext
 from agent_core.events import TurnEnded
 from agent_core.exceptions import AgentBusy, AgentError
 from agent_core.inline_edit import propose
+from agent_core.prompt import PromptContext
 from lsp_server import wire
+from lsp_server.arguments import RequestFailed, parse_arguments
 from lsp_server.documents import clamp_range, range_offsets
 from lsp_server.folders import FolderAgent
 from lsp_server.inline_edits import (
@@ -65,14 +67,14 @@ def _bind(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[
 
         async def call_async(*args: Any) -> Any:
             with _answering(name):
-                result = await handler(server, wire.parse_arguments(name, arguments, args))
+                result = await handler(server, parse_arguments(name, arguments, args))
                 return result.wire()
 
         return call_async
 
     def call(*args: Any) -> Any:
         with _answering(name):
-            result = handler(server, wire.parse_arguments(name, arguments, args))
+            result = handler(server, parse_arguments(name, arguments, args))
             assert isinstance(result, wire.WireModel)
             return result.wire()
 
@@ -87,7 +89,7 @@ def _answering(name: str) -> Iterator[None]:
     except JsonRpcException:
         raise
     except AgentError as exc:
-        raise wire.RequestFailed(f"{name}: {exc}") from exc
+        raise RequestFailed(f"{name}: {exc}") from exc
     except Exception as exc:
         logger.exception("%s failed", name)
         raise JsonRpcInternalError(
@@ -140,8 +142,9 @@ def _prompt_context(server: AgentLanguageServer, folder: FolderAgent, raw: wire.
         # A selection of whole lines ends at column 0 of the next line; that line is not in it.
         ends_at_line_start = range_.end.character == 0 and range_.end.line > range_.start.line
         end_line = range_.end.line if ends_at_line_start else range_.end.line + 1
-    return PromptContext(path=path, selection=text, start_line=start_line, end_line=end_line,
-                         diagnostics=list(raw.diagnostics or []))
+    return PromptContext(
+        path=path, selection=text, start_line=start_line, end_line=end_line, diagnostics=list(raw.diagnostics or [])
+    )
 
 
 def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.TurnResult:
@@ -156,12 +159,22 @@ def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.T
 
     async def body(turn: Turn) -> TurnEnded:
         new_text = await propose(folder.agent.provider, request, folder.host.for_turn(turn.stream))
-        server.proposals.add(Proposal(turn_id=turn.id, folder=folder, uri=uri, range=range_,
-                                      instruction=instruction, base_text=doc.text, new_text=new_text,
-                                      display_path=request.path))
+        server.proposals.add(
+            Proposal(
+                turn_id=turn.id,
+                folder=folder,
+                uri=uri,
+                range=range_,
+                instruction=instruction,
+                base_text=doc.text,
+                new_text=new_text,
+                display_path=request.path,
+            )
+        )
         turn.stream.flush()
-        server.notify(wire.InlineEditProposalParams(turn_id=turn.id, uri=uri, range=wire.Range.of(range_),
-                                                    new_text=new_text))
+        server.notify(
+            wire.InlineEditProposalParams(turn_id=turn.id, uri=uri, range=wire.Range.of(range_), new_text=new_text)
+        )
         return TurnEnded(turn_id=turn.id, stop_reason="end_turn", usage=turn.stream.usage)
 
     server.turns.start(turn, body, "Agent: inline edit", instruction)

@@ -42,8 +42,14 @@ class LspHost:
     or, for the folder's agent itself, to none. ``config`` gives the folder's current settings
     (the bounds on waiting for the editor come from them)."""
 
-    def __init__(self, server: LanguageServer, root: Path, folder: str, config: Callable[[], AgentConfig],
-                 stream: TurnStream | None = None) -> None:
+    def __init__(
+        self,
+        server: LanguageServer,
+        root: Path,
+        folder: str,
+        config: Callable[[], AgentConfig],
+        stream: TurnStream | None = None,
+    ) -> None:
         self._server = server
         self.root = root
         self.folder = folder
@@ -73,8 +79,9 @@ class LspHost:
                 return EditResult(False, f"{relative_path(path, self.root)} already exists (it is open in the editor)")
             if current != original:
                 return EditResult(False, "the buffer changed since the agent read it; read the file again")
-            edit = edits.text_edit(document.uri, document.version, full_range(current, codec), new_text,
-                                   versioned=versioned)
+            edit = edits.text_edit(
+                document.uri, document.version, full_range(current, codec), new_text, versioned=versioned
+            )
             return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
         uri = path_to_uri(path)
         if original is None:
@@ -82,8 +89,9 @@ class LspHost:
                 return EditResult(False, f"{relative_path(path, self.root)} already exists")
             if not edits.supports_create(self._server):
                 return EditResult(False, "the editor cannot create files through LSP; create the file first")
-            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label,
-                                         timeout=self._config().edit_timeout)
+            return await edits.send_edit(
+                self._server, edits.create_file_edit(uri, new_text), label, timeout=self._config().edit_timeout
+            )
         try:
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -107,4 +115,3 @@ class LspHost:
             wire.notify(self._server, wire.NoticeParams(level=event.level, text=event.text))
         else:
             logger.debug("event outside a turn dropped: %s", event.type)
-

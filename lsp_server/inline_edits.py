@@ -83,8 +83,14 @@ def edit_feedback(folder: FolderAgent) -> tuple[str, ...]:
     return tuple(notes[-FEEDBACK_SHOWN:])
 
 
-def build_request(folder: FolderAgent, doc: DocumentSnapshot, range_: types.Range, instruction: str,
-                  codec: PositionCodec, language: str | None) -> InlineEditRequest:
+def build_request(
+    folder: FolderAgent,
+    doc: DocumentSnapshot,
+    range_: types.Range,
+    instruction: str,
+    codec: PositionCodec,
+    language: str | None,
+) -> InlineEditRequest:
     start, end = range_offsets(doc.text, range_, codec)
     return InlineEditRequest(
         instruction=instruction,
@@ -116,8 +122,7 @@ class ProposalStore:
         """The proposal of ``turn_id``, which is no longer pending (applied or rejected once)."""
         proposal = self._items.pop(turn_id, None)
         if proposal is None:
-            raise UnknownProposal(
-                f"no pending proposal for turn {turn_id} (already accepted, rejected or unknown)")
+            raise UnknownProposal(f"no pending proposal for turn {turn_id} (already accepted, rejected or unknown)")
         return proposal
 
 
@@ -129,11 +134,18 @@ async def accept(server: LanguageServer, proposal: Proposal) -> wire.AcceptResul
         return wire.AcceptResult(applied=False, reason=str(exc))
     if current.text != proposal.base_text:
         return wire.AcceptResult(
-            applied=False, reason="the document changed since the proposal was made; ask for a new proposal")
-    edit = edits.text_edit(proposal.uri, current.version, proposal.range, proposal.new_text,
-                           versioned=edits.supports_document_changes(server))
-    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}",
-                                   timeout=proposal.folder.agent.config.edit_timeout)
+            applied=False, reason="the document changed since the proposal was made; ask for a new proposal"
+        )
+    edit = edits.text_edit(
+        proposal.uri,
+        current.version,
+        proposal.range,
+        proposal.new_text,
+        versioned=edits.supports_document_changes(server),
+    )
+    result = await edits.send_edit(
+        server, edit, f"Agent: {proposal.instruction}", timeout=proposal.folder.agent.config.edit_timeout
+    )
     return wire.AcceptResult(applied=result.applied, reason=None if result.applied else result.reason)
 
 
@@ -142,8 +154,10 @@ def reject(proposal: Proposal, reason: str | None) -> None:
     first = proposal.range.start.line + 1
     last = proposal.range.end.line + 1
     lines = f"line {first}" if first == last else f"lines {first}-{last}"
-    text = (f"I rejected your proposed inline edit of {proposal.display_path} ({lines}) for the "
-            f"instruction {proposal.instruction!r}.")
+    text = (
+        f"I rejected your proposed inline edit of {proposal.display_path} ({lines}) for the "
+        f"instruction {proposal.instruction!r}."
+    )
     text += f" Reason: {reason}" if reason else " I gave no reason."
     proposal.folder.agent.record(Message(role="user", kind="edit_feedback", content=text))
 
@@ -151,7 +165,8 @@ def reject(proposal: Proposal, reason: str | None) -> None:
 def language_of(server: LanguageServer, uri: str) -> str | None:
     document = server.workspace.text_documents.get(uri)
     if document is not None and document.language_id:
-        return document.language_id
+        language: str = document.language_id
+        return language
     path = uri_to_path(uri)
     if path is None:
         return None

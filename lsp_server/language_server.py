@@ -41,14 +41,19 @@ CONFIGURATION_TIMEOUT = 5.0
 
 class AgentLanguageServer(LanguageServer):
     def __init__(self, *, delta_interval: float = DEFAULT_INTERVAL) -> None:
-        super().__init__("agent-lsp", __version__, protocol_cls=AgentProtocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "agent-lsp",
+            __version__,
+            protocol_cls=AgentProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
         self.delta_interval = delta_interval
         self.initial_settings = ParsedSettings(AgentConfig(), given=False)
         self.folder_configs: dict[Path, AgentConfig] = {}
         self.settings_problems: list[str] = []
-        self.folders = FolderAgents(lambda root, uri: LspHost(self, root, uri, lambda: self.config_for(root)),
-                                    self._make_agent)
+        self.folders = FolderAgents(
+            lambda root, uri: LspHost(self, root, uri, lambda: self.config_for(root)), self._make_agent
+        )
         #: Set when ``initialized`` has pulled the settings and restored the sessions; turns
         #: (answered at once) wait for it before they run.
         self.started = asyncio.Event()
@@ -80,8 +85,9 @@ class AgentLanguageServer(LanguageServer):
         turn_id = new_id()
         progress = TurnProgress(self, f"agent-turn-{turn_id}")
         stream = TurnStream(turn_id, kind, self.notify, progress=progress, interval=self.delta_interval)
-        return Turn(id=turn_id, kind=kind, folder=folder, stream=stream, progress=progress,
-                    request_id=self.protocol.msg_id)
+        return Turn(
+            id=turn_id, kind=kind, folder=folder, stream=stream, progress=progress, request_id=self.protocol.msg_id
+        )
 
     def cancel_request_turn(self, request_id: Any) -> bool:
         return self.turns.cancel_by_request(request_id)
@@ -112,12 +118,15 @@ class AgentLanguageServer(LanguageServer):
         items = [types.ConfigurationItem(section=SECTION, scope_uri=f.uri) for f in folders]
         try:
             answers = await asyncio.wait_for(
-                self.workspace_configuration_async(types.ConfigurationParams(items=items)), CONFIGURATION_TIMEOUT)
+                self.workspace_configuration_async(types.ConfigurationParams(items=items)), CONFIGURATION_TIMEOUT
+            )
         except Exception as exc:  # no answer or an error: keep what we have, say so in the log
-            logger.warning("workspace/configuration failed (%s); keeping the current settings", exc or type(exc).__name__)
+            logger.warning(
+                "workspace/configuration failed (%s); keeping the current settings", exc or type(exc).__name__
+            )
             return []
         problems: list[str] = []
-        for folder, answer in zip(folders, answers or []):
+        for folder, answer in zip(folders, answers or [], strict=False):
             parsed = parse_settings(answer)
             problems.extend(parsed.problems)
             if parsed.given:

@@ -77,8 +77,9 @@ async def _request(server: LanguageServer, method: str, params: Any, timeout: fl
 
 
 async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
-    params = wire.PermissionRequestParams(turn_id=request.turn_id, tool=request.tool, title=request.title,
-                                          detail=request.detail)
+    params = wire.PermissionRequestParams(
+        turn_id=request.turn_id, tool=request.tool, title=request.title, detail=request.detail
+    )
     try:
         answer = await _request(server, wire.REQUEST_PERMISSION, params.wire(), timeout)
     except (asyncio.CancelledError, NoAnswer):

@@ -102,8 +102,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
     def progress_cancel(ls: AgentLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
         ls.turns.cancel_by_token(params.token)
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=code_actions.KINDS))
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=code_actions.KINDS))
     def code_action(ls: AgentLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return code_actions.code_actions(params)
 
@@ -124,21 +123,28 @@ def _restore(server: AgentLanguageServer, folder: FolderAgent) -> None:
     try:
         folder.agent.restore()
     except AgentError as exc:
-        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                           message=f"agent-lsp: {exc}"))
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"agent-lsp: {exc}"))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-lsp", description="The agent-lsp language server (stdio by default).")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", type=_host_port,
-                        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free "
-                             "port); the client must send the token as initializationOptions.token")
-    parser.add_argument("--token-file", metavar="PATH", type=Path,
-                        help="with --tcp: read the token from this file (mode 600) instead of making one up "
-                             "and printing it on stderr")
-    parser.add_argument("--allow-remote", action="store_true",
-                        help="with --tcp: allow a HOST that is not a loopback address")
+    parser.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        type=_host_port,
+        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free "
+        "port); the client must send the token as initializationOptions.token",
+    )
+    parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help="with --tcp: read the token from this file (mode 600) instead of making one up and printing it on stderr",
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="with --tcp: allow a HOST that is not a loopback address"
+    )
     parser.add_argument("--log-file", metavar="PATH", type=Path, help="also write the log to this file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"agent-lsp {__version__}")

@@ -147,14 +147,26 @@ class TurnStream:
             return wire.ToolCallParams(turn_id=turn_id, id=event.id, name=event.name, status="started")
         if isinstance(event, ToolStarted):
             call = event.call
-            return wire.ToolCallParams(turn_id=turn_id, id=call.id, name=call.name, status="running",
-                                       arguments=call.arguments)
+            return wire.ToolCallParams(
+                turn_id=turn_id, id=call.id, name=call.name, status="running", arguments=call.arguments
+            )
         if isinstance(event, ToolFinished):
-            return wire.ToolCallParams(turn_id=turn_id, id=event.call_id, name=event.name, status="finished",
-                                       output=event.output, is_error=event.is_error)
+            return wire.ToolCallParams(
+                turn_id=turn_id,
+                id=event.call_id,
+                name=event.name,
+                status="finished",
+                output=event.output,
+                is_error=event.is_error,
+            )
         if isinstance(event, RetryScheduled):
-            return wire.RetryParams(turn_id=turn_id, attempt=event.attempt, max_attempts=event.max_attempts,
-                                    delay=event.delay, reason=event.reason)
+            return wire.RetryParams(
+                turn_id=turn_id,
+                attempt=event.attempt,
+                max_attempts=event.max_attempts,
+                delay=event.delay,
+                reason=event.reason,
+            )
         if isinstance(event, Notice):
             return wire.NoticeParams(turn_id=turn_id, level=event.level, text=event.text)
         return None
@@ -169,8 +181,14 @@ class TurnStream:
         # Progress first: when the client sees agent/turnEnded, nothing else of the turn follows.
         if self.progress is not None:
             self.progress.end(_END_MESSAGES.get(ended.stop_reason, ended.stop_reason))
-        self._notify(wire.TurnEndedParams(turn_id=self.turn_id, stop_reason=ended.stop_reason,
-                                          usage=wire.TokenUsage.of(ended.usage), error=ended.error or None))
+        self._notify(
+            wire.TurnEndedParams(
+                turn_id=self.turn_id,
+                stop_reason=ended.stop_reason,
+                usage=wire.TokenUsage.of(ended.usage),
+                error=ended.error or None,
+            )
+        )
 
     def _send_text(self, text: str) -> None:
         self._notify(wire.TextDeltaParams(turn_id=self.turn_id, text=text))

@@ -72,8 +72,13 @@ async def _stdin_reader() -> Any:
 async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
     reader = await _stdin_reader()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=_io_logger,
-                    error_handler=server.report_server_error)
+    await run_async(
+        stop_event=stop,
+        reader=reader,
+        protocol=server.protocol,
+        logger=_io_logger,
+        error_handler=server.report_server_error,
+    )
 
 
 async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpListen) -> None:
@@ -93,10 +98,15 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpList
         if server.protocol.writer is not None:  # another client got in while this one was checked
             writer.close()
             return
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        server.protocol.set_writer(writer)
         try:
-            await run_async(stop_event=stop, reader=_StreamReader(reader, first), protocol=server.protocol,
-                            logger=_io_logger, error_handler=server.report_server_error)
+            await run_async(
+                stop_event=stop,
+                reader=_StreamReader(reader, first),
+                protocol=server.protocol,
+                logger=_io_logger,
+                error_handler=server.report_server_error,
+            )
         finally:
             finished.set()
 

@@ -107,8 +107,12 @@ class TurnRegistry:
             return TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage, error=str(exc))
         except Exception as exc:  # a bug: one failing turn must never take the server down
             logger.exception("turn %s failed", turn.id)
-            return TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
-                             error=f"Internal error: {type(exc).__name__}: {exc}")
+            return TurnEnded(
+                turn_id=turn.id,
+                stop_reason="error",
+                usage=turn.stream.usage,
+                error=f"Internal error: {type(exc).__name__}: {exc}",
+            )
 
     def cancel(self, turn_id: str) -> bool:
         """Stop one turn for real: the agent cancels its HTTP stream and running tool; a turn
@@ -139,4 +143,3 @@ class TurnRegistry:
         tasks = [t.task for t in self._turns.values() if t.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-

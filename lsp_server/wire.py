@@ -7,24 +7,28 @@ and notifications leave through :meth:`WireModel.wire`. Python names are snake_c
 camelCase (pydantic's ``to_camel``). A field the protocol marks optional (``reason?``) is left out
 when it is None; every other field is always sent, ``null`` included. ``tests/server/test_wire.py``
 holds these models against the tables of docs/protocol.md and the names in the VS Code client.
-
-A bad argument object is answered with an error naming the field and what it must be (the
-field's ``description``), e.g. ``agent.inlineEdit: 'range.start.character' must be an
-integer from 0 to 2147483647``.
+An argument field's ``description`` says what it must be, for the errors of
+:func:`lsp_server.arguments.parse_arguments`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from lsprotocol import types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
-from pydantic import field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
-from pydantic.fields import FieldInfo
-from pydantic_core import ErrorDetails, PydanticCustomError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pydantic_core import PydanticCustomError
 from pygls.lsp.server import LanguageServer
 
 from agent_core.events import NoticeLevel, StopReason
@@ -60,19 +64,10 @@ SESSION_DELETE = "agent.session.delete"
 SESSION_EXPORT = "agent.session.export"
 STATUS = "agent.status"
 
-#: LSP's "the request was valid but failed" code (LSP 3.17 ``RequestFailed``).
-REQUEST_FAILED = -32803
-#: The largest position component LSP allows (``uinteger``); lsprotocol refuses anything larger.
+#: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
 UINTEGER_MAX = 2**31 - 1
 
 TurnKind = Literal["chat", "inlineEdit"]
-
-
-class RequestFailed(JsonRpcException):
-    """A well-formed request that cannot be done now (busy, unknown session, bad settings)."""
-
-    CODE = REQUEST_FAILED
-    MESSAGE = "Request failed"
 
 
 def _absent(value: object) -> bool:
@@ -462,8 +457,14 @@ class McpServerInfo(WireModel):
 
     @classmethod
     def of(cls, status: ServerStatus) -> McpServerInfo:
-        return cls(name=status.name, source=status.source, transport=status.transport, state=status.state,
-                   tools=status.tools, error=status.error)
+        return cls(
+            name=status.name,
+            source=status.source,
+            transport=status.transport,
+            state=status.state,
+            tools=status.tools,
+            error=status.error,
+        )
 
 
 class StatusResult(WireModel):
@@ -499,55 +500,3 @@ COMMANDS: dict[str, tuple[type[Arguments], type[WireModel]]] = {
     SESSION_EXPORT: (SessionIdArgs, ExportResult),
     STATUS: (FolderArgs, StatusResult),
 }
-
-
-# -- reading an argument object -----------------------------------------------------------------
-
-
-A = TypeVar("A", bound=Arguments)
-
-
-def parse_arguments(command: str, model: type[A], args: Sequence[Any]) -> A:
-    """The command's one argument object (none means ``{}``) as ``model``, or InvalidParams
-    naming the command, the field and what it must be."""
-    if not args:
-        args = [{}]
-    if len(args) > 1 or not isinstance(args[0], dict):
-        raise invalid_params(command, "expected one argument object, e.g. arguments: [{...}]")
-    try:
-        return model.model_validate(args[0])
-    except ValidationError as error:
-        raise invalid_params(command, _describe(model, error.errors()[0])) from None
-
-
-def invalid_params(command: str, message: str) -> JsonRpcInvalidParams:
-    return JsonRpcInvalidParams(f"{command}: {message}")
-
-
-def _describe(model: type[BaseModel], error: ErrorDetails) -> str:
-    """``'a.b' must be <the field's description>``, or the message of a check of our own."""
-    names: list[str] = []
-    field: FieldInfo | None = None
-    current: type[BaseModel] | None = model
-    for part in error["loc"]:
-        if isinstance(part, int) or current is None:
-            continue  # an item of a list: the list's own description applies
-        found = next(((n, f) for n, f in current.model_fields.items() if part in (n, f.alias)), None)
-        if found is None:
-            break
-        name, field = found
-        names.append(field.alias or name)
-        current = _model_in(field.annotation)
-    path = ".".join(names)
-    if error["type"] == "range_order":
-        return f"'{path}' {error['msg']}"
-    expected = field.description if field is not None and field.description else "valid"
-    return f"'{path}' must be {expected}"
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds (``Range`` for ``Range | None``), if any."""
-    for candidate in (annotation, *getattr(annotation, "__args__", ())):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None

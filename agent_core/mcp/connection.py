@@ -64,7 +64,7 @@ class Connection:
         #: Told ``(connection, level, text)`` when the tool list changed or the server stopped.
         self._on_event = on_event
         self._state: State = "stopped"
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()
         self.tools: list[Any] = []
         #: Bumped whenever ``tools`` is replaced.
         self.version = 0
@@ -89,16 +89,13 @@ class Connection:
     @state.setter
     def state(self, state: State) -> None:
         self._state = state
-        asyncio.ensure_future(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        self._changed.set()  # wakes every waiter; each checks again for the state it wants
 
     async def wait_for_state(self, *states: State) -> None:
         """Until the connection is in one of ``states`` (bound it with a timeout)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._state in states)
+        while self._state not in states:
+            self._changed.clear()
+            await self._changed.wait()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -155,7 +152,9 @@ class Connection:
                 return
             delay = float(2 ** max(failures - 1, 0))
             self.state = "restarting"
-            self._on_event(self, "warning", f"MCP server {self.name!r} stopped ({self.error}); restarting in {delay:g} s")
+            self._on_event(
+                self, "warning", f"MCP server {self.name!r} stopped ({self.error}); restarting in {delay:g} s"
+            )
             await _first(self._clock.sleep(delay), self._stop.wait())  # a stop ends the wait
 
     async def _serve(self, read: Any, write: Any, process: ServerProcess | None) -> bool:
@@ -164,14 +163,21 @@ class Connection:
         from mcp import types
 
         self._lost.clear()
-        async with _session_class()(read, write, message_handler=self._on_message, on_tools_changed=self._relist.set,
-                                    client_info=types.Implementation(name="agent-lsp", version=__version__)) as session:
+        async with _session_class()(
+            read,
+            write,
+            message_handler=self._on_message,
+            on_tools_changed=self._relist.set,
+            client_info=types.Implementation(name="agent-lsp", version=__version__),
+        ) as session:
             try:
                 with anyio.fail_after(self.start_timeout):
                     await session.initialize()
                     tools = await _list_tools(session)
             except TimeoutError:
-                self.error = f"it did not answer initialize and tools/list within {self.start_timeout:g} s (mcp.startTimeout)"
+                self.error = (
+                    f"it did not answer initialize and tools/list within {self.start_timeout:g} s (mcp.startTimeout)"
+                )
                 if process is not None and process.ended.is_set():
                     self.error = process.why_ended()
                 return False
@@ -182,14 +188,18 @@ class Connection:
             self._settled.set()
             relister = asyncio.ensure_future(self._relist_on_change(session))
             try:
-                await _first(self._stop.wait(), self._lost.wait(),
-                             process.ended.wait() if process is not None else None)
+                await _first(
+                    self._stop.wait(), self._lost.wait(), process.ended.wait() if process is not None else None
+                )
             finally:
                 relister.cancel()
                 self._session = None
             if not self._stop.is_set():
-                self.error = process.why_ended() if process is not None and process.ended.is_set() \
+                self.error = (
+                    process.why_ended()
+                    if process is not None and process.ended.is_set()
                     else (self.error or "the connection was lost")
+                )
             return True
 
     @contextlib.asynccontextmanager
@@ -201,7 +211,9 @@ class Connection:
             env = child_env(self._env, spec.env, self._secrets)
             async with contextlib.AsyncExitStack() as stack:
                 try:
-                    streams = await stack.enter_async_context(stdio_transport(self.name, spec.command, spec.args, env, cwd))
+                    streams = await stack.enter_async_context(
+                        stdio_transport(self.name, spec.command, spec.args, env, cwd)
+                    )
                 except FileNotFoundError:
                     if not cwd.is_dir():
                         raise CallFailed(f"its working folder does not exist: {cwd}") from None
@@ -214,8 +226,10 @@ class Connection:
         from mcp.shared._httpx_utils import create_mcp_http_client
 
         assert spec.url is not None
-        async with create_mcp_http_client(headers=dict(spec.headers)) as http, \
-                streamable_http_client(spec.url, http_client=http) as (read, write):
+        async with (
+            create_mcp_http_client(headers=dict(spec.headers)) as http,
+            streamable_http_client(spec.url, http_client=http) as (read, write),
+        ):
             yield read, write, None
 
     def _explain(self, error: BaseException) -> str:
@@ -286,7 +300,9 @@ class Connection:
                 why = process.why_ended() if process is not None and process.ended.is_set() else "the connection closed"
                 self.state, self.error = "restarting", why
                 self._lost.set()
-                raise CallFailed(f"the MCP server {self.name!r} stopped during the call ({why}); it is being restarted") from None
+                raise CallFailed(
+                    f"the MCP server {self.name!r} stopped during the call ({why}); it is being restarted"
+                ) from None
             raise CallFailed(f"the MCP server {self.name!r} answered with an error: {error.message}") from None
         except (OSError, ValueError) as error:  # the HTTP connection failed, or a malformed result
             if self.spec.transport == "http":

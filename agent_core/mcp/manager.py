@@ -39,6 +39,7 @@ from agent_core.providers.base import ToolSpec
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ServerStatus:
     """One configured server as ``agent.status`` shows it."""
@@ -63,8 +64,14 @@ class _Offered:
 class McpManager:
     """The MCP servers of one workspace (see the module docstring)."""
 
-    def __init__(self, workspace: Path, config: AgentConfig, env: Mapping[str, str], clock: Clock,
-                 trust_store: trust.TrustStore | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        config: AgentConfig,
+        env: Mapping[str, str],
+        clock: Clock,
+        trust_store: trust.TrustStore | None = None,
+    ) -> None:
         self.workspace = workspace
         self.config = config
         self._env = env
@@ -146,12 +153,19 @@ class McpManager:
                 try:
                     self.trust_store.trust(self.workspace, digest)
                 except OSError as error:
-                    self._note("warning", f"Could not remember the trust in this workspace's MCP config ({error}); you will be asked again.")
+                    self._note(
+                        "warning",
+                        f"Could not remember the trust in this workspace's MCP config ({error}); "
+                        "you will be asked again.",
+                    )
             if not allowed:
                 names = ", ".join(s.name for s in own)
                 why = f"not trusted: {result.reason}" if result.reason else "you rejected them"
-                self._note("info", f"MCP servers of this workspace not started: {names} ({why}; you are asked again "
-                           "when the agent restarts, or after /mcp restart).")
+                self._note(
+                    "info",
+                    f"MCP servers of this workspace not started: {names} ({why}; you are asked again "
+                    "when the agent restarts, or after /mcp restart).",
+                )
         return servers if allowed else [s for s in servers if not s.from_workspace]
 
     async def _reconcile(self, wanted: list[ServerSpec]) -> None:
@@ -167,8 +181,14 @@ class McpManager:
         for spec in wanted:
             if spec.name not in self._connections:
                 self._connections[spec.name] = Connection(
-                    spec, workspace=self.workspace, env=self._env, secrets=self.secrets, clock=self._clock,
-                    start_timeout=self.config.mcp.start_timeout, on_event=self._on_event)
+                    spec,
+                    workspace=self.workspace,
+                    env=self._env,
+                    secrets=self.secrets,
+                    clock=self._clock,
+                    start_timeout=self.config.mcp.start_timeout,
+                    on_event=self._on_event,
+                )
 
     def _on_event(self, connection: Connection, level: str, text: str) -> None:
         logger.log(logging.WARNING if level in ("error", "warning") else logging.INFO, "%s", text)
@@ -213,24 +233,35 @@ class McpManager:
                 except offer.BadSchema as why:
                     self._note("warning", f"MCP tool {tool.name!r} of server {connection.name!r} is left out: {why}")
                     continue
-                spec = ToolSpec(name=name, description=offer.description(connection.name, tool.description),
-                                parameters=schema)
+                spec = ToolSpec(
+                    name=name, description=offer.description(connection.name, tool.description), parameters=schema
+                )
                 table[name] = _Offered(connection, tool, spec)
             for other, names in clashes.items():
-                self._note("warning", f"MCP server {connection.name!r}: {len(names)} tool(s) left out, their names "
-                           f"clash with tools of server {other!r}: {', '.join(names)} (rename one of the servers)")
+                self._note(
+                    "warning",
+                    f"MCP server {connection.name!r}: {len(names)} tool(s) left out, their names "
+                    f"clash with tools of server {other!r}: {', '.join(names)} (rename one of the servers)",
+                )
         return table
 
     def owns(self, name: str) -> bool:
         return name in self._offered
 
-    async def run(self, call: ToolCall, approvals: Approvals, turn_id: str, started: Callable[[], None]) -> tuple[str, bool]:
+    async def run(
+        self, call: ToolCall, approvals: Approvals, turn_id: str, started: Callable[[], None]
+    ) -> tuple[str, bool]:
         """Approve and run one call of an offered tool: ``(text, is_error)`` for the model."""
         offered = self._offered[call.name]
         connection, tool = offered.connection, offered.tool
         title = f"MCP {connection.name}: {tool.name}"  # Approvals makes title and detail visible
-        approval = await approvals.check(call.name, title, self._detail(connection, tool, call.arguments), turn_id,
-                                         mode=approvals.mcp_mode(connection.name, tool.name))
+        approval = await approvals.check(
+            call.name,
+            title,
+            self._detail(connection, tool, call.arguments),
+            turn_id,
+            mode=approvals.mcp_mode(connection.name, tool.name),
+        )
         if not approval.allowed:
             return f"The MCP tool was not run. {approval.message}", True
         started()
@@ -270,10 +301,20 @@ class McpManager:
         for spec in configured.servers:
             connection = self._connections.get(spec.name)
             if connection is not None and connection.spec == spec:
-                out.append(ServerStatus(spec.name, spec.source, spec.transport, connection.state,
-                                        offered.get(spec.name, 0), connection.error))
+                out.append(
+                    ServerStatus(
+                        spec.name,
+                        spec.source,
+                        spec.transport,
+                        connection.state,
+                        offered.get(spec.name, 0),
+                        connection.error,
+                    )
+                )
             else:
-                state = "stopped" if trusted or not spec.from_workspace else "declined" if answer is False else "untrusted"
+                state = (
+                    "stopped" if trusted or not spec.from_workspace else "declined" if answer is False else "untrusted"
+                )
                 out.append(ServerStatus(spec.name, spec.source, spec.transport, state, 0))
         out += [ServerStatus(name, source, "", "disabled", 0) for name, source in configured.disabled]
         return out

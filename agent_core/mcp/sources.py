@@ -75,7 +75,9 @@ def read_all(
             if spec.name in seen:
                 winner = seen[spec.name]
                 if winner.source != spec.source:
-                    out.problems.append(f"{spec.source}: server {spec.name!r} is also configured in {winner.source}, which wins")
+                    out.problems.append(
+                        f"{spec.source}: server {spec.name!r} is also configured in {winner.source}, which wins"
+                    )
                 continue
             seen[spec.name] = spec
             if spec.name in disabled:
@@ -117,7 +119,10 @@ def _entry(name: str, entry: Any, source: str, where: str, ctx: Context, out: Co
         return []
     for extra in unknown:
         if extra in _APPROVAL_FIELDS and source != SOURCE_SETTINGS:
-            out.problems.append(f"{source}: {where}.{extra}: ignored; tool approvals come only from your own settings (approval.mcpAllow)")
+            out.problems.append(
+                f"{source}: {where}.{extra}: ignored; tool approvals come only from your own settings "
+                "(approval.mcpAllow)"
+            )
         else:
             out.problems.append(f"{source}: {where}.{extra}: unknown field; ignored")
     if spec is None:
@@ -141,7 +146,10 @@ def _load(path: Path, source: str, out: Configured) -> dict[str, Any] | None:
     try:
         data = json.loads(strip_jsonc(text))
     except json.JSONDecodeError as error:
-        out.problems.append(f"{source}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); no server loaded from it")
+        out.problems.append(
+            f"{source}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+            "no server loaded from it"
+        )
         return None
     if not isinstance(data, dict):
         out.problems.append(f"{source}: expected a JSON object; no server loaded from it")
@@ -179,7 +187,11 @@ def from_acp(servers: Iterable[Any], workspace: Path, env: Mapping[str, str]) ->
         for key in ("env", "headers"):
             pairs = entry.get(key)
             if isinstance(pairs, list):
-                entry[key] = {p.get("name"): p.get("value") for p in pairs if isinstance(p, dict) and isinstance(p.get("name"), str)}
+                entry[key] = {
+                    p.get("name"): p.get("value")
+                    for p in pairs
+                    if isinstance(p, dict) and isinstance(p.get("name"), str)
+                }
         holder = Configured()
         specs.extend(_entry(server["name"], entry, SOURCE_CLIENT, server["name"], ctx, holder))
         problems.extend(holder.problems)

@@ -225,5 +225,6 @@ def _table(entry: dict[str, Any], key: str) -> dict[str, str]:
 
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number" if isinstance(value, (int, float)) else type(value).__name__
+        type(value),
+        "null" if value is None else "a number" if isinstance(value, (int, float)) else type(value).__name__,
     )

@@ -89,16 +89,24 @@ Streams = tuple[MemoryObjectReceiveStream[Any], MemoryObjectSendStream[Any], Ser
 
 
 @contextlib.asynccontextmanager
-async def stdio_transport(name: str, command: str, args: tuple[str, ...], env: dict[str, str],
-                          cwd: Path) -> AsyncIterator[Streams]:
+async def stdio_transport(
+    name: str, command: str, args: tuple[str, ...], env: dict[str, str], cwd: Path
+) -> AsyncIterator[Streams]:
     """Start the server and yield the SDK's stream pair plus the process; stop it on exit.
     Raises OSError when the program cannot be started (not found, not executable)."""
     from mcp.shared.message import SessionMessage
     from mcp_types import jsonrpc_message_adapter
 
     process = await asyncio.create_subprocess_exec(
-        command, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, limit=MAX_MESSAGE,
+        command,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        limit=MAX_MESSAGE,
     )
     server = ServerProcess(name, process)
     read_send, read_receive = anyio.create_memory_object_stream[Any](0)
@@ -117,7 +125,9 @@ async def stdio_transport(name: str, command: str, args: tuple[str, ...], env: d
                         if not line.strip():
                             break
                     except asyncio.LimitOverrunError:
-                        server.problem = f"sent a message larger than {MAX_MESSAGE // 2**20} MB; the connection was closed"
+                        server.problem = (
+                            f"sent a message larger than {MAX_MESSAGE // 2**20} MB; the connection was closed"
+                        )
                         server.kill_group()
                         break
                     if not line.strip():

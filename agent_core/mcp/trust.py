@@ -67,7 +67,7 @@ class TrustStore:
     def trust(self, workspace: Path, digest: str) -> None:
         """Remember ``digest`` for ``workspace``; raises OSError when the file cannot be written."""
         data = self._read()
-        kept = [d for d in data.get(str(workspace), []) if d != digest][-(KEEP_PER_WORKSPACE - 1):]
+        kept = [d for d in data.get(str(workspace), []) if d != digest][-(KEEP_PER_WORKSPACE - 1) :]
         data[str(workspace)] = [*kept, digest]
         folder = self.path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

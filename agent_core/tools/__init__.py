@@ -3,9 +3,9 @@
 :class:`ToolRegistry` is all the loop needs: ``start_turn()`` once before a turn's first request
 (it starts the workspace's MCP servers), ``specs()`` for each request and ``run(call)`` for each
 call. The built-in tools come first; the tools of MCP servers (:mod:`agent_core.mcp`) follow
-under their ``server__tool`` names. ``run`` never raises (except on cancellation): an unknown tool, bad arguments, a path
-outside the workspace, a rejected edit or a crash inside a tool all come back as a
-:class:`ToolOutcome` with ``is_error=True`` the model can read and act on.
+under their ``server__tool`` names. ``run`` never raises (except on cancellation): an unknown
+tool, bad arguments, a path outside the workspace, a rejected edit or a crash inside a tool all
+come back as a :class:`ToolOutcome` with ``is_error=True`` the model can read and act on.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from agent_core.host import Host
 from agent_core.mcp.manager import McpManager
 from agent_core.messages import ToolCall
 from agent_core.providers.base import ToolSpec
-from agent_core.tools.base import Tool, ToolContext, ToolError, ToolOutcome, cap_text
+from agent_core.tools.base import Tool, ToolContext, ToolOutcome, cap_text
 from agent_core.tools.command import RunCommand
 from agent_core.tools.edit import EditFile
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import ListFiles, ReadFile
 from agent_core.tools.search import SearchText
-from agent_core.tools.workspace import PathRefused, Workspace
+from agent_core.tools.workspace import Workspace
 
 __all__ = ["ToolOutcome", "ToolRegistry"]
 
@@ -40,8 +41,9 @@ NOTE_ROOM = 500
 class ToolRegistry:
     """The tools of one workspace, run with its host, config and approval policy."""
 
-    def __init__(self, workspace: Path, host: Host, config: AgentConfig, approvals: Approvals,
-                 mcp: McpManager | None = None) -> None:
+    def __init__(
+        self, workspace: Path, host: Host, config: AgentConfig, approvals: Approvals, mcp: McpManager | None = None
+    ) -> None:
         self.workspace = Workspace(workspace, config.sessions.folder)
         self.host = host
         #: Replaceable: a settings change takes effect on the next call.
@@ -62,11 +64,17 @@ class ToolRegistry:
             raise
         except Exception as error:  # a bug in the MCP client must not cost the user the turn
             logger.exception("starting the MCP servers failed")
-            self.host.report(Notice(level="error", text=f"MCP servers could not be started ({type(error).__name__}: {error}); "
-                                    "the turn goes on without their tools."))
+            text = (
+                f"MCP servers could not be started ({type(error).__name__}: {error}); "
+                "the turn goes on without their tools."
+            )
+            self.host.report(Notice(level="error", text=text))
 
     def specs(self) -> list[ToolSpec]:
-        built_in = [ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema()) for tool in self._tools.values()]
+        built_in = [
+            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema())
+            for tool in self._tools.values()
+        ]
         return built_in + (self.mcp.specs() if self.mcp is not None else [])
 
     async def run(self, call: ToolCall, turn_id: str, on_start: Callable[[], None] | None = None) -> ToolOutcome:
@@ -91,7 +99,7 @@ class ToolRegistry:
         try:
             args = tool.parse(call.arguments)
             outcome = await tool.run(args, ctx)
-        except (ToolError, PathRefused) as error:
+        except ToolError as error:  # PathRefused too
             outcome = ToolOutcome(str(error), True)
         except asyncio.CancelledError:
             raise

@@ -15,7 +15,7 @@ from agent_core.exceptions import AgentBusy
 from agent_core.messages import Message, Usage
 from agent_core.providers.base import ProviderError
 from agent_core.sessions import SessionError
-from tests.loop.doubles import Hold, RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import Hold, RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, provider: ScriptedProvider) -> tuple[Agent, RecordingHost]:
@@ -78,7 +78,7 @@ async def test_a_second_window_gets_its_own_session_and_a_read_only_view(tmp_pat
 async def test_compact_failure_or_cancel_leaves_the_history_alone(tmp_path: Path) -> None:
     failing = ProviderError("The provider is overloaded (529).", kind="overloaded", retryable=True)
     provider = ScriptedProvider(reply("answer"), [failing], [Hold()])
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     await agent.submit("question")
     ended = await agent.submit("/compact")
     assert ended.stop_reason == "error" and "overloaded" in (ended.error or "")

@@ -9,7 +9,7 @@ from agent_core.agent import Agent
 from agent_core.commands import HELP
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
-from tests.loop.doubles import RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, provider: ScriptedProvider | None = None, **env: str) -> tuple[Agent, RecordingHost]:

@@ -19,8 +19,17 @@ pytestmark = pytest.mark.timeout(240)
 
 
 def args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return ["--provider", "openai", "--base-url", llm.base_url + "/v1", "--model", "fake-1",
-            "--workspace", str(workspace), *more]
+    return [
+        "--provider",
+        "openai",
+        "--base-url",
+        llm.base_url + "/v1",
+        "--model",
+        "fake-1",
+        "--workspace",
+        str(workspace),
+        *more,
+    ]
 
 
 def tool_messages(llm: FakeLLM, index: int) -> list[str]:
@@ -31,8 +40,9 @@ def test_a_workspace_server_is_trusted_and_its_tool_approved_on_the_terminal(fak
     workspace = tmp_path / "repo"
     (workspace / ".vscode").mkdir(parents=True)
     entry = stdio()
-    (workspace / ".vscode" / "mcp.json").write_text(json.dumps({"servers": {
-        "repo": {**entry, "args": [*entry["args"], "--marker", "${workspaceFolder}"]}}}))
+    (workspace / ".vscode" / "mcp.json").write_text(
+        json.dumps({"servers": {"repo": {**entry, "args": [*entry["args"], "--marker", "${workspaceFolder}"]}}})
+    )
     env = chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state"))
     where = {"tool_calls": [{"id": "w1", "name": "repo__where", "arguments": {}}]}
     fake_llm.script(where, {"text": "It runs in the repo."})
@@ -41,8 +51,12 @@ def test_a_workspace_server_is_trusted_and_its_tool_approved_on_the_terminal(fak
     chat = ChatProcess(*args(fake_llm, workspace, "where does it run?"), env=env, stdin=terminal)
     os.close(terminal)
     try:
-        chat.wait_for(lambda c: "Start 1 MCP server(s) configured by this workspace?" in c.stderr
-                      and "Allow? [y] once" in c.stderr, timeout=START)
+        chat.wait_for(
+            lambda c: (
+                "Start 1 MCP server(s) configured by this workspace?" in c.stderr and "Allow? [y] once" in c.stderr
+            ),
+            timeout=START,
+        )
         assert f"--marker {workspace}" in chat.stderr
         os.write(controller, b"a\n")  # trust it, and remember
         chat.wait_for(lambda c: "MCP repo: where" in c.stderr and c.stderr.count("Allow? [y] once") == 2, timeout=START)
@@ -65,8 +79,11 @@ def test_a_workspace_server_is_trusted_and_its_tool_approved_on_the_terminal(fak
 def test_without_a_terminal_an_untrusted_workspace_server_is_not_started(fake_llm: FakeLLM, tmp_path: Path) -> None:
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"repo": stdio()}}))
     fake_llm.script({"text": "no tools"})
-    done = run_chat(*args(fake_llm, tmp_path, "--yes", "hi"), timeout=START,
-                    env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")))
+    done = run_chat(
+        *args(fake_llm, tmp_path, "--yes", "hi"),
+        timeout=START,
+        env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")),
+    )
     assert done.returncode == 0, done.stderr
     assert "MCP servers of this workspace not started: repo (not trusted: there is no terminal" in done.stderr
     assert not any("__" in t["function"]["name"] for t in fake_llm.requests[0]["tools"])
@@ -75,9 +92,14 @@ def test_without_a_terminal_an_untrusted_workspace_server_is_not_started(fake_ll
 def test_mcp_config_names_the_users_own_servers(fake_llm: FakeLLM, tmp_path: Path) -> None:
     config = tmp_path / "my-mcp.json"
     config.write_text(json.dumps({"mcpServers": {"mine": stdio()}}))
-    fake_llm.script({"tool_calls": [{"id": "e1", "name": "mine__echo", "arguments": {"text": "own"}}]}, {"text": "done"})
-    done = run_chat(*args(fake_llm, tmp_path, "--yes", "--mcp-config", str(config), "echo"), timeout=START,
-                    env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")))
+    fake_llm.script(
+        {"tool_calls": [{"id": "e1", "name": "mine__echo", "arguments": {"text": "own"}}]}, {"text": "done"}
+    )
+    done = run_chat(
+        *args(fake_llm, tmp_path, "--yes", "--mcp-config", str(config), "echo"),
+        timeout=START,
+        env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")),
+    )
     assert done.returncode == 0, done.stderr
     assert tool_messages(fake_llm, 1) == ["echo: own"]
     bad = run_chat(*args(fake_llm, tmp_path, "--mcp-config", str(tmp_path / "none.json"), "x"))

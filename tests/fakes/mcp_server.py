@@ -8,10 +8,11 @@ stdio by default; ``--http PORT_FILE`` serves streamable HTTP on 127.0.0.1 (a fr
 to PORT_FILE once listening). It imports nothing from this repository, so it runs in the bare
 environment an MCP server gets. Its tools:
 
-``echo(text)``; ``pid()`` (its pid and a child's, left running); ``slow(seconds)`` (writes ``slow-started`` into the marker folder, then sleeps;
-``slow-cancelled`` when the client cancels it); ``crash()`` (exits with code 3 mid-call, after a
-line on stderr); ``big(megabytes)``; ``picture()`` (an image); ``grow()`` (adds the tool ``fresh``
-and sends ``notifications/tools/list_changed``); ``env(name)``; ``where()`` (its working folder);
+``echo(text)``; ``pid()`` (its pid and a child's, left running); ``slow(seconds)`` (writes
+``slow-started`` into the marker folder, then sleeps; ``slow-cancelled`` when the client cancels
+it); ``crash()`` (exits with code 3 mid-call, after a line on stderr); ``big(megabytes)``;
+``picture()`` (an image); ``grow()`` (adds the tool ``fresh`` and sends
+``notifications/tools/list_changed``); ``env(name)``; ``where()`` (its working folder);
 ``peek()`` (marked read-only); with ``--bad-schema``, ``broken`` whose input schema is invalid.
 """
 
@@ -105,13 +106,16 @@ def build(marker: Path | None, bad_schema: bool) -> MCPServer:
         return "peeked"
 
     if bad_schema:
+
         @app.tool()
         def broken(value: int) -> str:
             """A tool whose schema is invalid."""
             return str(value)
 
-        app._tool_manager._tools["broken"].parameters = {  # noqa: SLF001 - a deliberately bad schema
-            "type": "object", "properties": {"value": {"type": "no-such-type"}}}
+        app._tool_manager._tools["broken"].parameters = {
+            "type": "object",
+            "properties": {"value": {"type": "no-such-type"}},
+        }
     return app
 
 

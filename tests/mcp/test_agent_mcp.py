@@ -18,18 +18,24 @@ from agent_core.config import AgentConfig
 from agent_core.events import Notice, ToolStarted
 from agent_core.messages import ToolCall
 from tests.fakes.clock import FakeClock
-from tests.loop.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, ScriptedProvider, reject, reply, wait_gone
+from tests.fakes.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, ScriptedProvider, reject, reply, wait_gone
 from tests.mcp.servers import START, stdio, until
 
 pytestmark = pytest.mark.timeout(240)
 
 
-def agent_with(tmp_path: Path, provider: ScriptedProvider, env: dict[str, str] | None = None,
-               clock: FakeClock | None = None, **settings: Any) -> tuple[Agent, RecordingHost]:
+def agent_with(
+    tmp_path: Path,
+    provider: ScriptedProvider,
+    env: dict[str, str] | None = None,
+    clock: FakeClock | None = None,
+    **settings: Any,
+) -> tuple[Agent, RecordingHost]:
     host = RecordingHost()
     environment = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
-    agent = Agent(tmp_path / "ws", AgentConfig.model_validate(settings), host, provider=provider,
-                  env=environment, clock=clock)
+    agent = Agent(
+        tmp_path / "ws", AgentConfig.model_validate(settings), host, provider=provider, env=environment, clock=clock
+    )
     agent.restore()
     return agent, host
 
@@ -71,10 +77,14 @@ async def test_the_model_calls_an_mcp_tool_after_approval_and_reads_its_result(w
 
 async def test_rejected_denied_allowed_by_list_and_for_the_session(workspace: Path) -> None:
     provider = ScriptedProvider(
-        reply("", [call("fake__echo", "a", text="one")]), reply("rejected"),
-        reply("", [call("fake__echo", "b", text="two")]), reply("allowed for the session"),
-        reply("", [call("fake__echo", "c", text="three")]), reply("not asked again"),
-        reply("", [call("fake__peek", "d")]), reply("read-only still asks"),
+        reply("", [call("fake__echo", "a", text="one")]),
+        reply("rejected"),
+        reply("", [call("fake__echo", "b", text="two")]),
+        reply("allowed for the session"),
+        reply("", [call("fake__echo", "c", text="three")]),
+        reply("not asked again"),
+        reply("", [call("fake__peek", "d")]),
+        reply("read-only still asks"),
     )
     agent, host = agent_with(workspace, provider, mcpServers={"fake": stdio()})
     host.decisions = [reject("not that"), ALLOW_SESSION, ALLOW_ONCE]
@@ -89,13 +99,17 @@ async def test_rejected_denied_allowed_by_list_and_for_the_session(workspace: Pa
     assert "only reads; that does not skip this question" in host.permission_requests[-1].detail
 
     # The per-server allow list runs a tool without asking; approval.mcp = deny refuses every one.
-    agent.update_config(AgentConfig.model_validate({"mcpServers": {"fake": stdio()},
-                                                    "approval": {"mcpAllow": {"fake": ["where"]}}}))
+    agent.update_config(
+        AgentConfig.model_validate({"mcpServers": {"fake": stdio()}, "approval": {"mcpAllow": {"fake": ["where"]}}})
+    )
     provider.replies += [reply("", [call("fake__where", "e")]), reply("listed")]
     assert (await agent.submit("where")).stop_reason == "end_turn"
     assert tool_results(provider, 9)[-1] == str(workspace / "ws")  # the default working folder
-    agent.update_config(AgentConfig.model_validate({"mcpServers": {"fake": stdio()},
-                                                    "approval": {"mcp": "deny", "mcpAllow": {"fake": ["*"]}}}))
+    agent.update_config(
+        AgentConfig.model_validate(
+            {"mcpServers": {"fake": stdio()}, "approval": {"mcp": "deny", "mcpAllow": {"fake": ["*"]}}}
+        )
+    )
     provider.replies += [reply("", [call("fake__where", "f")]), reply("denied")]
     assert (await agent.submit("where again")).stop_reason == "end_turn"
     assert "approval.mcp = deny" in tool_results(provider, 11)[-1]
@@ -103,15 +117,16 @@ async def test_rejected_denied_allowed_by_list_and_for_the_session(workspace: Pa
     await agent.aclose()
 
 
-async def test_a_crashed_server_reports_a_clear_error_and_is_restarted_with_backoff(workspace: Path,
-                                                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_crashed_server_reports_a_clear_error_and_is_restarted_with_backoff(
+    workspace: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="agent_core.mcp")
     clock = FakeClock()
     provider = ScriptedProvider(
-        reply("", [call("fake__crash", "a"), call("fake__echo", "b", text="meanwhile")]), reply("it crashed"),
+        reply("", [call("fake__crash", "a"), call("fake__echo", "b", text="meanwhile")]),
+        reply("it crashed"),
     )
-    agent, host = agent_with(workspace, provider, clock=clock, mcpServers={"fake": stdio()},
-                             approval={"mcp": "allow"})
+    agent, host = agent_with(workspace, provider, clock=clock, mcpServers={"fake": stdio()}, approval={"mcp": "allow"})
     assert (await agent.submit("crash it")).stop_reason == "end_turn"
     crashed, meanwhile = tool_results(provider, 1)
     assert "stopped during the call (exited with code 3: fatal: crash requested by the test)" in crashed
@@ -132,8 +147,9 @@ async def test_cancel_during_a_slow_call_stops_it_on_the_server(workspace: Path)
     marker = workspace / "marks"
     marker.mkdir()
     provider = ScriptedProvider(reply("", [call("fake__slow", seconds=60)]))
-    agent, host = agent_with(workspace, provider, mcpServers={"fake": stdio("--marker", str(marker))},
-                             approval={"mcp": "allow"})
+    agent, host = agent_with(
+        workspace, provider, mcpServers={"fake": stdio("--marker", str(marker))}, approval={"mcp": "allow"}
+    )
     turn = asyncio.ensure_future(agent.submit("be slow"))
     await host.wait_for(lambda e: isinstance(e, ToolStarted), timeout=START)
     await until(lambda: (marker / "slow-started").exists())
@@ -147,11 +163,15 @@ async def test_cancel_during_a_slow_call_stops_it_on_the_server(workspace: Path)
 
 async def test_a_call_timeout_and_tools_added_while_running(workspace: Path) -> None:
     provider = ScriptedProvider(
-        reply("", [call("fake__slow", "a", seconds=60)]), reply("timed out"),
-        reply("", [call("fake__grow", "b")]), reply("", [call("fake__fresh", "c")]), reply("fresh"),
+        reply("", [call("fake__slow", "a", seconds=60)]),
+        reply("timed out"),
+        reply("", [call("fake__grow", "b")]),
+        reply("", [call("fake__fresh", "c")]),
+        reply("fresh"),
     )
-    agent, _ = agent_with(workspace, provider, mcpServers={"fake": stdio()},
-                          approval={"mcp": "allow"}, mcp={"callTimeout": 0.5})
+    agent, _ = agent_with(
+        workspace, provider, mcpServers={"fake": stdio()}, approval={"mcp": "allow"}, mcp={"callTimeout": 0.5}
+    )
     assert (await agent.submit("slow")).stop_reason == "end_turn"
     assert "no answer within 0.5 s (mcp.callTimeout)" in tool_results(provider, 1)[-1]
     assert (await agent.submit("grow")).stop_reason == "end_turn"
@@ -162,17 +182,36 @@ async def test_a_call_timeout_and_tools_added_while_running(workspace: Path) -> 
 
 
 async def test_servers_never_see_provider_keys_unless_the_users_settings_pass_them(workspace: Path) -> None:
-    env = {"OPENAI_API_KEY": "sk-openai", "ANTHROPIC_API_KEY": "sk-ant", "MY_KEY": "sk-mine",
-           "PATH": "/usr/bin:/bin", "UNRELATED": "x"}
+    env = {
+        "OPENAI_API_KEY": "sk-openai",
+        "ANTHROPIC_API_KEY": "sk-ant",
+        "MY_KEY": "sk-mine",
+        "PATH": "/usr/bin:/bin",
+        "UNRELATED": "x",
+    }
     provider = ScriptedProvider(
-        reply("", [call("plain__env", "a", name="OPENAI_API_KEY"), call("plain__env", "b", name="ANTHROPIC_API_KEY"),
-                   call("plain__env", "c", name="MY_KEY"), call("plain__env", "d", name="UNRELATED"),
-                   call("plain__env", "e", name="PATH"), call("given__env", "f", name="OPENAI_API_KEY")]),
+        reply(
+            "",
+            [
+                call("plain__env", "a", name="OPENAI_API_KEY"),
+                call("plain__env", "b", name="ANTHROPIC_API_KEY"),
+                call("plain__env", "c", name="MY_KEY"),
+                call("plain__env", "d", name="UNRELATED"),
+                call("plain__env", "e", name="PATH"),
+                call("given__env", "f", name="OPENAI_API_KEY"),
+            ],
+        ),
         reply("done"),
     )
     given = {**stdio(), "env": {"OPENAI_API_KEY": "${env:OPENAI_API_KEY}"}}
-    agent, _ = agent_with(workspace, provider, env=env, apiKeyEnv="MY_KEY", approval={"mcp": "allow"},
-                          mcpServers={"plain": stdio(), "given": given})
+    agent, _ = agent_with(
+        workspace,
+        provider,
+        env=env,
+        apiKeyEnv="MY_KEY",
+        approval={"mcp": "allow"},
+        mcpServers={"plain": stdio(), "given": given},
+    )
     assert (await agent.submit("env")).stop_reason == "end_turn"
     assert tool_results(provider, 1) == ["<unset>", "<unset>", "<unset>", "<unset>", "/usr/bin:/bin", "sk-openai"]
     await agent.aclose()
@@ -180,16 +219,24 @@ async def test_servers_never_see_provider_keys_unless_the_users_settings_pass_th
 
 async def test_faults_are_reported_and_the_other_servers_tools_still_work(workspace: Path) -> None:
     provider = ScriptedProvider(
-        reply("", [call("good__big", "a", megabytes=50), call("good__picture", "b"), call("my_db__echo", "c", text="x")]),
+        reply(
+            "", [call("good__big", "a", megabytes=50), call("good__picture", "b"), call("my_db__echo", "c", text="x")]
+        ),
         reply("done"),
     )
-    agent, host = agent_with(workspace, provider, approval={"mcp": "allow"}, outputCap=2000, mcpServers={
-        "good": stdio("--bad-schema"),
-        "missing": {"command": str(workspace / "no-such-program")},
-        "exits": stdio("--exit-at-start"),
-        "my.db": stdio(),
-        "my_db": stdio(),
-    })
+    agent, host = agent_with(
+        workspace,
+        provider,
+        approval={"mcp": "allow"},
+        outputCap=2000,
+        mcpServers={
+            "good": stdio("--bad-schema"),
+            "missing": {"command": str(workspace / "no-such-program")},
+            "exits": stdio("--exit-at-start"),
+            "my.db": stdio(),
+            "my_db": stdio(),
+        },
+    )
     assert (await agent.submit("go")).stop_reason == "end_turn"
     big, picture, clash = tool_results(provider, 1)
     assert len(big) < 3000 and "characters of MCP tool output omitted" in big
@@ -199,7 +246,10 @@ async def test_faults_are_reported_and_the_other_servers_tools_still_work(worksp
     assert f"MCP server 'missing' failed: its command does not exist: {workspace / 'no-such-program'}" in notices
     assert "MCP server 'exits' failed: exited with code 2: cannot start: missing configuration" in notices
     assert "MCP tool 'broken' of server 'good' is left out: its input schema is invalid" in notices
-    assert "MCP server 'my_db': 10 tool(s) left out, their names clash with tools of server 'my.db': my_db__echo," in notices
+    assert (
+        "MCP server 'my_db': 10 tool(s) left out, their names clash with tools of server 'my.db': my_db__echo,"
+        in notices
+    )
     states = {s.name: (s.state, s.error) for s in agent.status().mcp_servers}
     assert states["missing"][0] == "failed" and "does not exist" in (states["missing"][1] or "")
     assert states["good"] == ("running", None)
@@ -238,8 +288,18 @@ def test_settings_example_is_json() -> None:
 async def test_a_workspace_config_asks_for_trust_first_and_the_answer_is_remembered(workspace: Path) -> None:
     ws = workspace / "ws"
     (ws / ".vscode").mkdir()
-    (ws / ".vscode" / "mcp.json").write_text(json.dumps({"servers": {"repo": {
-        "command": sys.executable, "args": [str(Path(stdio()["args"][0])), "--marker", "${workspaceFolder}"]}}}))
+    (ws / ".vscode" / "mcp.json").write_text(
+        json.dumps(
+            {
+                "servers": {
+                    "repo": {
+                        "command": sys.executable,
+                        "args": [str(Path(stdio()["args"][0])), "--marker", "${workspaceFolder}"],
+                    }
+                }
+            }
+        )
+    )
     # A hostile repository's own "trust record" is never read.
     (ws / ".agent-lsp").mkdir()
     (ws / ".agent-lsp" / "mcp-trust.json").write_text('{"version": 1, "trusted": {}}')
@@ -280,8 +340,12 @@ async def test_a_workspace_config_asks_for_trust_first_and_the_answer_is_remembe
 async def test_the_mcp_command_lists_servers_and_problems(workspace: Path) -> None:
     (workspace / "ws" / ".mcp.json").write_text('{"mcpServers": {"broken": ')
     provider = ScriptedProvider(reply("hello"))
-    agent, host = agent_with(workspace, provider, mcpServers={"missing": {"command": "/no/such/mcp"},
-                                                              "off": {"command": "x"}}, mcp={"disabled": ["off"]})
+    agent, host = agent_with(
+        workspace,
+        provider,
+        mcpServers={"missing": {"command": "/no/such/mcp"}, "off": {"command": "x"}},
+        mcp={"disabled": ["off"]},
+    )
     assert (await agent.submit("/mcp")).stop_reason == "end_turn"  # nothing started by a command
     assert (await agent.submit("hello")).stop_reason == "end_turn"
     assert (await agent.submit("/mcp")).stop_reason == "end_turn"
@@ -320,6 +384,8 @@ async def test_a_bug_in_the_mcp_client_does_not_cost_the_turn(workspace: Path, m
     monkeypatch.setattr(agent.mcp, "prepare", broken)
     ended = await agent.submit("hello")
     assert ended.stop_reason == "end_turn"
-    assert any(isinstance(e, Notice) and e.level == "error" and "MCP servers could not be started (KeyError" in e.text
-               for e in host.events)
+    assert any(
+        isinstance(e, Notice) and e.level == "error" and "MCP servers could not be started (KeyError" in e.text
+        for e in host.events
+    )
     await agent.aclose()

@@ -25,7 +25,10 @@ def read(workspace: Path, **settings: Any) -> Configured:
 
 
 def test_vscode_dialect_with_variables_comments_and_trailing_commas(tmp_path: Path) -> None:
-    write(tmp_path, ".vscode/mcp.json", """{
+    write(
+        tmp_path,
+        ".vscode/mcp.json",
+        """{
       // VS Code writes JSON with comments
       "servers": {
         "db": {"type": "stdio", "command": "${workspaceFolder}/bin/db", "args": ["--url", "${env:DB_URL}"],
@@ -33,7 +36,8 @@ def test_vscode_dialect_with_variables_comments_and_trailing_commas(tmp_path: Pa
         /* an HTTP one */
         "web": {"type": "http", "url": "http://127.0.0.1:9/mcp", "headers": {"Authorization": "Bearer ${env:TOKEN}"}},
       },
-    }""")
+    }""",
+    )
     configured = read(tmp_path)
     assert configured.problems == []
     db, web = configured.servers
@@ -45,10 +49,19 @@ def test_vscode_dialect_with_variables_comments_and_trailing_commas(tmp_path: Pa
 
 
 def test_mcp_json_dialect_with_claude_variables(tmp_path: Path) -> None:
-    write(tmp_path, ".mcp.json", {"mcpServers": {
-        "files": {"command": "npx", "args": ["-y", "server-files", "${workspaceFolder}", "${DB_URL}", "${MISSING:-fallback}"]},
-        "remote": {"url": "http://127.0.0.1:9/mcp"},
-    }})
+    write(
+        tmp_path,
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "files": {
+                    "command": "npx",
+                    "args": ["-y", "server-files", "${workspaceFolder}", "${DB_URL}", "${MISSING:-fallback}"],
+                },
+                "remote": {"url": "http://127.0.0.1:9/mcp"},
+            }
+        },
+    )
     files, remote = read(tmp_path).servers
     assert files.args == ("-y", "server-files", str(tmp_path), "postgres://db", "fallback")
     assert files.source == ".mcp.json" and files.from_workspace
@@ -56,13 +69,17 @@ def test_mcp_json_dialect_with_claude_variables(tmp_path: Path) -> None:
 
 
 def test_inputs_are_not_supported_and_the_notice_names_the_skipped_server(tmp_path: Path) -> None:
-    write(tmp_path, ".vscode/mcp.json", {
-        "inputs": [{"type": "promptString", "id": "key", "description": "API key", "password": True}],
-        "servers": {
-            "github": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "${input:key}"}},
-            "plain": {"command": "plain-mcp"},
+    write(
+        tmp_path,
+        ".vscode/mcp.json",
+        {
+            "inputs": [{"type": "promptString", "id": "key", "description": "API key", "password": True}],
+            "servers": {
+                "github": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "${input:key}"}},
+                "plain": {"command": "plain-mcp"},
+            },
         },
-    })
+    )
     configured = read(tmp_path)
     assert [s.name for s in configured.servers] == ["plain"]
     [problem] = configured.problems
@@ -80,8 +97,11 @@ def test_bad_json_is_one_problem_naming_the_file_and_the_other_file_still_loads(
 
 
 def test_unknown_fields_are_named_and_the_server_still_loads(tmp_path: Path) -> None:
-    write(tmp_path, ".mcp.json", {"mcpServers": {"a": {"command": "x", "colour": "red", "autoApprove": ["rm"]}},
-                                  "extra": 1})
+    write(
+        tmp_path,
+        ".mcp.json",
+        {"mcpServers": {"a": {"command": "x", "colour": "red", "autoApprove": ["rm"]}}, "extra": 1},
+    )
     configured = read(tmp_path)
     assert [s.name for s in configured.servers] == ["a"]
     assert ".mcp.json: extra: unknown field; ignored (servers go in 'mcpServers')" in configured.problems
@@ -91,13 +111,19 @@ def test_unknown_fields_are_named_and_the_server_still_loads(tmp_path: Path) -> 
 
 
 def test_bad_entries_are_skipped_one_by_one(tmp_path: Path) -> None:
-    write(tmp_path, ".mcp.json", {"mcpServers": {
-        "no_command": {"args": ["x"]},
-        "bad_args": {"command": "x", "args": "not a list"},
-        "old_sse": {"type": "sse", "url": "http://127.0.0.1:9/sse"},
-        "odd": "not an object",
-        "fine": {"command": "ok"},
-    }})
+    write(
+        tmp_path,
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "no_command": {"args": ["x"]},
+                "bad_args": {"command": "x", "args": "not a list"},
+                "old_sse": {"type": "sse", "url": "http://127.0.0.1:9/sse"},
+                "odd": "not an object",
+                "fine": {"command": "ok"},
+            }
+        },
+    )
     configured = read(tmp_path)
     assert [s.name for s in configured.servers] == ["fine"]
     text = "\n".join(configured.problems)
@@ -108,8 +134,17 @@ def test_bad_entries_are_skipped_one_by_one(tmp_path: Path) -> None:
 
 
 def test_precedence_settings_over_vscode_over_mcp_json_and_disabled_by_name(tmp_path: Path) -> None:
-    write(tmp_path, ".mcp.json", {"mcpServers": {"shared": {"command": "from-mcp-json"}, "off": {"command": "x"},
-                                                 "own": {"command": "y", "disabled": True}}})
+    write(
+        tmp_path,
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "shared": {"command": "from-mcp-json"},
+                "off": {"command": "x"},
+                "own": {"command": "y", "disabled": True},
+            }
+        },
+    )
     write(tmp_path, ".vscode/mcp.json", {"servers": {"shared": {"command": "from-vscode"}, "vs": {"command": "v"}}})
     configured = read(tmp_path, mcpServers={"shared": {"command": "from-settings"}}, mcp={"disabled": ["off"]})
     by_name = {s.name: s for s in configured.servers}
@@ -125,12 +160,23 @@ def test_workspace_files_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_a_workspace_file_may_not_hand_a_provider_key_to_its_server(tmp_path: Path) -> None:
-    write(tmp_path, ".mcp.json", {"mcpServers": {
-        "by_variable": {"command": "x", "args": ["--key", "${env:OPENAI_API_KEY}"]},
-        "by_claude_variable": {"url": "http://127.0.0.1:9/mcp", "headers": {"Authorization": "${OPENAI_API_KEY}"}},
-        "by_env": {"command": "x", "env": {"ANTHROPIC_API_KEY": "literal"}},
-    }})
-    configured = read(tmp_path, mcpServers={"mine": {"command": "x", "env": {"OPENAI_API_KEY": "${env:OPENAI_API_KEY}"}}})
+    write(
+        tmp_path,
+        ".mcp.json",
+        {
+            "mcpServers": {
+                "by_variable": {"command": "x", "args": ["--key", "${env:OPENAI_API_KEY}"]},
+                "by_claude_variable": {
+                    "url": "http://127.0.0.1:9/mcp",
+                    "headers": {"Authorization": "${OPENAI_API_KEY}"},
+                },
+                "by_env": {"command": "x", "env": {"ANTHROPIC_API_KEY": "literal"}},
+            }
+        },
+    )
+    configured = read(
+        tmp_path, mcpServers={"mine": {"command": "x", "env": {"OPENAI_API_KEY": "${env:OPENAI_API_KEY}"}}}
+    )
     assert [s.name for s in configured.servers] == ["mine"]  # the user's own settings may
     assert configured.servers[0].env == {"OPENAI_API_KEY": "sk-secret"}
     refused = [p for p in configured.problems if "provider API key" in p]
@@ -147,12 +193,20 @@ def test_settings_entries_are_checked_by_the_settings_parser() -> None:
 
 
 def test_acp_session_list(tmp_path: Path) -> None:
-    specs, problems = from_acp([
-        {"name": "fs", "command": "/bin/fs", "args": ["--root", "${workspaceFolder}"],
-         "env": [{"name": "OPENAI_API_KEY", "value": "sk-user"}]},
-        {"type": "http", "name": "web", "url": "http://127.0.0.1:9/mcp", "headers": [{"name": "X", "value": "1"}]},
-        {"command": "nameless"},
-    ], tmp_path, {})
+    specs, problems = from_acp(
+        [
+            {
+                "name": "fs",
+                "command": "/bin/fs",
+                "args": ["--root", "${workspaceFolder}"],
+                "env": [{"name": "OPENAI_API_KEY", "value": "sk-user"}],
+            },
+            {"type": "http", "name": "web", "url": "http://127.0.0.1:9/mcp", "headers": [{"name": "X", "value": "1"}]},
+            {"command": "nameless"},
+        ],
+        tmp_path,
+        {},
+    )
     fs, web = specs
     assert fs.source == "client" and fs.args == ("--root", str(tmp_path))
     assert fs.env == {"OPENAI_API_KEY": "sk-user"}  # the user's own editor config may pass a key
@@ -163,8 +217,9 @@ def test_acp_session_list(tmp_path: Path) -> None:
 def test_client_list_wins_over_every_other_source(tmp_path: Path) -> None:
     write(tmp_path, ".mcp.json", {"mcpServers": {"fs": {"command": "repo-fs"}}})
     specs, _ = from_acp([{"name": "fs", "command": "/bin/fs"}], tmp_path, {})
-    configured = read_all(tmp_path, AgentConfig.model_validate({"mcpServers": {"fs": {"command": "settings-fs"}}}),
-                          ENV, SECRETS, specs)
+    configured = read_all(
+        tmp_path, AgentConfig.model_validate({"mcpServers": {"fs": {"command": "settings-fs"}}}), ENV, SECRETS, specs
+    )
     [fs] = configured.servers
     assert (fs.source, fs.command) == ("client", "/bin/fs")
 

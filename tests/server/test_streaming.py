@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +66,7 @@ def test_a_fast_stream_is_bounded_and_nothing_is_lost() -> None:
     coalescer.flush()
     assert "".join(text for _, text in sent) == "".join(pieces)
     assert len(sent) <= 1 / 0.05 + 2
-    gaps = [b - a for (a, _), (b, _) in zip(sent, sent[1:-1])]
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(sent[:-1])]  # the last one is the final flush
     assert all(gap >= 0.05 - 1e-9 for gap in gaps)
 
 
@@ -114,8 +115,17 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
     stream.end(TurnEnded(turn_id="t1", stop_reason="end_turn", usage=Usage(input_tokens=3, output_tokens=4)))
     methods = [m for m, _ in notes]
     assert methods == [
-        "agent/turnStarted", "agent/textDelta", "agent/textDelta", "agent/toolCall", "agent/toolCall",
-        "agent/toolCall", "agent/textDelta", "agent/retry", "agent/notice", "agent/textDelta", "agent/turnEnded",
+        "agent/turnStarted",
+        "agent/textDelta",
+        "agent/textDelta",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/textDelta",
+        "agent/retry",
+        "agent/notice",
+        "agent/textDelta",
+        "agent/turnEnded",
     ]
     texts = [p["text"] for m, p in notes if m == "agent/textDelta"]
     assert texts == ["a", "b", "c", "d"]
@@ -131,8 +141,17 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
 def test_an_error_end_carries_the_message(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
     stream, notes, _ = stream_and_notes
     stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
-    assert notes == [("agent/turnEnded", {"turnId": "t1", "stopReason": "error",
-                                          "usage": {"inputTokens": 0, "outputTokens": 0}, "error": "401: bad key"})]
+    assert notes == [
+        (
+            "agent/turnEnded",
+            {
+                "turnId": "t1",
+                "stopReason": "error",
+                "usage": {"inputTokens": 0, "outputTokens": 0},
+                "error": "401: bad key",
+            },
+        )
+    ]
 
 
 class _Progress:
