@@ -10,9 +10,11 @@ translate between their world and this class (plus :mod:`agent_core.inline_edit`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +27,10 @@ from agent_core.events import Notice, StopReason, TurnEnded, TurnStarted
 from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.messages import Message, Usage, new_id
-from agent_core.providers.base import Provider, ToolSpec
-from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
+from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT
+from agent_core.providers.base import ChatRequest, Provider, ProviderError, ToolSpec
+from agent_core.providers.local import LocalProvider
+from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider, local_model_status
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
 from agent_core.tokens import estimate_tools, known_prefix
@@ -34,9 +38,11 @@ from agent_core.tools import ToolRegistry
 from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, fit
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: Settings that shape the provider object; changing one means creating a new provider.
-_PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
+_PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry", "local_model",
+                    "text_tool_calls")
 
 
 class AgentBusy(Exception):
@@ -201,10 +207,19 @@ class Agent:
             except ConfigError:
                 name = None
             model = self.config.model or (DEFAULT_MODELS.get(name) if name else None)
+        target = getattr(provider, "inner", provider)
+        local = None
+        if isinstance(target, LocalProvider):
+            local = target.status()
+        elif name == "local":
+            with contextlib.suppress(ConfigError):
+                local = local_model_status(self.config)
+            model = local.name if local is not None else model
         return {
             "version": __version__,
             "provider": name,
             "model": model,
+            "local_model": asdict(local) if local is not None else None,
             "session": session.info().model_dump() if session is not None else None,
             "usage": self.usage.model_dump(),
             "running": self.busy,
@@ -305,8 +320,14 @@ class Agent:
         start = max((i for i, m in enumerate(messages) if m.kind == "summary"), default=0)
         return list(messages[start:])
 
-    def system_prompt(self, specs: Sequence[ToolSpec]) -> str:
-        return self.config.system_prompt or default_system_prompt(self.workspace, specs)
+    def system_prompt(self, specs: Sequence[ToolSpec], provider: Provider | None = None) -> str:
+        """The configured prompt, else the compact one for providers that ask for it (small local
+        models), else the default one."""
+        if self.config.system_prompt:
+            return self.config.system_prompt
+        if getattr(provider, "prompt_style", "full") == "compact":
+            return COMPACT_SYSTEM_PROMPT
+        return default_system_prompt(self.workspace, specs)
 
     def context_window(self, provider: Provider | None) -> int:
         configured = self.config.truncation.context_window
@@ -314,7 +335,7 @@ class Agent:
 
     def _prepare(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
         """Truncation before every request: the system prompt prepended, the rest fitted."""
-        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
+        full = [Message(role="system", content=self.system_prompt(specs, provider)), *messages]
         settings = self.config.truncation
         window = self.context_window(provider)
         fitted = fit(
@@ -365,6 +386,30 @@ class Agent:
             raise
         finally:
             self._cancel_other = None
+
+    async def warm(self) -> bool:
+        """When the provider is the embedded model: start it and get the fixed start of every
+        request (system prompt and tools) into its cache, so the first turn does not wait for it.
+        Meant to run in the background; a turn sent meanwhile simply waits for the model. Returns
+        whether anything was warmed; failures are left for the first turn to report."""
+        if self._injected:
+            return False
+        try:
+            provider = self.provider
+        except ConfigError:
+            return False
+        local = getattr(provider, "inner", provider)
+        if not isinstance(local, LocalProvider):
+            return False
+        specs = ToolRegistry(self.workspace, self.host, self.config, self.approvals).specs()
+        prefix = ChatRequest(messages=[Message(role="system", content=self.system_prompt(specs, provider))],
+                             tools=specs)
+        try:
+            await local.warm(prefix)
+        except ProviderError as error:
+            log.info("warming the local model failed: %s", error.message)
+            return False
+        return True
 
     def record(self, message: Message) -> None:
         """Append ``message`` to the open session (inline-edit feedback); raises SessionError."""

@@ -109,7 +109,9 @@ class TurnEnded(BaseModel):
     error: str | None = None
 
 
-ProviderEvent = Union[TextDelta, ToolCallStarted, ToolCallReady, UsageReported, StreamFinished, RetryScheduled]
+#: A provider may also yield a :class:`Notice` (the local model says a request waits for it).
+ProviderEvent = Union[TextDelta, ToolCallStarted, ToolCallReady, UsageReported, StreamFinished, RetryScheduled,
+                      Notice]
 
 Event = Union[
     TextDelta,

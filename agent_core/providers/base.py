@@ -22,6 +22,8 @@ class ToolSpec(BaseModel):
     name: str
     description: str
     parameters: dict[str, Any]
+    #: A one-line description for the compact prompt of small models (None: use ``description``).
+    brief: str | None = None
 
 
 @dataclass

@@ -42,7 +42,8 @@ class ToolRegistry:
         self._tools = {tool.name: tool for tool in tools}
 
     def specs(self) -> list[ToolSpec]:
-        return [ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema()) for tool in self._tools.values()]
+        return [ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema(), brief=tool.brief)
+                for tool in self._tools.values()]
 
     async def run(self, call: ToolCall, turn_id: str, on_start: Callable[[], None] | None = None) -> ToolOutcome:
         """Run one call. ``on_start`` is called once, when the call passed approval (or needed

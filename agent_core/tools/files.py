@@ -99,6 +99,7 @@ class ReadFile(Tool):
         "Each line is prefixed with its number and a tab; the prefix is not part of the file. "
         "Long files are cut: the note at the end says how to read on."
     )
+    brief = "Read a text file; each line starts with its number and a tab."
     args = ReadFileArgs
 
     async def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -144,6 +145,7 @@ class ListFiles(Tool):
         "List a folder of the workspace (folders end with '/'). Files ignored by .gitignore, "
         ".git and the session folder are left out."
     )
+    brief = "List a folder ('.' is the project root); folders end with '/'."
     args = ListFilesArgs
 
     async def run(self, args: ListFilesArgs, ctx: ToolContext) -> ToolOutcome:
@@ -200,6 +202,7 @@ class SearchText(Tool):
         "Search the workspace's text files for a regular expression; answers 'path:line:text' per "
         "matching line. Honours .gitignore; skips binary and very large files."
     )
+    brief = "Search the files for a regular expression; answers path:line:text."
     args = SearchTextArgs
 
     async def run(self, args: SearchTextArgs, ctx: ToolContext) -> ToolOutcome:
