@@ -392,8 +392,6 @@ class Agent:
         request (system prompt and tools) into its cache, so the first turn does not wait for it.
         Meant to run in the background; a turn sent meanwhile simply waits for the model. Returns
         whether anything was warmed; failures are left for the first turn to report."""
-        if self._injected:
-            return False
         try:
             provider = self.provider
         except ConfigError:

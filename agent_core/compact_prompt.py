@@ -20,9 +20,10 @@ from agent_core.providers.base import ToolSpec
 
 COMPACT_SYSTEM_PROMPT = (
     "You are agent-lsp, a coding agent working in the user's project. Paths are relative to the "
-    "project root, which is '.'. Use the tools to look before you answer: list_files to see the "
-    "files, read_file to read one, search_text to find code. Read a file before you edit it. "
-    "Answer briefly."
+    "project root, which is '.'. For questions about the project, first call a tool: list_files to "
+    "see the files, read_file to read one, search_text to find code. Read a file before you edit it. "
+    "When a tool result arrives, answer the user in plain words from it; never call the same tool "
+    "twice with the same arguments."
 )
 
 #: Schema keys kept in the compact form: what a model needs to write a valid call.

@@ -261,6 +261,8 @@ def status(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> di
         "turns": [{"turnId": t.id, "kind": t.kind} for t in server.turns.running()],
         "folder": folder.uri,
         "settingsProblems": list(server.settings_problems),
+        # {id, name, file, state, reason}: the embedded model, when it is the provider.
+        "localModel": raw.get("local_model"),
     }
 
 

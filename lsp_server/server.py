@@ -68,6 +68,8 @@ class AgentLanguageServer(LanguageServer):
         self.turns = TurnRegistry(ready=self.started)
         self.proposals = ProposalStore()
         self._closing: asyncio.Task[None] | None = None
+        #: Background work no request waits for (warming the local model).
+        self._background: set[asyncio.Task[Any]] = set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls' default shows every out-of-band error with ``window/showMessage``; when sending
@@ -109,6 +111,19 @@ class AgentLanguageServer(LanguageServer):
         }
         self.notify("agent/sessionRestored", payload)
         return payload
+
+    def warm(self, folder: FolderAgent) -> None:
+        """When the folder's provider is the embedded model, start it and let it read the fixed
+        start of every request in the background (:meth:`Agent.warm`); a turn sent meanwhile just
+        waits for the model, with a notice saying so."""
+        task = asyncio.ensure_future(folder.agent.warm())
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background work failed", exc_info=task.exception())
 
     def show_problems(self, problems: list[str]) -> None:
         """Bad settings: one ``window/showMessage`` naming every bad field (defaults used)."""
@@ -161,6 +176,8 @@ class AgentLanguageServer(LanguageServer):
         await asyncio.shield(self._closing)
 
     async def _close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         self.turns.cancel_all()
         await self.turns.wait_all(CLOSE_TIMEOUT)
         for folder in self.folders:
@@ -202,6 +219,8 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
                     _restore(ls, folder)
         finally:
             ls.started.set()
+        for folder in ls.folders:
+            ls.warm(folder)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AgentLanguageServer, params: types.DidChangeConfigurationParams) -> None:
@@ -229,6 +248,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
             folder = ls.folders.add(added.uri)
             if folder is not None:
                 _restore(ls, folder)
+                ls.warm(folder)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:

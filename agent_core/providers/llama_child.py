@@ -13,8 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from typing import Any
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail with a clear reason when ``host:port`` cannot be listened on (llama.cpp itself only
+    says "Failed to init server")."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def start_server(params: dict[str, Any]) -> Any:
@@ -37,11 +48,17 @@ def main(argv: list[str]) -> int:
     params = json.loads(argv[1])
     report_fd = int(argv[2])
     server: Any = None
+    message: dict[str, str]
     try:
-        server = start_server(params)
-        message = {"address": str(server.listening_address).rstrip("/")}
-    except Exception as exc:  # xllamacpp raises plain RuntimeErrors; the parent shows the text
-        message = {"error": f"{type(exc).__name__}: {exc}"}
+        check_address(params.get("host", "127.0.0.1"), params.get("port", 0))
+    except OSError as exc:
+        message = {"error": str(exc), "stage": "listen"}
+    else:
+        try:
+            server = start_server(params)
+            message = {"address": str(server.listening_address).rstrip("/")}
+        except Exception as exc:  # xllamacpp raises plain RuntimeErrors; the parent shows the text
+            message = {"error": f"{type(exc).__name__}: {exc}", "stage": "load"}
     os.write(report_fd, (json.dumps(message) + "\n").encode("utf-8"))
     os.close(report_fd)
     if server is None:

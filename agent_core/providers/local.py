@@ -39,6 +39,11 @@ from agent_core.providers.prompt_cache import Outcome, prime
 
 #: Seconds a CPU model may take to read a long prompt before its first token.
 DEFAULT_READ_TIMEOUT = 600.0
+#: Sent with every request: llama.cpp reuses the cached prefix, and a low temperature keeps a small
+#: model on the tool-call format and on the facts it was just shown (measured by bench/local_model.py).
+SAMPLING: dict[str, Any] = {"cache_prompt": True, "temperature": 0.2}
+#: Failures that may mean the server process died (then the turn says so instead).
+_BROKEN = frozenset({"connect", "connection_lost", "truncated", "bad_response", "timeout"})
 
 
 class LocalProvider:
@@ -90,13 +95,18 @@ class LocalProvider:
                 async for event in events:
                     yield event
         except ProviderError as error:
-            if self.server.alive():
+            if error.kind not in _BROKEN or not await asyncio.to_thread(self.server.died):
                 raise
             stopped = make_error("local_stopped", self._ctx, detail=self.server.describe_exit())
             stopped.output_started = error.output_started
             raise stopped from error
         finally:
             self.server.end_request()
+
+    async def start(self) -> str:
+        """Start the server if needed (without a request); returns its base URL."""
+        inner = await self._ready_inner()
+        return inner.base_url.removesuffix("/v1")
 
     async def warm(self, request: ChatRequest) -> Outcome | None:
         """Start the server and get ``request``'s fixed prefix into its cache, ahead of the first
@@ -140,7 +150,7 @@ class LocalProvider:
             self._inner = OpenAIProvider(base_url, None, self.model, read_timeout=self._read_timeout,
                                          name="local", context_window=self.context_window, key_env=None,
                                          label="the local model server", text_tool_calls=self._text_tool_calls,
-                                         extra_body={"cache_prompt": True})
+                                         extra_body=SAMPLING)
         return self._inner
 
     async def _prime(self, inner: OpenAIProvider, request: ChatRequest) -> Outcome | None:

@@ -70,6 +70,10 @@ class Child(Protocol):
 
     def alive(self) -> bool: ...
 
+    def exited(self, within: float) -> bool:
+        """Whether the process ends within ``within`` seconds (it may be dying right now)."""
+        ...
+
     def describe_exit(self) -> str: ...
 
     def stop(self) -> None: ...
@@ -100,6 +104,13 @@ class ChildProcess:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def exited(self, within: float) -> bool:
+        try:
+            self.popen.wait(within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def describe_exit(self) -> str:
         code = self.popen.poll()
         how = "is running" if code is None else (f"was killed by signal {-code}" if code < 0 else f"exited with code {code}")
@@ -107,12 +118,14 @@ class ChildProcess:
         tail = " | ".join(list(self.log)[-3:])
         return f"the model server process {how}" + (f" (its log: {tail})" if tail else "")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_TIMEOUT) -> None:
+        """Close its standard input (it exits at once when it is serving); kill it after ``grace``
+        seconds (a process still loading the model does not read its input yet)."""
         with contextlib.suppress(OSError):
             if self.popen.stdin is not None:
                 self.popen.stdin.close()
         try:
-            self.popen.wait(STOP_TIMEOUT)
+            self.popen.wait(grace)
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
@@ -138,7 +151,7 @@ def launch_child(params: dict[str, Any], timeout: float, abandoned: Callable[[],
     try:
         report = _read_report(read_fd, timeout, abandoned)
     except BaseException:
-        child.stop()
+        child.stop(grace=0)
         raise
     finally:
         os.close(read_fd)
@@ -147,6 +160,11 @@ def launch_child(params: dict[str, Any], timeout: float, abandoned: Callable[[],
         raise ModelServerError(f"the model server did not start: {child.describe_exit()}")
     if "error" in report:
         child.stop()
+        if report.get("stage") == "load":
+            gigabytes = os.path.getsize(params["model"]) / 1e9 + 0.5
+            raise ModelServerError(f"llama.cpp could not load {params['model']} ({report['error']}). It needs "
+                                   f"about {gigabytes:.1f} GB of free memory; if the machine has that, reinstall "
+                                   "llama.cpp's server: pip install --force-reinstall xllamacpp")
         raise ModelServerError(f"the model server did not start: {report['error']}")
     child.address = str(report["address"])
     return child
@@ -179,9 +197,11 @@ class ModelServer:
     """The shared server of one model (see the module docstring)."""
 
     def __init__(self, model: LocalModel, folder: Path, *, launcher: Launcher = launch_child,
-                 startup_timeout: float = 600.0, port: int = 0) -> None:
+                 startup_timeout: float = 600.0, port: int = 0, slot_folder: Path | None = None) -> None:
         self.model = model
         self.folder = folder
+        #: Where saved prompt prefixes live (see :mod:`agent_core.providers.prompt_cache`).
+        self.slot_folder = slot_folder or folder / "slots"
         self._launcher = launcher
         self._startup_timeout = startup_timeout
         self._port = port
@@ -199,10 +219,6 @@ class ModelServer:
         #: Counts starts, so per-start work (priming the prompt cache) is done once per server.
         self.generation = 0
         self._primed_generation = 0
-
-    @property
-    def slot_folder(self) -> Path:
-        return self.folder / "slots"
 
     # -- status ----------------------------------------------------------------------------------
 
@@ -223,11 +239,12 @@ class ModelServer:
         with self._lock:
             return self._child is not None and self._state == "ready" and self._child.alive()
 
-    def alive(self) -> bool:
-        """False once a started server has died (the next :meth:`start` starts it again)."""
+    def died(self, within: float = 1.0) -> bool:
+        """Whether the running server has died, or does within ``within`` seconds (a connection
+        can break a moment before its killed process is gone); blocking."""
         with self._lock:
             child = self._child
-        return child is None or child.alive()
+        return child is not None and child.exited(within)
 
     def describe_exit(self) -> str:
         with self._lock:
@@ -250,8 +267,29 @@ class ModelServer:
 
     async def start(self) -> str:
         """The running server's base URL (``http://127.0.0.1:PORT``), starting it if needed;
-        raises :class:`ModelServerError`."""
-        return await asyncio.to_thread(self.ensure_started)
+        raises :class:`ModelServerError`.
+
+        The start runs in a daemon thread, not the loop's executor: a program that is asked to
+        exit while the model is being assembled or loaded must not wait for that (a half-written
+        file is never used, and the server process exits when its input closes)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+
+        def deliver(outcome: Callable[[], None]) -> None:
+            if not future.done():
+                outcome()
+
+        def work() -> None:
+            try:
+                address = self.ensure_started()
+            except Exception as exc:
+                failed = exc
+                _call_soon(loop, deliver, lambda: future.set_exception(failed))
+            else:
+                _call_soon(loop, deliver, lambda: future.set_result(address))
+
+        threading.Thread(target=work, name="local-model-start", daemon=True).start()
+        return await future
 
     def ensure_started(self) -> str:
         """Blocking form of :meth:`start` (one start at a time; the others wait for it)."""
@@ -337,6 +375,12 @@ class ModelServer:
     def end_request(self) -> None:
         with self._lock:
             self._active = max(0, self._active - 1)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, deliver: Callable[[Callable[[], None]], None],
+               outcome: Callable[[], None]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+        loop.call_soon_threadsafe(deliver, outcome)
 
 
 def _wait_healthy(child: Child, timeout: float) -> None:

@@ -39,7 +39,7 @@ async def test_fork_export_record_and_status(tmp_path: Path) -> None:
     assert "the question" in markdown and "the answer" in markdown
 
     status = agent.status()
-    assert set(status) == {"version", "provider", "model", "session", "usage", "running"}
+    assert set(status) == {"version", "provider", "model", "local_model", "session", "usage", "running"}
     assert status["provider"] == "scripted" and status["session"]["id"] == fork.id
     assert status["usage"] == {"input_tokens": 10, "output_tokens": 5} and status["running"] is False
     await agent.aclose()

@@ -248,3 +248,18 @@ def test_missing_server_is_explained_and_the_prompt_kept(editor: Editor) -> None
     editor.nvim.command("checkhealth agent_lsp")
     health = "\n".join(editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
     assert 'ERROR server command "no-such-agent-lsp" not found on PATH' in health
+
+
+def test_status_lines_show_the_local_models_state_and_file(editor: Editor) -> None:
+    lines = editor.lua("""
+        return require("agent_lsp.sessions").status_lines({
+          version = "0.1.0", provider = "local", model = "Qwen2.5-Coder-1.5B-Instruct", running = false,
+          localModel = { id = "qwen2.5-coder-1.5b", name = "Qwen2.5-Coder-1.5B-Instruct",
+                         file = "/c/q.gguf", state = "failed", reason = "Part 3 is damaged" },
+        })
+    """)
+    assert lines[:3] == ["agent-lsp 0.1.0", "provider: local, model: Qwen2.5-Coder-1.5B-Instruct",
+                         "local model: failed: Part 3 is damaged (/c/q.gguf)"]
+    plain = editor.lua('return require("agent_lsp.sessions").status_lines({ version = "1", provider = "openai", '
+                       'model = "m", localModel = vim.NIL })')
+    assert not any(line.startswith("local model") for line in plain)

@@ -24,55 +24,16 @@ from agent_core.providers import local_models
 from agent_core.providers.base import ChatRequest, ToolSpec
 from agent_core.providers.local import LocalProvider
 from agent_core.providers.local_models import LocalModel
-from agent_core.providers.model_server import ModelServer, ModelServerError
+from agent_core.providers.model_server import ModelServer
 from tests.fakes.llm_server import FakeLLM
+from tests.fakes.local_model import FakeChild, FakeLauncher, make_parts
 from tests.providers.collect import collect
-from tests.providers.model_parts import make_parts
 
 TOOLS = [ToolSpec(name="list_files", description="List a folder of the workspace, long text.",
                   parameters={"type": "object", "properties": {"path": {"type": "string", "description": "Folder.",
                                                                         "default": "."}},
                               "additionalProperties": False}, brief="List a folder.")]
 SYSTEM = Message(role="system", content="You are terse.")
-
-
-class FakeChild:
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.running = True
-        self.stopped = 0
-        #: Set to make the process die once it holds (e.g. when a given request arrived).
-        self.dies_when: Callable[[], bool] = lambda: False
-
-    def alive(self) -> bool:
-        if self.running and self.dies_when():
-            self.running = False
-        return self.running
-
-    def describe_exit(self) -> str:
-        return "the model server process was killed by signal 9" if not self.running else "it is running"
-
-    def stop(self) -> None:
-        self.running = False
-        self.stopped += 1
-
-
-class Launcher:
-    """Records each start; ``fail`` makes the next starts raise what a real start would."""
-
-    def __init__(self, llm: FakeLLM) -> None:
-        self.llm = llm
-        self.children: list[FakeChild] = []
-        self.params: list[dict[str, Any]] = []
-        self.fail: str | None = None
-
-    def __call__(self, params: dict[str, Any], timeout: float, abandoned: Callable[[], bool]) -> FakeChild:
-        self.params.append(params)
-        if self.fail:
-            raise ModelServerError(self.fail)
-        child = FakeChild(self.llm.base_url)
-        self.children.append(child)
-        return child
 
 
 @pytest.fixture
@@ -82,12 +43,12 @@ def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalModel:
 
 
 @pytest.fixture
-def launcher(fake_llm: FakeLLM) -> Launcher:
-    return Launcher(fake_llm)
+def launcher(fake_llm: FakeLLM) -> FakeLauncher:
+    return FakeLauncher(fake_llm)
 
 
 @pytest.fixture
-def server(model: LocalModel, launcher: Launcher, tmp_path: Path) -> ModelServer:
+def server(model: LocalModel, launcher: FakeLauncher, tmp_path: Path) -> ModelServer:
     return ModelServer(model, tmp_path / "cache", launcher=launcher, startup_timeout=10)
 
 
@@ -101,7 +62,7 @@ def chat_requests(llm: FakeLLM) -> list[dict[str, Any]]:
 
 
 async def test_first_use_prepares_the_model_then_streams_a_compact_cached_request(
-        fake_llm: FakeLLM, server: ModelServer, launcher: Launcher, tmp_path: Path) -> None:
+        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher, tmp_path: Path) -> None:
     assert server.status().state == "not_started"
     fake_llm.script({"text": "."}, {"text": "Two files."})  # the warm-up, then the answer
     provider = LocalProvider(server.model, server=server)
@@ -126,7 +87,7 @@ async def test_first_use_prepares_the_model_then_streams_a_compact_cached_reques
 
 
 async def test_one_server_serves_every_folder_and_the_warm_up_happens_once(
-        fake_llm: FakeLLM, server: ModelServer, launcher: Launcher) -> None:
+        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
     fake_llm.script({"text": "."}, {"text": "a"}, {"text": "b"}, {"text": "c"})
     first, second = LocalProvider(server.model, server=server), LocalProvider(server.model, server=server)
     for provider in (first, second, first):
@@ -168,7 +129,7 @@ async def test_text_tool_calls_can_be_turned_off(fake_llm: FakeLLM, server: Mode
 
 
 async def test_a_server_that_dies_mid_reply_ends_the_turn_and_starts_again(
-        fake_llm: FakeLLM, server: ModelServer, launcher: Launcher) -> None:
+        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
     fake_llm.script({"text": "."}, {"text": "ok"}, {"text": "a long answer that breaks", "drop_after_bytes": 80},
                     {"text": "."}, {"text": "back"})  # the new server is warmed again
     provider = LocalProvider(server.model, server=server)
@@ -188,7 +149,7 @@ async def test_a_server_that_dies_mid_reply_ends_the_turn_and_starts_again(
 
 
 async def test_a_server_that_cannot_start_says_why_and_the_next_request_tries_again(
-        fake_llm: FakeLLM, server: ModelServer, launcher: Launcher) -> None:
+        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
     launcher.fail = "the model server did not start: couldn't bind HTTP server socket, hostname: 127.0.0.1, port: 5"
     provider = LocalProvider(server.model, server=server)
     _, err = await collect(provider, chat())
@@ -205,7 +166,7 @@ async def test_a_server_that_cannot_start_says_why_and_the_next_request_tries_ag
 
 
 async def test_a_missing_part_fails_the_turn_naming_it(tmp_path: Path, fake_llm: FakeLLM, server: ModelServer,
-                                                       launcher: Launcher) -> None:
+                                                       launcher: FakeLauncher) -> None:
     (tmp_path / "site" / "fake_model_part2" / "data" / "part02.bin").unlink()
     provider = LocalProvider(server.model, server=server)
     _, err = await collect(provider, chat())
@@ -217,7 +178,7 @@ async def test_a_missing_part_fails_the_turn_naming_it(tmp_path: Path, fake_llm:
 
 
 async def test_an_unwritable_cache_fails_the_turn_saying_what_to_do(tmp_path: Path, model: LocalModel,
-                                                                   launcher: Launcher) -> None:
+                                                                   launcher: FakeLauncher) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     server = ModelServer(model, blocker / "models", launcher=launcher)

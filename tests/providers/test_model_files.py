@@ -18,7 +18,7 @@ import pytest
 
 from agent_core.providers import model_files
 from agent_core.providers.model_files import ModelFileError, cache_folder, is_verified, prepare_model_file
-from tests.providers.model_parts import make_parts, with_part
+from tests.fakes.local_model import make_parts, with_part
 
 SLICES = [b"GGUF" + b"a" * 3000, b"b" * 3004, b"c" * 1000]
 

@@ -13,6 +13,8 @@
 export const SERVER_KEYS: readonly string[] = [
   'provider',
   'model',
+  'localModel',
+  'textToolCalls',
   'baseUrl',
   'apiKeyEnv',
   'maxTokens',

@@ -12,11 +12,16 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean | string | null;
   settingsProblems?: string[] | null;
+  localModel?: { name?: string; file?: string; state?: string; reason?: string | null } | null;
 }
 
 /** One line per fact, for the Status dialog. */
 export function formatStatus(status: StatusResult): string[] {
   const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
+  if (status.localModel) {
+    const { name, file, state, reason } = status.localModel;
+    lines.push(`Local model: ${name ?? '?'}, ${(state ?? '?').replace('_', ' ')}${reason ? `: ${reason}` : ''}${file ? ` (${file})` : ''}`);
+  }
   if (status.session) {
     lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
   }
