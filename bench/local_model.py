@@ -36,22 +36,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from agent_core.agent import Agent  # noqa: E402
-from agent_core.approvals import Approvals  # noqa: E402
-from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT, compact_tools  # noqa: E402
-from agent_core.config import AgentConfig  # noqa: E402
-from agent_core.events import Event, TextDelta, ToolCallReady, ToolFinished  # noqa: E402
-from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult  # noqa: E402
-from agent_core.messages import Message, ToolCall  # noqa: E402
-from agent_core.providers.base import ChatRequest  # noqa: E402
-from agent_core.providers.local import SAMPLING, LocalProvider  # noqa: E402
-from agent_core.providers.local_models import MODELS, is_installed  # noqa: E402
-from agent_core.providers.model_files import cache_folder  # noqa: E402
-from agent_core.providers.model_server import ModelServer  # noqa: E402
-from agent_core.tools import ToolRegistry  # noqa: E402
-from bench.local_eval import TASKS, Task, make_workspace  # noqa: E402
+from agent_core.agent import Agent
+from agent_core.approvals import Approvals
+from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT, compact_tools
+from agent_core.config import AgentConfig
+from agent_core.events import Event, TextDelta, ToolCallReady, ToolFinished
+from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
+from agent_core.messages import Message, ToolCall
+from agent_core.providers.base import ChatRequest
+from agent_core.providers.local import SAMPLING, LocalProvider
+from agent_core.providers.local_models import MODELS, is_installed
+from agent_core.providers.model_files import cache_folder
+from agent_core.providers.model_server import ModelServer
+from agent_core.tools import ToolRegistry
+from bench.local_eval import TASKS, Task, make_workspace
 
 QUESTION = "What files are in this project?"
 

@@ -87,10 +87,11 @@ class LocalProvider:
             yield Notice(level="info", text=f"The local model ({self.model}) is still reading the agent's "
                                             "instructions (warm-up); the reply starts right after.")
         await self._prime(inner, request)
-        if self.server.begin_request():
-            yield Notice(level="info", text=f"The local model ({self.model}) is answering another request "
-                                            "(another folder or an inline edit); this one waits for it.")
+        busy = self.server.begin_request()
         try:
+            if busy:
+                yield Notice(level="info", text=f"The local model ({self.model}) is answering another request "
+                                                "(another folder or an inline edit); this one waits for it.")
             async with closing(inner.stream(request)) as events:
                 async for event in events:
                     yield event

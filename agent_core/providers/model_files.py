@@ -156,7 +156,7 @@ def _open_temp(model: LocalModel, folder: Path) -> tuple[Path, BinaryIO]:
     """A new temporary file beside the target (the same file system, so the rename is atomic)."""
     stamp = f"{os.getpid()}-{time.monotonic_ns()}"
     path = folder / f".{model.file_name}.{stamp}.partial"
-    return path, open(path, "xb")  # noqa: SIM115 - closed by the caller's with-block
+    return path, open(path, "xb")
 
 
 def _assemble(model: LocalModel, sources: list[Path], folder: Path, target: Path) -> None:
@@ -173,7 +173,7 @@ def _assemble(model: LocalModel, sources: list[Path], folder: Path, target: Path
     try:
         with out:
             whole = hashlib.sha256()
-            for number, (part, source) in enumerate(zip(model.parts, sources), start=1):
+            for number, (part, source) in enumerate(zip(model.parts, sources, strict=True), start=1):
                 digest = _copy(source, out, whole)
                 if digest != part.sha256:
                     raise ModelFileError(f"{_which(model, number, part)} is damaged (its sha256 does not "

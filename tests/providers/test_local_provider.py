@@ -199,16 +199,19 @@ async def test_a_request_waiting_for_another_says_so(fake_llm: FakeLLM, server: 
     notice = await anext(second)
     assert notice == Notice(level="info", text="The local model (Fake-Model) is answering another request "
                                                "(another folder or an inline edit); this one waits for it.")
+    await second.aclose()  # the user gave up waiting (cancelled the turn)
     fake_llm.release()
-    rest = [event async for event in second]
     events_one, err_one = await first
     assert err_one is None and not [e for e in events_one if isinstance(e, Notice)]
-    assert "".join(e.text for e in rest if isinstance(e, TextDelta)) == "second"
+    events_three, _ = await collect(two, chat(tools=[]))  # nothing else runs now: no notice
+    assert not [e for e in events_three if isinstance(e, Notice)]
+    assert "".join(e.text for e in events_three if isinstance(e, TextDelta)) == "second"
     await one.aclose()
     await two.aclose()
 
 
-async def test_a_start_nobody_waits_for_any_more_is_abandoned(model: LocalModel, tmp_path: Path, fake_llm: FakeLLM) -> None:
+async def test_a_start_nobody_waits_for_any_more_is_abandoned(model: LocalModel, tmp_path: Path,
+                                                              fake_llm: FakeLLM) -> None:
     started = asyncio.Event()
     loop = asyncio.get_running_loop()
     children: list[FakeChild] = []

@@ -147,8 +147,10 @@ def test_a_full_disk_while_assembling_says_so_and_leaves_nothing(model: Any, fol
     assert prepare_model_file(model, folder).read_bytes() == b"".join(SLICES)  # the next try works
 
 
-def test_too_little_free_space_is_refused_before_writing(model: Any, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model_files.shutil, "disk_usage", lambda _path: shutil._ntuple_diskusage(10**6, 10**6 - 100, 100))
+def test_too_little_free_space_is_refused_before_writing(model: Any, folder: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    usage = shutil._ntuple_diskusage(10**6, 10**6 - 100, 100)  # type: ignore[attr-defined]
+    monkeypatch.setattr(model_files.shutil, "disk_usage", lambda _path: usage)
     with pytest.raises(ModelFileError, match="Not enough disk space"):
         prepare_model_file(model, folder)
     assert leftovers(folder) == []

@@ -27,25 +27,34 @@ OFFERED = {"list_files", "read_file", "edit_file"}
 LIST = {"name": "list_files", "arguments": {"path": "src"}}
 READ = {"name": "read_file", "arguments": {"path": "README.md"}}
 
-CALL_SHAPES: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
-    "fenced json, pretty": ("```json\n" + json.dumps(LIST, indent=2) + "\n```", [("list_files", {"path": "src"})]),
-    "fenced, no language": ("```\n" + json.dumps(READ) + "\n```", [("read_file", {"path": "README.md"})]),
-    "fenced JSON, surrounding blank lines": ("\n\n```JSON\n" + json.dumps(LIST) + "\n```\n\n", [("list_files", {"path": "src"})]),
-    "bare object": (json.dumps(READ), [("read_file", {"path": "README.md"})]),
-    "bare object, leading spaces": ("  \n" + json.dumps(LIST, indent=4) + "\n", [("list_files", {"path": "src"})]),
-    "bare list": (json.dumps([LIST, READ]), [("list_files", {"path": "src"}), ("read_file", {"path": "README.md"})]),
-    "two bare objects": (json.dumps(LIST) + "\n" + json.dumps(READ), [("list_files", {"path": "src"}), ("read_file", {"path": "README.md"})]),
-    "two fences": ("```json\n" + json.dumps(LIST) + "\n```\n```json\n" + json.dumps(READ) + "\n```",
-                   [("list_files", {"path": "src"}), ("read_file", {"path": "README.md"})]),
-    "tool_call tags": ("<tool_call>\n" + json.dumps(READ) + "\n</tool_call>", [("read_file", {"path": "README.md"})]),
-    "two tool_call tags": ("<tool_call>\n" + json.dumps(LIST) + "\n</tool_call>\n<tool_call>\n" + json.dumps(READ) + "\n</tool_call>",
-                           [("list_files", {"path": "src"}), ("read_file", {"path": "README.md"})]),
-    "tag without its closing tag": ("<tool_call>\n" + json.dumps(LIST) + "\n", [("list_files", {"path": "src"})]),
-    "fence inside tags": ("<tool_call>\n```json\n" + json.dumps(LIST) + "\n```\n</tool_call>", [("list_files", {"path": "src"})]),
+Calls = list[tuple[str, dict[str, Any]]]
+LISTED: Calls = [("list_files", {"path": "src"})]
+READ_ME: Calls = [("read_file", {"path": "README.md"})]
+BOTH: Calls = LISTED + READ_ME
+
+
+def tagged(*calls: dict[str, Any]) -> str:
+    return "\n".join(f"<tool_call>\n{json.dumps(call)}\n</tool_call>" for call in calls)
+
+
+CALL_SHAPES: dict[str, tuple[str, Calls]] = {
+    "fenced json, pretty": ("```json\n" + json.dumps(LIST, indent=2) + "\n```", LISTED),
+    "fenced, no language": ("```\n" + json.dumps(READ) + "\n```", READ_ME),
+    "fenced JSON, surrounding blank lines": ("\n\n```JSON\n" + json.dumps(LIST) + "\n```\n\n", LISTED),
+    "bare object": (json.dumps(READ), READ_ME),
+    "bare object, leading spaces": ("  \n" + json.dumps(LIST, indent=4) + "\n", LISTED),
+    "bare list": (json.dumps([LIST, READ]), BOTH),
+    "two bare objects": (json.dumps(LIST) + "\n" + json.dumps(READ), BOTH),
+    "two fences": ("```json\n" + json.dumps(LIST) + "\n```\n```json\n" + json.dumps(READ) + "\n```", BOTH),
+    "tool_call tags": (tagged(READ), READ_ME),
+    "two tool_call tags": (tagged(LIST, READ), BOTH),
+    "tag without its closing tag": ("<tool_call>\n" + json.dumps(LIST) + "\n", LISTED),
+    "fence inside tags": ("<tool_call>\n```json\n" + json.dumps(LIST) + "\n```\n</tool_call>", LISTED),
     "arguments as a JSON string": (json.dumps({"name": "read_file", "arguments": json.dumps({"path": "a.py"})}),
                                    [("read_file", {"path": "a.py"})]),
     "empty arguments": ('{"name": "list_files", "arguments": {}}', [("list_files", {})]),
-    "arguments the tool will reject": ('{"name": "read_file", "arguments": {"file": "a.py"}}', [("read_file", {"file": "a.py"})]),
+    "arguments the tool will reject": ('{"name": "read_file", "arguments": {"file": "a.py"}}',
+                                       [("read_file", {"file": "a.py"})]),
 }
 
 NEAR_MISSES: dict[str, str] = {
@@ -73,7 +82,7 @@ NEAR_MISSES: dict[str, str] = {
 
 
 @pytest.mark.parametrize("text,expected", CALL_SHAPES.values(), ids=list(CALL_SHAPES))
-def test_every_shape_is_parsed(text: str, expected: list[tuple[str, dict[str, Any]]]) -> None:
+def test_every_shape_is_parsed(text: str, expected: Calls) -> None:
     assert parse_text_tool_calls(text, OFFERED) == expected
 
 
@@ -146,7 +155,8 @@ def test_a_held_reply_is_released_as_soon_as_prose_follows_the_json() -> None:
     assert calls.feed(TextDelta(text="```json\n" + json.dumps(LIST) + "\n")) == []
     assert calls.feed(TextDelta(text="```")) == []  # still possibly a call
     released = calls.feed(TextDelta(text="\nThat is how"))
-    assert [e.text for e in released if isinstance(e, TextDelta)] == ["```json\n" + json.dumps(LIST) + "\n```\nThat is how"]
+    expected = "```json\n" + json.dumps(LIST) + "\n```\nThat is how"
+    assert [e.text for e in released if isinstance(e, TextDelta)] == [expected]
     assert calls.feed(TextDelta(text=" it works.")) == [TextDelta(text=" it works.")]
 
 
