@@ -50,6 +50,7 @@ from agent_core.providers.local import SAMPLING, LocalProvider
 from agent_core.providers.local_models import MODELS, is_installed
 from agent_core.providers.model_files import cache_folder
 from agent_core.providers.model_server import ModelServer
+from agent_core.providers.openai import OpenAIProvider
 from agent_core.tools import ToolRegistry
 from bench.local_eval import TASKS, Task, make_workspace
 
@@ -72,14 +73,13 @@ async def timed_request(http: httpx.AsyncClient, base_url: str, body: dict[str, 
     first = None
     timings: dict[str, Any] = {}
     parts: list[str] = []
-    async with http.stream("POST", base_url + "/v1/chat/completions", json={**body, "timings_per_token": False}) as response:
+    async with http.stream("POST", base_url + "/v1/chat/completions", json=body) as response:
         response.raise_for_status()
         async for line in response.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
             chunk = json.loads(line[6:])
-            if chunk.get("timings"):
-                timings = chunk["timings"]
+            timings = chunk.get("timings") or timings
             for choice in chunk.get("choices") or []:
                 delta = choice.get("delta") or {}
                 if delta.get("content") or delta.get("tool_calls"):
@@ -89,7 +89,8 @@ async def timed_request(http: httpx.AsyncClient, base_url: str, body: dict[str, 
     return Timed(first if first is not None else total, total, timings, "".join(parts))
 
 
-def first_request(workspace: Path, provider: LocalProvider) -> ChatRequest:
+def first_request(workspace: Path) -> ChatRequest:
+    """The agent's first request on the embedded model, as the agent builds it."""
     config = AgentConfig()
     specs = ToolRegistry(workspace, _NoHost(), config, Approvals(config.approval, _NoHost())).specs()
     return ChatRequest(messages=[Message(role="system", content=COMPACT_SYSTEM_PROMPT),
@@ -104,63 +105,65 @@ def second_round(request: ChatRequest) -> ChatRequest:
                        tools=request.tools, max_tokens=64)
 
 
-def body_for(provider: LocalProvider, base_url: str, request: ChatRequest) -> dict[str, Any]:
-    from agent_core.providers.openai import OpenAIProvider
-
+def wire_body(model: str, base_url: str, request: ChatRequest) -> dict[str, Any]:
+    """Exactly what the local provider sends for ``request``."""
     wire = ChatRequest(messages=request.messages, tools=compact_tools(request.tools), max_tokens=request.max_tokens)
-    return {**OpenAIProvider(base_url + "/v1", None, provider.model).request_body(wire), **SAMPLING}
+    return {**OpenAIProvider(base_url + "/v1", None, model).request_body(wire), **SAMPLING}
+
+
+def tokens(timed: Timed) -> str:
+    t = timed.timings
+    return f"new prompt tokens {t.get('prompt_n', '?')}, cached {t.get('cache_n', '?')}"
 
 
 async def latency(model_id: str, workspace: Path, cache: Path) -> list[str]:
+    """Time to first token in the four situations of the module docstring, and the speeds."""
     model = MODELS[model_id]
-    lines = []
-    slots = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-slots-"))
+    saved = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-slots-"))
+    request = first_request(workspace)
+    lines: list[str] = []
 
-    async def fresh(name: str, *, warm: bool, restore: bool) -> tuple[Timed, float, LocalProvider, str]:
-        empty = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-empty-"))
-        server = ModelServer(model, cache, slot_folder=slots if restore else empty)
-        provider = LocalProvider(model, server=server)
-        request = first_request(workspace, provider)
-        started = time.perf_counter()
+    async def fresh(*, warm: bool, slots: Path) -> tuple[LocalProvider, str, float, float]:
+        """A new server process; returns it, its URL, its start time and the total time so far."""
+        began = time.perf_counter()
+        provider = LocalProvider(model, server=ModelServer(model, cache, slot_folder=slots))
         base_url = await provider.start()
-        loaded = time.perf_counter() - started
-        if warm or restore:
-            outcome = await provider.warm(request)
-            lines.append(f"  ({name}: prefix {outcome})")
-        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=1800)) as http:
-            timed = await timed_request(http, base_url, body_for(provider, base_url, request))
-        return timed, loaded, provider, base_url
+        loaded = time.perf_counter() - began
+        if warm:
+            lines.append(f"  (prefix {await provider.warm(request)})")
+        return provider, base_url, loaded, time.perf_counter() - began
 
-    # Cold: a new server, nothing cached; the time includes starting it.
-    started = time.perf_counter()
-    cold, loaded, provider, base_url = await fresh("cold", warm=False, restore=False)
-    cold_total = time.perf_counter() - started
-    lines.append(f"time to first token, cold (new server, nothing cached): {cold_total - cold.total + cold.first_token:6.1f} s"
-                 f"  (server start {loaded:.1f} s; prompt {cold.timings.get('prompt_n', '?')} tokens in "
-                 f"{cold.timings.get('prompt_ms', 0) / 1000:.1f} s by llama.cpp's timings)")
-    # Second round of the same conversation on the same server.
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=1800)) as http:
-        second = await timed_request(http, base_url, body_for(provider, base_url, second_round(first_request(workspace, provider))))
-    lines.append(f"time to first token, second round (after a tool result): {second.first_token:6.1f} s"
-                 f"  (new prompt tokens {second.timings.get('prompt_n', '?')}, cached {second.timings.get('cache_n', '?')})")
-    speed = cold.timings
-    gen_client = (len(cold.text) and cold.total - cold.first_token) or 0
-    lines.append(f"prompt speed (llama.cpp): {speed.get('prompt_per_second', 0):6.1f} tokens/s")
-    lines.append(f"generation speed (llama.cpp): {speed.get('predicted_per_second', 0):6.1f} tokens/s; client saw "
-                 f"{max(0, speed.get('predicted_n', 1) - 1) / gen_client if gen_client else 0:6.1f} tokens/s over the stream")
+    async def ask(base_url: str, req: ChatRequest) -> Timed:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=1800)) as http:
+            return await timed_request(http, base_url, wire_body(model.name, base_url, req))
+
+    empty = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-empty-"))
+    provider, base_url, loaded, before = await fresh(warm=False, slots=empty)
+    cold = await ask(base_url, request)
+    lines.append(f"time to first token, cold (new server, nothing cached): {before + cold.first_token:6.1f} s "
+                 f"(server start {loaded:.1f} s; {tokens(cold)}; llama.cpp read the prompt in "
+                 f"{cold.timings.get('prompt_ms', 0) / 1000:.1f} s)")
+    second = await ask(base_url, second_round(request))
+    lines.append(f"time to first token, second round (after a tool result): {second.first_token:6.1f} s "
+                 f"({tokens(second)})")
+    t = cold.timings
+    streamed = cold.total - cold.first_token
+    client_rate = max(0, t.get("predicted_n", 1) - 1) / streamed if streamed > 0 else 0.0
+    lines.append(f"prompt speed: {t.get('prompt_per_second', 0):6.1f} tokens/s (llama.cpp's timings)")
+    lines.append(f"generation speed: {t.get('predicted_per_second', 0):6.1f} tokens/s (llama.cpp's timings); "
+                 f"{client_rate:.1f} tokens/s as the client received them")
     await provider.aclose()
-    # Warm: the prefix was read before the question came (the LSP server does it at start-up).
-    warm, _, provider, _ = await fresh("warm", warm=True, restore=True)
-    lines.append(f"time to first token, warm prefix (read in the background first): {warm.first_token:6.1f} s"
-                 f"  (new prompt tokens {warm.timings.get('prompt_n', '?')}, cached {warm.timings.get('cache_n', '?')})")
+
+    provider, base_url, loaded, before = await fresh(warm=True, slots=saved)
+    warm = await ask(base_url, request)
+    lines.append(f"time to first token, warm prefix (read in the background before the question): "
+                 f"{warm.first_token:6.1f} s ({tokens(warm)})")
     await provider.aclose()
-    # Restored: a new server process restores the prefix the previous one saved to disk.
-    started = time.perf_counter()
-    restored, loaded, provider, _ = await fresh("restored", warm=False, restore=True)
-    lines.append(f"time to first token, restored prefix (new server, saved prefix): "
-                 f"{time.perf_counter() - started - restored.total + restored.first_token:6.1f} s  "
-                 f"(server start {loaded:.1f} s; new prompt tokens {restored.timings.get('prompt_n', '?')}, "
-                 f"cached {restored.timings.get('cache_n', '?')})")
+
+    provider, base_url, loaded, before = await fresh(warm=True, slots=saved)
+    restored = await ask(base_url, request)
+    lines.append(f"time to first token, restored prefix (new server, prefix saved by the previous one): "
+                 f"{before + restored.first_token:6.1f} s (server start {loaded:.1f} s; {tokens(restored)})")
     await provider.aclose()
     return lines
 
@@ -219,8 +222,8 @@ async def run_eval(model_id: str, tasks: list[Task]) -> list[str]:
         calls = [e.call for e in host.events if isinstance(e, ToolCallReady)]
         results = [e for e in host.events if isinstance(e, ToolFinished)]
         parsed += len(calls)
-        invalid += sum(1 for r in results if r.is_error and ("Invalid arguments" in r.output or "Unknown tool" in r.output
-                                                               or "not a valid JSON" in r.output))
+        invalid += sum(1 for r in results if r.is_error and any(
+            sign in r.output for sign in ("Invalid arguments", "Unknown tool", "not a valid JSON")))
         stripped = answer.strip()
         looked_like_calls += int(stripped.startswith(("{", "[", "```json", "<tool_call>")) and '"name"' in stripped)
         ok, why = task.check(workspace, answer, calls)

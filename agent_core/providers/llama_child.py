@@ -39,6 +39,7 @@ def start_server(params: dict[str, Any]) -> Any:
     settings.hostnames = [params.get("host", "127.0.0.1")]
     settings.use_jinja = True
     settings.verbosity = -1
+    settings.cache_ram_mib = params.get("cache_ram_mib", settings.cache_ram_mib)
     if params.get("slot_save_path"):
         settings.slot_save_path = params["slot_save_path"]
     return xllamacpp.Server(settings)

@@ -46,6 +46,9 @@ State = Literal["not_installed", "not_started", "verifying", "assembling", "load
 LOG_LINES = 40
 #: How long a stopping server may take before it is killed.
 STOP_TIMEOUT = 5.0
+#: Memory llama.cpp may use to keep the caches of earlier prompts (chat and inline edits take turns
+#: in its one slot); its own default is 8 GB.
+PROMPT_CACHE_MIB = 1024
 
 
 class ModelServerError(Exception):
@@ -336,7 +339,7 @@ class ModelServer:
         with contextlib.suppress(OSError):
             slots.mkdir(parents=True, exist_ok=True)
         params = {"model": str(path), "n_ctx": self.model.n_ctx, "port": self._port, "host": "127.0.0.1",
-                  "slot_save_path": str(slots) + os.sep if slots.is_dir() else ""}
+                  "cache_ram_mib": PROMPT_CACHE_MIB, "slot_save_path": str(slots) + os.sep if slots.is_dir() else ""}
         child = self._launcher(params, self._startup_timeout, self._nobody_waits)
         try:
             _wait_healthy(child, self._startup_timeout)
