@@ -2,25 +2,14 @@
  * What "Agent: Status" shows: the answer of `agent.status` as readable lines. Pure (no `vscode`
  * import) so it is unit tested.
  */
-
-/** The answer of `agent.status`, loosely typed: the server may add fields. */
-export interface StatusResult {
-  version?: string;
-  provider?: string | null;
-  model?: string | null;
-  session?: { id?: string; title?: string; messageCount?: number } | null;
-  usage?: { inputTokens?: number; outputTokens?: number } | null;
-  running?: boolean | string | null;
-  settingsProblems?: string[] | null;
-  localModel?: { name?: string; file?: string; state?: string; reason?: string | null } | null;
-}
+import type { StatusResult } from './protocol';
 
 /** One line per fact, for the Status dialog. */
 export function formatStatus(status: StatusResult): string[] {
   const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
   if (status.localModel) {
     const { name, file, state, reason } = status.localModel;
-    lines.push(`Local model: ${name ?? '?'}, ${(state ?? '?').replace('_', ' ')}${reason ? `: ${reason}` : ''}${file ? ` (${file})` : ''}`);
+    lines.push(`Local model: ${name}, ${state.replace('_', ' ')}${reason ? `: ${reason}` : ''} (${file})`);
   }
   if (status.session) {
     lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
