@@ -32,6 +32,9 @@ class ChatRequest:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 4096
+    #: Server-specific fields added to the request body as they are (OpenAI-compatible servers
+    #: only; the local provider constrains a reply with llama.cpp's ``json_schema``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProviderError(Exception):

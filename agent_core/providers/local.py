@@ -7,7 +7,9 @@ OpenAI-compatible server, with what a small model on a CPU needs on top:
 
 * the compact prompt (:mod:`agent_core.compact_prompt`): tools with one-line descriptions, and
   ``prompt_style = "compact"`` telling the agent to send the short system prompt;
-* tool calls written as JSON text turned into real calls (:mod:`agent_core.providers.text_tool_calls`);
+* tool calls written as JSON text turned into real calls (:mod:`agent_core.providers.text_tool_calls`),
+  and the first reply of each turn constrained to be one (llama.cpp's ``json_schema``): the model
+  then always looks at the project before it answers about it;
 * ``cache_prompt``, and the fixed prefix primed once per server start, restored from disk when it
   was saved before (:mod:`agent_core.providers.prompt_cache`); :meth:`LocalProvider.warm` does that
   ahead of the first request;
@@ -36,6 +38,7 @@ from agent_core.providers.model_files import is_verified
 from agent_core.providers.model_server import ModelServer, ModelServerError, ModelStatus, shared_server
 from agent_core.providers.openai import OpenAIProvider
 from agent_core.providers.prompt_cache import Outcome, prime
+from agent_core.providers.text_tool_calls import call_schema
 
 #: Seconds a CPU model may take to read a long prompt before its first token.
 DEFAULT_READ_TIMEOUT = 600.0
@@ -81,8 +84,13 @@ class LocalProvider:
         if not self.server.ready:
             yield Notice(level="info", text=self._waiting_text())
         inner = await self._ready_inner()
-        request = ChatRequest(messages=request.messages, tools=compact_tools(request.tools),
-                              max_tokens=request.max_tokens)
+        tools = compact_tools(request.tools)
+        # The first reply of a turn must be a tool call: a 1.5B model otherwise often describes the
+        # call in prose or guesses what a file holds (measured by bench/local_model.py). Later
+        # rounds, after a tool result, are free to answer.
+        first_round = bool(tools) and bool(request.messages) and request.messages[-1].role == "user"
+        request = ChatRequest(messages=request.messages, tools=tools, max_tokens=request.max_tokens,
+                              extra={"json_schema": call_schema(tools)} if first_round else {})
         if self._prime_lock.locked():
             yield Notice(level="info", text=f"The local model ({self.model}) is still reading the agent's "
                                             "instructions (warm-up); the reply starts right after.")

@@ -89,6 +89,7 @@ class OpenAIProvider:
             "stream_options": {"include_usage": True},
             ("max_completion_tokens" if self._official else "max_tokens"): request.max_tokens,
             **self._extra_body,
+            **request.extra,
         }
         if request.tools:
             body["tools"] = [{"type": "function", "function": {

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 from agent_core.events import (
@@ -33,6 +33,7 @@ from agent_core.events import (
     ToolCallStarted,
 )
 from agent_core.messages import ToolCall, new_id
+from agent_core.providers.base import ToolSpec
 from agent_core.providers.closing import closing
 
 _OPEN_TAG = "<tool_call>"
@@ -232,6 +233,13 @@ def _first_block(head: str) -> str | None:
     except ValueError:
         return None
     return head[:end]
+
+
+def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """The JSON schema of a reply that is exactly one call of one of ``tools`` in the bare shape,
+    for servers that can constrain their output to a schema (llama.cpp's ``json_schema``)."""
+    return {"oneOf": [{"type": "object", "properties": {"name": {"const": tool.name}, "arguments": tool.parameters},
+                       "required": ["name", "arguments"]} for tool in tools]}
 
 
 async def with_text_tool_calls(events: AsyncIterator[ProviderEvent],

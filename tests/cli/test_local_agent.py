@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from tests.cli.chat_process import chat_env, run_chat
 from tests.fakes.local_model import REAL_QWEN
 

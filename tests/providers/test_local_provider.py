@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from agent_core.events import Notice, StreamFinished, TextDelta, ToolCallReady
-from agent_core.messages import Message
+from agent_core.messages import Message, ToolCall
 from agent_core.providers import local_models
 from agent_core.providers.base import ChatRequest, ToolSpec
 from agent_core.providers.local import LocalProvider
@@ -238,3 +238,26 @@ async def test_status_before_install_names_what_to_install(tmp_path: Path, monke
     monkeypatch.setattr(local_models, "server_installed", lambda: False)
     status = ModelServer(model, tmp_path).status()
     assert status.state == "not_installed" and status.reason is not None and "pip install xllamacpp" in status.reason
+
+
+async def test_the_first_reply_of_a_turn_is_constrained_to_a_tool_call(fake_llm: FakeLLM,
+                                                                       server: ModelServer) -> None:
+    fake_llm.script({"text": "."}, {"text": '{"name": "list_files", "arguments": {"path": "."}}'},
+                    {"text": "Two files."}, {"text": "plain"})
+    provider = LocalProvider(server.model, server=server)
+    first = chat()
+    call = ToolCall(id="c1", name="list_files", arguments={"path": "."})
+    after_tool = ChatRequest(messages=[*first.messages, Message(role="assistant", content="", tool_calls=[call]),
+                                       Message(role="tool", content="a.py", tool_call_id="c1", name="list_files")],
+                             tools=TOOLS)
+    for request in (first, after_tool, chat(tools=[])):
+        _, err = await collect(provider, request)
+        assert err is None
+    await provider.aclose()
+    _warm, opening, answer, no_tools = chat_requests(fake_llm)
+    assert opening["json_schema"] == {"oneOf": [{
+        "type": "object", "required": ["name", "arguments"],
+        "properties": {"name": {"const": "list_files"},
+                       "arguments": {"type": "object", "properties": {"path": {"type": "string"}}}}}]}
+    assert "json_schema" not in answer and "json_schema" not in no_tools
+    assert json.dumps(opening["messages"]) == json.dumps(answer["messages"][:2])  # the constraint is not in the prompt

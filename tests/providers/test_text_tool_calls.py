@@ -21,7 +21,8 @@ from agent_core.events import (
     UsageReported,
 )
 from agent_core.messages import ToolCall, Usage
-from agent_core.providers.text_tool_calls import TextToolCallFilter, parse_text_tool_calls
+from agent_core.providers.base import ToolSpec
+from agent_core.providers.text_tool_calls import TextToolCallFilter, call_schema, parse_text_tool_calls
 
 OFFERED = {"list_files", "read_file", "edit_file"}
 LIST = {"name": "list_files", "arguments": {"path": "src"}}
@@ -178,3 +179,17 @@ def test_native_tool_calls_win_over_text() -> None:
     out = run([text], native=True)
     assert [e.text for e in out if isinstance(e, TextDelta)] == [text]
     assert [e.call.id for e in out if isinstance(e, ToolCallReady)] == ["n1"]
+
+
+def test_the_call_schema_allows_exactly_one_call_of_an_offered_tool() -> None:
+    path = {"type": "object", "properties": {"path": {"type": "string"}}}
+    tools = [ToolSpec(name="read_file", description="r", parameters=path),
+             ToolSpec(name="list_files", description="l", parameters={"type": "object", "properties": {}})]
+    schema = call_schema(tools)
+    names = [option["properties"]["name"] for option in schema["oneOf"]]
+    assert names == [{"const": "read_file"}, {"const": "list_files"}]
+    assert all(option["required"] == ["name", "arguments"] for option in schema["oneOf"])
+    assert schema["oneOf"][0]["properties"]["arguments"] == path
+    # What a server constrained by it writes is what the parser turns into a call.
+    reply = '{"name": "read_file", "arguments": {"path": "a.py"}}'
+    assert parse_text_tool_calls(reply, {"read_file", "list_files"}) == [("read_file", {"path": "a.py"})]
