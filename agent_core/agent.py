@@ -403,10 +403,12 @@ class Agent:
         prefix = ChatRequest(messages=[Message(role="system", content=self.system_prompt(specs, provider))],
                              tools=specs)
         try:
-            await local.warm(prefix)
+            outcome = await local.warm(prefix)
         except ProviderError as error:
             log.info("warming the local model failed: %s", error.message)
             return False
+        log.info("the local model %s is ready for %s (its fixed prefix: %s)", local.model, self.workspace,
+                 outcome or "already cached")
         return True
 
     def record(self, message: Message) -> None:
