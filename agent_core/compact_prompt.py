@@ -32,8 +32,15 @@ _KEPT = ("type", "properties", "required", "items", "enum")
 
 def compact_tools(specs: Sequence[ToolSpec]) -> list[ToolSpec]:
     """The same tools with their brief descriptions and bare argument schemas."""
-    return [ToolSpec(name=spec.name, description=spec.brief or spec.description,
-                     parameters=_bare(spec.parameters), brief=spec.brief) for spec in specs]
+    return [
+        ToolSpec(
+            name=spec.name,
+            description=spec.brief or spec.description,
+            parameters=_bare(spec.parameters),
+            brief=spec.brief,
+        )
+        for spec in specs
+    ]
 
 
 def _bare(schema: dict[str, Any]) -> dict[str, Any]:

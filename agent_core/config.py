@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.exceptions import AgentError
+
 ProviderName = Literal["openai", "anthropic", "local"]
 #: The embedded models (see :mod:`agent_core.providers.local_models`).
 LocalModelName = Literal["qwen2.5-coder-1.5b", "smollm2-135m"]
@@ -97,6 +99,10 @@ class AgentConfig(_Settings):
     search_timeout: float = Field(10.0, gt=0, le=600)
     #: Characters of command output returned to the model (head and tail kept).
     output_cap: int = Field(30000, ge=1000)
+    #: Seconds an editor may take to answer an approval question; no answer is a rejection.
+    approval_timeout: float = Field(600.0, gt=0)
+    #: Seconds an editor may take to apply an edit (``workspace/applyEdit``); then it failed.
+    edit_timeout: float = Field(60.0, gt=0)
     system_prompt: str | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
@@ -112,5 +118,5 @@ class AgentConfig(_Settings):
         return names
 
 
-class ConfigError(Exception):
+class ConfigError(AgentError):
     """A setting is missing or wrong; the message says which one and how to fix it."""

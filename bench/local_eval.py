@@ -77,8 +77,11 @@ def _list_all(root: Path, answer: str, calls: list[ToolCall]) -> tuple[bool, str
 
 
 def _list_src(root: Path, answer: str, calls: list[ToolCall]) -> tuple[bool, str]:
-    named = [name for name in ("geometry.py", "billing.py", "settings.py", "queue_utils.py", "greeting.py", "mathx.py")
-             if name in answer]
+    named = [
+        name
+        for name in ("geometry.py", "billing.py", "settings.py", "queue_utils.py", "greeting.py", "mathx.py")
+        if name in answer
+    ]
     return _used(calls, "list_files") and len(named) >= 3, f"named {named}"
 
 
@@ -100,8 +103,11 @@ def _find_constant(root: Path, answer: str, calls: list[ToolCall]) -> tuple[bool
 
 
 def _explain_queue(root: Path, answer: str, calls: list[ToolCall]) -> tuple[bool, str]:
-    ok = _read(calls, "src/queue_utils.py") and _mentions(answer, "queue") and (
-        _mentions(answer, "oldest") or _mentions(answer, "full") or _mentions(answer, "first"))
+    ok = (
+        _read(calls, "src/queue_utils.py")
+        and _mentions(answer, "queue")
+        and (_mentions(answer, "oldest") or _mentions(answer, "full") or _mentions(answer, "first"))
+    )
     return ok, "read src/queue_utils.py, explains the dropping queue"
 
 

@@ -93,16 +93,25 @@ def first_request(workspace: Path) -> ChatRequest:
     """The agent's first request on the embedded model, as the agent builds it."""
     config = AgentConfig()
     specs = ToolRegistry(workspace, _NoHost(), config, Approvals(config.approval, _NoHost())).specs()
-    return ChatRequest(messages=[Message(role="system", content=COMPACT_SYSTEM_PROMPT),
-                                 Message(role="user", content=QUESTION)], tools=specs, max_tokens=64)
+    return ChatRequest(
+        messages=[Message(role="system", content=COMPACT_SYSTEM_PROMPT), Message(role="user", content=QUESTION)],
+        tools=specs,
+        max_tokens=64,
+    )
 
 
 def second_round(request: ChatRequest) -> ChatRequest:
     call = ToolCall(id="call_1", name="list_files", arguments={"path": "."})
     listing = "README.md\nnotes/\npyproject.toml\nsrc/"
-    return ChatRequest(messages=[*request.messages, Message(role="assistant", content="", tool_calls=[call]),
-                                 Message(role="tool", content=listing, tool_call_id="call_1", name="list_files")],
-                       tools=request.tools, max_tokens=64)
+    return ChatRequest(
+        messages=[
+            *request.messages,
+            Message(role="assistant", content="", tool_calls=[call]),
+            Message(role="tool", content=listing, tool_call_id="call_1", name="list_files"),
+        ],
+        tools=request.tools,
+        max_tokens=64,
+    )
 
 
 def wire_body(model: str, base_url: str, request: ChatRequest) -> dict[str, Any]:
@@ -140,30 +149,39 @@ async def latency(model_id: str, workspace: Path, cache: Path) -> list[str]:
     empty = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-empty-"))
     provider, base_url, loaded, before = await fresh(warm=False, slots=empty)
     cold = await ask(base_url, request)
-    lines.append(f"time to first token, cold (new server, nothing cached): {before + cold.first_token:6.1f} s "
-                 f"(server start {loaded:.1f} s; {tokens(cold)}; llama.cpp read the prompt in "
-                 f"{cold.timings.get('prompt_ms', 0) / 1000:.1f} s)")
+    lines.append(
+        f"time to first token, cold (new server, nothing cached): {before + cold.first_token:6.1f} s "
+        f"(server start {loaded:.1f} s; {tokens(cold)}; llama.cpp read the prompt in "
+        f"{cold.timings.get('prompt_ms', 0) / 1000:.1f} s)"
+    )
     second = await ask(base_url, second_round(request))
-    lines.append(f"time to first token, second round (after a tool result): {second.first_token:6.1f} s "
-                 f"({tokens(second)})")
+    lines.append(
+        f"time to first token, second round (after a tool result): {second.first_token:6.1f} s ({tokens(second)})"
+    )
     t = cold.timings
     streamed = cold.total - cold.first_token
     client_rate = max(0, t.get("predicted_n", 1) - 1) / streamed if streamed > 0 else 0.0
     lines.append(f"prompt speed: {t.get('prompt_per_second', 0):6.1f} tokens/s (llama.cpp's timings)")
-    lines.append(f"generation speed: {t.get('predicted_per_second', 0):6.1f} tokens/s (llama.cpp's timings); "
-                 f"{client_rate:.1f} tokens/s as the client received them")
+    lines.append(
+        f"generation speed: {t.get('predicted_per_second', 0):6.1f} tokens/s (llama.cpp's timings); "
+        f"{client_rate:.1f} tokens/s as the client received them"
+    )
     await provider.aclose()
 
     provider, base_url, loaded, before = await fresh(warm=True, slots=saved)
     warm = await ask(base_url, request)
-    lines.append(f"time to first token, warm prefix (read in the background before the question): "
-                 f"{warm.first_token:6.1f} s ({tokens(warm)})")
+    lines.append(
+        f"time to first token, warm prefix (read in the background before the question): "
+        f"{warm.first_token:6.1f} s ({tokens(warm)})"
+    )
     await provider.aclose()
 
     provider, base_url, loaded, before = await fresh(warm=True, slots=saved)
     restored = await ask(base_url, request)
-    lines.append(f"time to first token, restored prefix (new server, prefix saved by the previous one): "
-                 f"{before + restored.first_token:6.1f} s (server start {loaded:.1f} s; {tokens(restored)})")
+    lines.append(
+        f"time to first token, restored prefix (new server, prefix saved by the previous one): "
+        f"{before + restored.first_token:6.1f} s (server start {loaded:.1f} s; {tokens(restored)})"
+    )
     await provider.aclose()
     return lines
 
@@ -205,8 +223,9 @@ class EvalHost:
 
 async def run_eval(model_id: str, tasks: list[Task]) -> list[str]:
     root = Path(tempfile.mkdtemp(prefix="agent-lsp-eval-"))
-    config = AgentConfig(local_model=model_id, max_rounds=6, max_tokens=512,
-                         approval={"edit_file": "allow", "run_command": "allow"})  # type: ignore[arg-type]
+    config = AgentConfig(
+        local_model=model_id, max_rounds=6, max_tokens=512, approval={"edit_file": "allow", "run_command": "allow"}
+    )  # type: ignore[arg-type]
     lines = []
     passed = parsed = looked_like_calls = invalid = 0
     for number, task in enumerate(tasks, start=1):
@@ -222,19 +241,28 @@ async def run_eval(model_id: str, tasks: list[Task]) -> list[str]:
         calls = [e.call for e in host.events if isinstance(e, ToolCallReady)]
         results = [e for e in host.events if isinstance(e, ToolFinished)]
         parsed += len(calls)
-        invalid += sum(1 for r in results if r.is_error and any(
-            sign in r.output for sign in ("Invalid arguments", "Unknown tool", "not a valid JSON")))
+        invalid += sum(
+            1
+            for r in results
+            if r.is_error
+            and any(sign in r.output for sign in ("Invalid arguments", "Unknown tool", "not a valid JSON"))
+        )
         stripped = answer.strip()
         looked_like_calls += int(stripped.startswith(("{", "[", "```json", "<tool_call>")) and '"name"' in stripped)
         ok, why = task.check(workspace, answer, calls)
         passed += ok
         shown = " ".join(answer.split())[:100]
-        lines.append(f"  {number:2}. {'PASS' if ok else 'FAIL'} {seconds:6.1f} s  {task.name}: "
-                     f"tools {[c.name for c in calls]}; {why}; stop {ended.stop_reason}; answer: {shown!r}")
+        lines.append(
+            f"  {number:2}. {'PASS' if ok else 'FAIL'} {seconds:6.1f} s  {task.name}: "
+            f"tools {[c.name for c in calls]}; {why}; stop {ended.stop_reason}; answer: {shown!r}"
+        )
         await agent.aclose()
-    lines.insert(0, f"eval: {passed}/{len(tasks)} tasks completed correctly; tool calls parsed: {parsed} "
-                    f"(invalid arguments or names: {invalid}; replies that looked like a call but did not parse: "
-                    f"{looked_like_calls})")
+    lines.insert(
+        0,
+        f"eval: {passed}/{len(tasks)} tasks completed correctly; tool calls parsed: {parsed} "
+        f"(invalid arguments or names: {invalid}; replies that looked like a call but did not parse: "
+        f"{looked_like_calls})",
+    )
     return lines
 
 
@@ -250,8 +278,10 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"{model.name} is not installed (run scripts/setup.sh)", file=sys.stderr)
         return 2
     cache = cache_folder()
-    print(f"model: {model.name} ({model.size / 1e9:.2f} GB at {cache / model.file_name}); {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"model: {model.name} ({model.size / 1e9:.2f} GB at {cache / model.file_name}); {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     workspace = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-ws-"))
     make_workspace(workspace)
     if not args.skip_latency:

@@ -88,8 +88,11 @@ def parse_settings(raw: Any) -> ParsedSettings:
 
 def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:
     """``null`` means "not set" (VS Code sends it for a cleared setting): the default applies."""
-    return {key: _without_nulls(value) if isinstance(value, dict) else value
-            for key, value in data.items() if value is not None}
+    return {
+        key: _without_nulls(value) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if value is not None
+    }
 
 
 def _display_path(loc: tuple[Any, ...]) -> str:

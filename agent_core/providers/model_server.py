@@ -150,8 +150,13 @@ def launch_child(params: dict[str, Any], timeout: float, abandoned: Callable[[],
     try:
         popen = subprocess.Popen(
             [sys.executable, "-m", "agent_core.providers.llama_child", json.dumps(params), str(write_fd)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(write_fd,),
-            env=env, start_new_session=True)  # the terminal's Ctrl+C is for agent-lsp, not for it
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+            env=env,
+            start_new_session=True,
+        )  # the terminal's Ctrl+C is for agent-lsp, not for it
     except OSError as exc:
         os.close(read_fd)
         raise ModelServerError(f"the model server process could not be started: {exc}") from exc
@@ -172,9 +177,11 @@ def launch_child(params: dict[str, Any], timeout: float, abandoned: Callable[[],
         child.stop()
         if report.get("stage") == "load":
             gigabytes = os.path.getsize(params["model"]) / 1e9 + 0.5
-            raise ModelServerError(f"llama.cpp could not load {params['model']} ({report['error']}). It needs "
-                                   f"about {gigabytes:.1f} GB of free memory; if the machine has that, reinstall "
-                                   "llama.cpp's server: pip install --force-reinstall xllamacpp")
+            raise ModelServerError(
+                f"llama.cpp could not load {params['model']} ({report['error']}). It needs "
+                f"about {gigabytes:.1f} GB of free memory; if the machine has that, reinstall "
+                "llama.cpp's server: pip install --force-reinstall xllamacpp"
+            )
         raise ModelServerError(f"the model server did not start: {report['error']}")
     child.address = str(report["address"])
     return child
@@ -206,8 +213,16 @@ def _read_report(fd: int, timeout: float, abandoned: Callable[[], bool]) -> dict
 class ModelServer:
     """The shared server of one model (see the module docstring)."""
 
-    def __init__(self, model: LocalModel, folder: Path, *, launcher: Launcher = launch_child,
-                 startup_timeout: float = 600.0, port: int = 0, slot_folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: LocalModel,
+        folder: Path,
+        *,
+        launcher: Launcher = launch_child,
+        startup_timeout: float = 600.0,
+        port: int = 0,
+        slot_folder: Path | None = None,
+    ) -> None:
         self.model = model
         self.folder = folder
         #: Where saved prompt prefixes live (see :mod:`agent_core.providers.prompt_cache`).
@@ -240,8 +255,9 @@ class ModelServer:
         if child is not None and state == "ready" and not child.alive():
             state, reason = "failed", f"{child.describe_exit()}; the next request starts it again"
         if child is None and state in (None, "failed") and not is_installed(self.model):
-            return ModelStatus(self.model.id, self.model.name, file, "not_installed",
-                               reason or install_hint(self.model))
+            return ModelStatus(
+                self.model.id, self.model.name, file, "not_installed", reason or install_hint(self.model)
+            )
         return ModelStatus(self.model.id, self.model.name, file, state or "not_started", reason)
 
     @property
@@ -338,8 +354,14 @@ class ModelServer:
         slots = self.slot_folder
         with contextlib.suppress(OSError):
             slots.mkdir(parents=True, exist_ok=True)
-        params = {"model": str(path), "n_ctx": self.model.n_ctx, "port": self._port, "host": "127.0.0.1",
-                  "cache_ram_mib": PROMPT_CACHE_MIB, "slot_save_path": str(slots) + os.sep if slots.is_dir() else ""}
+        params = {
+            "model": str(path),
+            "n_ctx": self.model.n_ctx,
+            "port": self._port,
+            "host": "127.0.0.1",
+            "cache_ram_mib": PROMPT_CACHE_MIB,
+            "slot_save_path": str(slots) + os.sep if slots.is_dir() else "",
+        }
         child = self._launcher(params, self._startup_timeout, self._nobody_waits)
         try:
             _wait_healthy(child, self._startup_timeout)
@@ -387,8 +409,9 @@ class ModelServer:
             self._active = max(0, self._active - 1)
 
 
-def _call_soon(loop: asyncio.AbstractEventLoop, deliver: Callable[[Callable[[], None]], None],
-               outcome: Callable[[], None]) -> None:
+def _call_soon(
+    loop: asyncio.AbstractEventLoop, deliver: Callable[[Callable[[], None]], None], outcome: Callable[[], None]
+) -> None:
     with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
         loop.call_soon_threadsafe(deliver, outcome)
 

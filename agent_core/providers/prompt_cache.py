@@ -44,13 +44,25 @@ def prefix_key(model: LocalModel, warm_body: dict[str, Any]) -> str:
         build = importlib.metadata.version("xllamacpp")
     except importlib.metadata.PackageNotFoundError:
         build = "unknown"
-    fixed = {"model": model.sha256, "n_ctx": model.n_ctx, "build": build,
-             "messages": warm_body.get("messages"), "tools": warm_body.get("tools")}
+    fixed = {
+        "model": model.sha256,
+        "n_ctx": model.n_ctx,
+        "build": build,
+        "messages": warm_body.get("messages"),
+        "tools": warm_body.get("tools"),
+    }
     return hashlib.sha256(json.dumps(fixed, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
 
-async def prime(http: httpx.AsyncClient, address: str, folder: Path, model: LocalModel,
-                warm_body: dict[str, Any], *, save: bool = True) -> Outcome:
+async def prime(
+    http: httpx.AsyncClient,
+    address: str,
+    folder: Path,
+    model: LocalModel,
+    warm_body: dict[str, Any],
+    *,
+    save: bool = True,
+) -> Outcome:
     """Get the prefix of ``warm_body`` into the server's slot: restored from ``folder`` when it was
     saved before, else processed now (and saved). Never raises for a server that lacks slot
     support or a file that cannot be written: the prefix is then simply processed by the request."""

@@ -196,7 +196,7 @@ class TextToolCallFilter:
                 return False
             if parse_text_tool_calls(self._first, self.offered) is None:
                 return True
-        rest = head[len(self._first):].lstrip()
+        rest = head[len(self._first) :].lstrip()
         return bool(rest) and rest[0] != self._first[0] and not (self._first[0] in "{[" and rest[0] in "{[")
 
     def _release(self) -> list[ProviderEvent]:
@@ -238,15 +238,24 @@ def _first_block(head: str) -> str | None:
 def call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
     """The JSON schema of a reply that is exactly one call of one of ``tools`` in the bare shape,
     for servers that can constrain their output to a schema (llama.cpp's ``json_schema``)."""
-    return {"oneOf": [{"type": "object", "properties": {"name": {"const": tool.name}, "arguments": tool.parameters},
-                       "required": ["name", "arguments"]} for tool in tools]}
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"name": {"const": tool.name}, "arguments": tool.parameters},
+                "required": ["name", "arguments"],
+            }
+            for tool in tools
+        ]
+    }
 
 
-async def with_text_tool_calls(events: AsyncIterator[ProviderEvent],
-                               offered: Collection[str]) -> AsyncIterator[ProviderEvent]:
+async def with_text_tool_calls(
+    events: AsyncIterator[ProviderEvent], offered: Collection[str]
+) -> AsyncIterator[ProviderEvent]:
     """``events`` with text-written tool calls turned into real ones (nothing to do without tools)."""
     calls = TextToolCallFilter(offered)
     async with closing(events):
         async for event in events:
-            for out in (calls.feed(event) if offered else [event]):
+            for out in calls.feed(event) if offered else [event]:
                 yield out

@@ -12,6 +12,7 @@ loop's 100 ms promise. The command's environment lacks the provider API keys. Ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from asyncio.subprocess import Process
@@ -22,8 +23,9 @@ from pathlib import Path
 from pydantic import Field
 
 from agent_core.config import AgentConfig
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
 from agent_core.tools.confinement import create_cgroup, kill_cgroup, launcher_argv, remove_cgroup
+from agent_core.tools.errors import ToolError
 
 #: How long the output pipe may stay open after the command exited (a background grandchild
 #: that left the process group can hold it); then the output read so far is returned.
@@ -35,7 +37,9 @@ QUIET_ENV = {"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
 class RunCommandArgs(ToolArgs):
     command: str = Field(description="Shell command line, run with /bin/sh in the workspace.")
     cwd: str = Field(".", description="Working folder relative to the workspace root. Default: the root.")
-    timeout: float | None = Field(None, gt=0, description="Seconds before the command is killed (at most the configured limit).")
+    timeout: float | None = Field(
+        None, gt=0, description="Seconds before the command is killed (at most the configured limit)."
+    )
 
 
 class RunCommand(Tool):
@@ -58,9 +62,8 @@ class RunCommand(Tool):
             raise ToolError(f"The working folder {shown_cwd} does not exist or is not a folder.")
         limit = ctx.config.command_timeout
         timeout = min(args.timeout, limit) if args.timeout else limit
-        title = f"Run: {command}" if len(command) <= 80 else f"Run: {command[:77]}..."
         detail = f"{command}\n\nWorking directory: {shown_cwd} (workspace {ctx.workspace.root})"
-        approval = await ctx.approvals.check(self.name, title, detail, ctx.turn_id)
+        approval = await ctx.approvals.check(self.name, _title(command), detail, ctx.turn_id)
         if not approval.allowed:
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
@@ -69,8 +72,9 @@ class RunCommand(Tool):
         cgroup = create_cgroup(limits)
         try:
             argv = launcher_argv(command, cgroup, limits, timeout)
-            process, timed_out = await _run(argv, cwd, command_env(ctx.config), timeout, output,
-                                            partial(_kill, cgroup=cgroup))
+            process, timed_out = await _run(
+                argv, cwd, command_env(ctx.config), timeout, output, partial(_kill, cgroup=cgroup)
+            )
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
@@ -78,11 +82,21 @@ class RunCommand(Tool):
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
         if timed_out:
-            return ToolOutcome(body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True)
+            return ToolOutcome(
+                body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True
+            )
         code = process.returncode
         if code is not None and code < 0:
             return ToolOutcome(body + f"[killed by signal {-code}]", True)
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
+
+
+def _title(command: str) -> str:
+    """One line for the approval's title: the command's first line (cut at 80 characters) and how
+    many lines follow it; the approval's detail always holds the whole command."""
+    first, *rest = command.split("\n")
+    title = f"Run: {first}" if len(first) <= 80 else f"Run: {first[:77]}..."
+    return f"{title} (+{len(rest)} more lines)" if rest else title
 
 
 def command_env(config: AgentConfig) -> dict[str, str]:
@@ -93,8 +107,9 @@ def command_env(config: AgentConfig) -> dict[str, str]:
     return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
 
 
-async def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail,
-               kill: Callable[[Process], None]) -> tuple[Process, bool]:
+async def _run(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail, kill: Callable[[Process], None]
+) -> tuple[Process, bool]:
     """Run the command to its end or its timeout, its output into ``output``; then (or on cancel)
     ``kill`` everything it started. Returns the process and whether it timed out."""
     process, pipe, transport = await _start(argv, cwd, env, kill)
@@ -178,10 +193,8 @@ async def _start(
 def _kill(process: Process, cgroup: Path | None) -> None:
     """SIGKILL the command's whole process group, and its cgroup (escapees too) if it has one;
     a group already gone is fine."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     if cgroup is not None:
         kill_cgroup(cgroup)
 

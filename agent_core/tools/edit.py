@@ -2,9 +2,11 @@
 
 The edit is computed here against the text the user sees (the editor buffer when open), shown
 for approval as a unified diff, and applied by the host with the original text attached, so a
-host that finds the buffer changed meanwhile refuses instead of clobbering the user's work. Every
-refusal (text not found, not unique, rejected, apply failed) goes back to the model as an error
-result with the reason, never as an exception.
+host that finds the buffer changed meanwhile refuses instead of clobbering the user's work. The
+diff is never cut: a line past a cut would be approved unseen (a front end that cannot show it
+all shows its head and tail and lets the user open the whole). Every refusal (text not found,
+not unique, rejected, apply failed) goes back to the model as an error result with the reason,
+never as an exception.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ import re
 
 from pydantic import Field
 
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
-
-#: A diff shown for approval is cut to this many lines (the title still names the file).
-MAX_DIFF_LINES = 400
 
 
 class EditFileArgs(ToolArgs):
@@ -40,8 +40,10 @@ class EditFile(Tool):
         "old_text, write new_text as the whole file (creating it if needed). The user may be asked "
         "to approve and may reject with a reason."
     )
-    brief = ("Replace old_text (it must occur exactly once) with new_text; without old_text, write "
-             "new_text as the whole file.")
+    brief = (
+        "Replace old_text (it must occur exactly once) with new_text; without old_text, write "
+        "new_text as the whole file."
+    )
     args = EditFileArgs
 
     async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -60,8 +62,10 @@ class EditFile(Tool):
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         # The approval may have taken minutes: a folder on the path may be a symlink by now.
         if workspace.resolve(args.path) != path:
-            raise ToolError(f"Refused: the path {shown} changed while waiting for approval (a folder on it "
-                            "was replaced); nothing was written. Check the folder and try again.")
+            raise ToolError(
+                f"Refused: the path {shown} changed while waiting for approval (a folder on it "
+                "was replaced); nothing was written. Check the folder and try again."
+            )
         ctx.started()
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:
@@ -77,7 +81,9 @@ def _new_text(original: str | None, args: EditFileArgs, shown: str) -> tuple[str
     if original is None:
         raise ToolError(f"File not found: {shown}. To create it, call edit_file without old_text.")
     if args.old_text == "":
-        raise ToolError("old_text is empty; give the exact text to replace, or leave old_text out to write the whole file.")
+        raise ToolError(
+            "old_text is empty; give the exact text to replace, or leave old_text out to write the whole file."
+        )
     old, new = args.old_text, args.new_text
     count = original.count(old)
     if count == 0 and "\r\n" in original and "\r\n" not in old:
@@ -95,7 +101,7 @@ def _new_text(original: str | None, args: EditFileArgs, shown: str) -> tuple[str
 
 
 def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
-    """A unified diff for the approval prompt (cut if very long) and a "+a -r lines" count."""
+    """The whole unified diff for the approval prompt and a "+a -r lines" count."""
     lines = list(
         difflib.unified_diff(
             _lines(original or ""),
@@ -108,9 +114,6 @@ def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
     added = sum(1 for line in body if line.startswith("+"))
     removed = sum(1 for line in body if line.startswith("-"))
     lines = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
-    if len(lines) > MAX_DIFF_LINES:
-        omitted = len(lines) - MAX_DIFF_LINES
-        lines = lines[:MAX_DIFF_LINES] + [f"[... {omitted} more diff lines ...]\n"]
     return "".join(lines), f"+{added} -{removed} lines"
 
 

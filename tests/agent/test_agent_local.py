@@ -50,8 +50,9 @@ def dumped(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def test_the_prefix_is_byte_identical_across_rounds_and_turns(tmp_path: Path, provider: LocalProvider,
-                                                                    fake_llm: FakeLLM) -> None:
+async def test_the_prefix_is_byte_identical_across_rounds_and_turns(
+    tmp_path: Path, provider: LocalProvider, fake_llm: FakeLLM
+) -> None:
     fake_llm.script(
         {"text": "."},  # the warm-up
         {"text": '```json\n{"name": "list_files", "arguments": {"path": "."}}\n```'},
@@ -77,8 +78,9 @@ async def test_the_prefix_is_byte_identical_across_rounds_and_turns(tmp_path: Pa
     assert all(body["cache_prompt"] is True for body in chats)
 
 
-async def test_the_prefix_does_not_depend_on_the_workspace(tmp_path: Path, provider: LocalProvider,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_the_prefix_does_not_depend_on_the_workspace(
+    tmp_path: Path, provider: LocalProvider, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "."}, {"text": "a"}, {"text": "b"})
     first, _ = make_agent(tmp_path / "one", provider)
     second, _ = make_agent(tmp_path / "two", provider)
@@ -91,8 +93,9 @@ async def test_the_prefix_does_not_depend_on_the_workspace(tmp_path: Path, provi
     assert dumped(one["tools"]) == dumped(two["tools"])
 
 
-async def test_a_configured_system_prompt_still_wins(tmp_path: Path, provider: LocalProvider,
-                                                     fake_llm: FakeLLM) -> None:
+async def test_a_configured_system_prompt_still_wins(
+    tmp_path: Path, provider: LocalProvider, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "."}, {"text": "a"})
     agent, _ = make_agent(tmp_path / "ws", provider)
     agent.update_config(AgentConfig(system_prompt="Answer in French."))
@@ -101,22 +104,30 @@ async def test_a_configured_system_prompt_still_wins(tmp_path: Path, provider: L
     assert bodies(fake_llm)[-1]["messages"][0]["content"] == "Answer in French."
 
 
-async def test_status_names_the_local_model_its_file_and_state(tmp_path: Path, provider: LocalProvider,
-                                                               fake_llm: FakeLLM) -> None:
+async def test_status_names_the_local_model_its_file_and_state(
+    tmp_path: Path, provider: LocalProvider, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "."}, {"text": "a"})
     agent, _ = make_agent(tmp_path / "ws", provider)
     before = agent.status()["local_model"]
-    assert before == {"id": "fake", "name": "Fake-Model", "state": "not_started", "reason": None,
-                      "file": str(tmp_path / "site" / "fake_model_part1" / "data" / "part01.bin")
-                      if provider.local_model.in_place else str(tmp_path / "cache" / "fake-model.gguf")}
+    assert before == {
+        "id": "fake",
+        "name": "Fake-Model",
+        "state": "not_started",
+        "reason": None,
+        "file": str(tmp_path / "site" / "fake_model_part1" / "data" / "part01.bin")
+        if provider.local_model.in_place
+        else str(tmp_path / "cache" / "fake-model.gguf"),
+    }
     await agent.submit("hi")
     assert agent.status()["local_model"]["state"] == "ready"
     await agent.aclose()
 
 
 async def test_warm_is_a_no_op_for_other_providers(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    agent = Agent(tmp_path, AgentConfig(provider="openai", base_url=fake_llm.base_url + "/v1", model="m"),
-                  RecordingHost(), env={})
+    agent = Agent(
+        tmp_path, AgentConfig(provider="openai", base_url=fake_llm.base_url + "/v1", model="m"), RecordingHost(), env={}
+    )
     assert not await agent.warm()
     assert agent.status()["local_model"] is None
     await agent.aclose()

@@ -17,7 +17,7 @@ pytestmark = REAL_QWEN
 
 FILES = {
     "zebra_stripes.py": 'def zebra_stripes(n):\n    """Return n alternating stripe colours."""\n'
-                        '    return ["black" if i % 2 else "white" for i in range(n)]\n',
+    '    return ["black" if i % 2 else "white" for i in range(n)]\n',
     "walrus_notes.md": "# Walrus notes\n\nWhere the walruses sleep.\n",
     "quokka_main.py": "from zebra_stripes import zebra_stripes\n\nprint(zebra_stripes(4))\n",
 }
@@ -33,8 +33,7 @@ def workspace(tmp_path: Path) -> Path:
 
 def test_what_files_are_in_this_project_lists_them(tmp_path: Path) -> None:
     root = workspace(tmp_path)
-    done = run_chat("--yes", "--workspace", str(root), "What files are in this project?", timeout=1700,
-                    env=chat_env())
+    done = run_chat("--yes", "--workspace", str(root), "What files are in this project?", timeout=1700, env=chat_env())
     assert done.returncode == 0, done.stderr
     assert "[tool] list_files" in done.stderr, done.stderr
     named = [name for name in FILES if name in done.stdout]
@@ -44,8 +43,14 @@ def test_what_files_are_in_this_project_lists_them(tmp_path: Path) -> None:
 
 def test_what_does_the_function_do_reads_the_file(tmp_path: Path) -> None:
     root = workspace(tmp_path)
-    done = run_chat("--yes", "--workspace", str(root), "What does the function in zebra_stripes.py do?",
-                    timeout=1700, env=chat_env())
+    done = run_chat(
+        "--yes",
+        "--workspace",
+        str(root),
+        "What does the function in zebra_stripes.py do?",
+        timeout=1700,
+        env=chat_env(),
+    )
     assert done.returncode == 0, done.stderr
     reads = [line for line in done.stderr.splitlines() if line.startswith("[tool] read_file")]
     assert any("zebra_stripes.py" in line for line in reads), done.stderr

@@ -24,8 +24,14 @@ from tests.fakes.llm_server import FakeLLM
 T = TypeVar("T")
 
 
-def make_parts(root: Path, monkeypatch: pytest.MonkeyPatch, slices: list[bytes], *,
-               prefix: str = "fake_model_part", in_place: bool = False) -> LocalModel:
+def make_parts(
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    slices: list[bytes],
+    *,
+    prefix: str = "fake_model_part",
+    in_place: bool = False,
+) -> LocalModel:
     """Packages ``<prefix>1..N`` under ``root`` holding ``slices``, and the model they make up."""
     parts = []
     for number, data in enumerate(slices, start=1):
@@ -38,9 +44,16 @@ def make_parts(root: Path, monkeypatch: pytest.MonkeyPatch, slices: list[bytes],
     monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
     whole = b"".join(slices)
-    return LocalModel(id="fake", name="Fake-Model", file_name="fake-model.gguf", size=len(whole),
-                      sha256=hashlib.sha256(whole).hexdigest(), parts=tuple(parts), n_ctx=2048,
-                      in_place=in_place)
+    return LocalModel(
+        id="fake",
+        name="Fake-Model",
+        file_name="fake-model.gguf",
+        size=len(whole),
+        sha256=hashlib.sha256(whole).hexdigest(),
+        parts=tuple(parts),
+        n_ctx=2048,
+        in_place=in_place,
+    )
 
 
 def with_part(model: LocalModel, number: int, **changes: object) -> LocalModel:
@@ -96,8 +109,11 @@ QWEN = MODELS["qwen2.5-coder-1.5b"]
 #: The marks of a test on the default model for real: slow on two cores, needs its part wheels.
 REAL_QWEN = [
     pytest.mark.local_model,
-    pytest.mark.skipif(not is_installed(QWEN), reason="the Qwen2.5-Coder-1.5B part wheels or xllamacpp are not "
-                                                      "installed (bash scripts/setup.sh installs them)"),
+    pytest.mark.skipif(
+        not is_installed(QWEN),
+        reason="the Qwen2.5-Coder-1.5B part wheels or xllamacpp are not "
+        "installed (bash scripts/setup.sh installs them)",
+    ),
     pytest.mark.timeout(1800),
 ]
 

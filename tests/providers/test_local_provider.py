@@ -29,10 +29,18 @@ from tests.fakes.llm_server import FakeLLM
 from tests.fakes.local_model import FakeChild, FakeLauncher, make_parts
 from tests.providers.collect import collect
 
-TOOLS = [ToolSpec(name="list_files", description="List a folder of the workspace, long text.",
-                  parameters={"type": "object", "properties": {"path": {"type": "string", "description": "Folder.",
-                                                                        "default": "."}},
-                              "additionalProperties": False}, brief="List a folder.")]
+TOOLS = [
+    ToolSpec(
+        name="list_files",
+        description="List a folder of the workspace, long text.",
+        parameters={
+            "type": "object",
+            "properties": {"path": {"type": "string", "description": "Folder.", "default": "."}},
+            "additionalProperties": False,
+        },
+        brief="List a folder.",
+    )
+]
 SYSTEM = Message(role="system", content="You are terse.")
 
 
@@ -53,8 +61,9 @@ def server(model: LocalModel, launcher: FakeLauncher, tmp_path: Path) -> ModelSe
 
 
 def chat(text: str = "What files are there?", tools: list[ToolSpec] | None = None) -> ChatRequest:
-    return ChatRequest(messages=[SYSTEM, Message(role="user", content=text)], tools=TOOLS if tools is None else tools,
-                       max_tokens=64)
+    return ChatRequest(
+        messages=[SYSTEM, Message(role="user", content=text)], tools=TOOLS if tools is None else tools, max_tokens=64
+    )
 
 
 def chat_requests(llm: FakeLLM) -> list[dict[str, Any]]:
@@ -62,7 +71,8 @@ def chat_requests(llm: FakeLLM) -> list[dict[str, Any]]:
 
 
 async def test_first_use_prepares_the_model_then_streams_a_compact_cached_request(
-        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher, tmp_path: Path) -> None:
+    fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher, tmp_path: Path
+) -> None:
     assert server.status().state == "not_started"
     fake_llm.script({"text": "."}, {"text": "Two files."})  # the warm-up, then the answer
     provider = LocalProvider(server.model, server=server)
@@ -76,9 +86,16 @@ async def test_first_use_prepares_the_model_then_streams_a_compact_cached_reques
     assert launcher.params[0]["model"] == status.file and launcher.params[0]["n_ctx"] == 2048
     warm, answer = chat_requests(fake_llm)
     assert answer["cache_prompt"] is True and answer["stream"] is True
-    assert answer["tools"] == [{"type": "function", "function": {
-        "name": "list_files", "description": "List a folder.",
-        "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}}}]
+    assert answer["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "list_files",
+                "description": "List a folder.",
+                "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+            },
+        }
+    ]
     assert warm["stream"] is False and warm["max_tokens"] == 1
     assert warm["messages"] == [{"role": "system", "content": "You are terse."}, {"role": "user", "content": ""}]
     assert json.dumps(warm["tools"]) == json.dumps(answer["tools"])
@@ -87,7 +104,8 @@ async def test_first_use_prepares_the_model_then_streams_a_compact_cached_reques
 
 
 async def test_one_server_serves_every_folder_and_the_warm_up_happens_once(
-        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
+    fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher
+) -> None:
     fake_llm.script({"text": "."}, {"text": "a"}, {"text": "b"}, {"text": "c"})
     first, second = LocalProvider(server.model, server=server), LocalProvider(server.model, server=server)
     for provider in (first, second, first):
@@ -129,17 +147,25 @@ async def test_text_tool_calls_can_be_turned_off(fake_llm: FakeLLM, server: Mode
 
 
 async def test_a_server_that_dies_mid_reply_ends_the_turn_and_starts_again(
-        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
-    fake_llm.script({"text": "."}, {"text": "ok"}, {"text": "a long answer that breaks", "drop_after_bytes": 80},
-                    {"text": "."}, {"text": "back"})  # the new server is warmed again
+    fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher
+) -> None:
+    fake_llm.script(
+        {"text": "."},
+        {"text": "ok"},
+        {"text": "a long answer that breaks", "drop_after_bytes": 80},
+        {"text": "."},
+        {"text": "back"},
+    )  # the new server is warmed again
     provider = LocalProvider(server.model, server=server)
     await collect(provider, chat())
     # Killed (out of memory, a crash) while it answers the next request.
     launcher.children[0].dies_when = lambda: len(fake_llm.requests) >= 3
     _, err = await collect(provider, chat())
     assert err is not None and err.kind == "local_stopped" and not err.retryable
-    assert err.message == ("The local model server stopped during the reply: the model server process was killed "
-                           "by signal 9. Send your message again to restart it.")
+    assert err.message == (
+        "The local model server stopped during the reply: the model server process was killed "
+        "by signal 9. Send your message again to restart it."
+    )
     assert server.status().state == "failed"
     events, err = await collect(provider, chat())
     assert err is None and "".join(e.text for e in events if isinstance(e, TextDelta)) == "back"
@@ -149,13 +175,16 @@ async def test_a_server_that_dies_mid_reply_ends_the_turn_and_starts_again(
 
 
 async def test_a_server_that_cannot_start_says_why_and_the_next_request_tries_again(
-        fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher) -> None:
+    fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher
+) -> None:
     launcher.fail = "the model server did not start: couldn't bind HTTP server socket, hostname: 127.0.0.1, port: 5"
     provider = LocalProvider(server.model, server=server)
     _, err = await collect(provider, chat())
     assert err is not None and (err.kind, err.retryable) == ("local_start", False)
-    assert err.message == ("The local model could not start: the model server did not start: couldn't bind HTTP "
-                           "server socket, hostname: 127.0.0.1, port: 5")
+    assert err.message == (
+        "The local model could not start: the model server did not start: couldn't bind HTTP "
+        "server socket, hostname: 127.0.0.1, port: 5"
+    )
     status = server.status()
     assert status.state == "failed" and status.reason is not None and "port: 5" in status.reason
     launcher.fail = None
@@ -165,8 +194,9 @@ async def test_a_server_that_cannot_start_says_why_and_the_next_request_tries_ag
     await provider.aclose()
 
 
-async def test_a_missing_part_fails_the_turn_naming_it(tmp_path: Path, fake_llm: FakeLLM, server: ModelServer,
-                                                       launcher: FakeLauncher) -> None:
+async def test_a_missing_part_fails_the_turn_naming_it(
+    tmp_path: Path, fake_llm: FakeLLM, server: ModelServer, launcher: FakeLauncher
+) -> None:
     (tmp_path / "site" / "fake_model_part2" / "data" / "part02.bin").unlink()
     provider = LocalProvider(server.model, server=server)
     _, err = await collect(provider, chat())
@@ -177,8 +207,9 @@ async def test_a_missing_part_fails_the_turn_naming_it(tmp_path: Path, fake_llm:
     assert server.status().state == "not_installed"
 
 
-async def test_an_unwritable_cache_fails_the_turn_saying_what_to_do(tmp_path: Path, model: LocalModel,
-                                                                   launcher: FakeLauncher) -> None:
+async def test_an_unwritable_cache_fails_the_turn_saying_what_to_do(
+    tmp_path: Path, model: LocalModel, launcher: FakeLauncher
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     server = ModelServer(model, blocker / "models", launcher=launcher)
@@ -197,8 +228,11 @@ async def test_a_request_waiting_for_another_says_so(fake_llm: FakeLLM, server: 
     await asyncio.to_thread(fake_llm.wait_for_requests, 3)  # the first one is being answered
     second = two.stream(chat(tools=[]))
     notice = await anext(second)
-    assert notice == Notice(level="info", text="The local model (Fake-Model) is answering another request "
-                                               "(another folder or an inline edit); this one waits for it.")
+    assert notice == Notice(
+        level="info",
+        text="The local model (Fake-Model) is answering another request "
+        "(another folder or an inline edit); this one waits for it.",
+    )
     await second.aclose()  # the user gave up waiting (cancelled the turn)
     fake_llm.release()
     events_one, err_one = await first
@@ -210,8 +244,9 @@ async def test_a_request_waiting_for_another_says_so(fake_llm: FakeLLM, server: 
     await two.aclose()
 
 
-async def test_a_start_nobody_waits_for_any_more_is_abandoned(model: LocalModel, tmp_path: Path,
-                                                              fake_llm: FakeLLM) -> None:
+async def test_a_start_nobody_waits_for_any_more_is_abandoned(
+    model: LocalModel, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
     started = asyncio.Event()
     loop = asyncio.get_running_loop()
     children: list[FakeChild] = []
@@ -233,31 +268,48 @@ async def test_a_start_nobody_waits_for_any_more_is_abandoned(model: LocalModel,
     assert children[0].stopped == 1 and server.status().state == "not_started"
 
 
-async def test_status_before_install_names_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          model: LocalModel) -> None:
+async def test_status_before_install_names_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: LocalModel
+) -> None:
     monkeypatch.setattr(local_models, "server_installed", lambda: False)
     status = ModelServer(model, tmp_path).status()
     assert status.state == "not_installed" and status.reason is not None and "pip install xllamacpp" in status.reason
 
 
-async def test_the_first_reply_of_a_turn_is_constrained_to_a_tool_call(fake_llm: FakeLLM,
-                                                                       server: ModelServer) -> None:
-    fake_llm.script({"text": "."}, {"text": '{"name": "list_files", "arguments": {"path": "."}}'},
-                    {"text": "Two files."}, {"text": "plain"})
+async def test_the_first_reply_of_a_turn_is_constrained_to_a_tool_call(fake_llm: FakeLLM, server: ModelServer) -> None:
+    fake_llm.script(
+        {"text": "."},
+        {"text": '{"name": "list_files", "arguments": {"path": "."}}'},
+        {"text": "Two files."},
+        {"text": "plain"},
+    )
     provider = LocalProvider(server.model, server=server)
     first = chat()
     call = ToolCall(id="c1", name="list_files", arguments={"path": "."})
-    after_tool = ChatRequest(messages=[*first.messages, Message(role="assistant", content="", tool_calls=[call]),
-                                       Message(role="tool", content="a.py", tool_call_id="c1", name="list_files")],
-                             tools=TOOLS)
+    after_tool = ChatRequest(
+        messages=[
+            *first.messages,
+            Message(role="assistant", content="", tool_calls=[call]),
+            Message(role="tool", content="a.py", tool_call_id="c1", name="list_files"),
+        ],
+        tools=TOOLS,
+    )
     for request in (first, after_tool, chat(tools=[])):
         _, err = await collect(provider, request)
         assert err is None
     await provider.aclose()
     _warm, opening, answer, no_tools = chat_requests(fake_llm)
-    assert opening["json_schema"] == {"oneOf": [{
-        "type": "object", "required": ["name", "arguments"],
-        "properties": {"name": {"const": "list_files"},
-                       "arguments": {"type": "object", "properties": {"path": {"type": "string"}}}}}]}
+    assert opening["json_schema"] == {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["name", "arguments"],
+                "properties": {
+                    "name": {"const": "list_files"},
+                    "arguments": {"type": "object", "properties": {"path": {"type": "string"}}},
+                },
+            }
+        ]
+    }
     assert "json_schema" not in answer and "json_schema" not in no_tools
     assert json.dumps(opening["messages"]) == json.dumps(answer["messages"][:2])  # the constraint is not in the prompt

