@@ -19,10 +19,10 @@ from agent_core.config import AgentConfig
 from agent_core.events import ToolFinished
 from agent_core.providers import local_models
 from agent_core.providers.local import LocalProvider
-from agent_core.providers.model_server import ModelServer
+from agent_core.providers.model_server import ModelServer, ModelStatus
+from tests.fakes.doubles import RecordingHost
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.local_model import FakeLauncher, make_parts
-from tests.loop.doubles import RecordingHost
 
 
 @pytest.fixture
@@ -109,18 +109,11 @@ async def test_status_names_the_local_model_its_file_and_state(
 ) -> None:
     fake_llm.script({"text": "."}, {"text": "a"})
     agent, _ = make_agent(tmp_path / "ws", provider)
-    before = agent.status()["local_model"]
-    assert before == {
-        "id": "fake",
-        "name": "Fake-Model",
-        "state": "not_started",
-        "reason": None,
-        "file": str(tmp_path / "site" / "fake_model_part1" / "data" / "part01.bin")
-        if provider.local_model.in_place
-        else str(tmp_path / "cache" / "fake-model.gguf"),
-    }
+    file = tmp_path / "cache" / "fake-model.gguf"
+    assert agent.status().local_model == ModelStatus("fake", "Fake-Model", str(file), "not_started", None)
     await agent.submit("hi")
-    assert agent.status()["local_model"]["state"] == "ready"
+    local = agent.status().local_model
+    assert local is not None and local.state == "ready" and file.is_file()
     await agent.aclose()
 
 
@@ -129,6 +122,6 @@ async def test_warm_is_a_no_op_for_other_providers(tmp_path: Path, fake_llm: Fak
         tmp_path, AgentConfig(provider="openai", base_url=fake_llm.base_url + "/v1", model="m"), RecordingHost(), env={}
     )
     assert not await agent.warm()
-    assert agent.status()["local_model"] is None
+    assert agent.status().local_model is None
     await agent.aclose()
     assert fake_llm.requests == []
