@@ -336,7 +336,7 @@ class Agent:
         window = self.context_window(provider)
         reserve = reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window)
         tools = estimate_tools(specs)
-        system = estimate_message(Message(role="system", content=self.system_prompt(specs)))
+        system = estimate_message(Message(role="system", content=self.system_prompt(specs, provider)))
         available = window - reserve - tools - system
         size = estimate_message(user)
         if size > available:
