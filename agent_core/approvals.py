@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent_core.config import ApprovalConfig, ApprovalMode
-from agent_core.host import Decision, Host, PermissionRequest
+from agent_core.host import Decision, Host, PermissionRequest, ProposedEdit
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,11 @@ class Approvals:
         mode: ApprovalMode = getattr(self.policy, tool, "ask")
         return mode
 
-    async def check(self, tool: str, title: str, detail: str, turn_id: str) -> Approval:
+    async def check(
+        self, tool: str, title: str, detail: str, turn_id: str, *, edit: ProposedEdit | None = None
+    ) -> Approval:
         """Decide for one call; asks the user only when the policy says ``ask`` and the user has
-        not already allowed this tool for the session."""
+        not already allowed this tool for the session. ``edit`` travels with the question."""
         mode = self.mode(tool)
         if mode == "allow":
             return Approval(True)
@@ -48,7 +50,8 @@ class Approvals:
         if tool in self._allowed_for_session:
             return Approval(True)
         try:
-            result = await self._host.ask_permission(PermissionRequest(tool=tool, title=title, detail=detail, turn_id=turn_id))
+            request = PermissionRequest(tool=tool, title=title, detail=detail, turn_id=turn_id, edit=edit)
+            result = await self._host.ask_permission(request)
         except Exception as error:  # the front end failed to ask: never treat that as a yes
             return Approval(False, f"Could not ask the user for permission ({error}); the action was not taken.")
         if result.decision == Decision.ALLOW_SESSION:

@@ -21,6 +21,16 @@ class Decision(enum.Enum):
 
 
 @dataclass(frozen=True)
+class ProposedEdit:
+    """The whole-file change an ``edit_file`` approval is about, for front ends that show a diff
+    of their own (an ACP client's diff view) instead of the unified diff in ``detail``."""
+
+    path: Path
+    original: str | None  # None: the file is created
+    new_text: str
+
+
+@dataclass(frozen=True)
 class PermissionRequest:
     """What the agent wants to do, in words a user can judge."""
 
@@ -28,6 +38,7 @@ class PermissionRequest:
     title: str  # e.g. "Edit src/app.py" / "Run: pytest -q"
     detail: str  # a unified diff, or the full command line and its working directory
     turn_id: str
+    edit: ProposedEdit | None = None  # for edit_file: exactly what the diff in ``detail`` shows
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import re
 
 from pydantic import Field
 
+from agent_core.host import ProposedEdit
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
 from agent_core.tools.files import current_text
 
@@ -55,7 +56,8 @@ class EditFile(Tool):
 
         verb = "Create" if original is None else "Edit"
         diff, change = _diff(original, new_text, shown)
-        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
+        proposed = ProposedEdit(path, original, new_text)
+        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id, edit=proposed)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         ctx.started()
