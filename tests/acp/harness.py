@@ -84,6 +84,8 @@ class RecordingClient:
     answers: list[Answer] = field(default_factory=list)
     #: Editor buffers served by fs/read_text_file (path -> text); other paths read the disk.
     buffers: dict[str, str] = field(default_factory=dict)
+    #: Permission questions answered (the answer is on its way to the agent).
+    answered: int = 0
     reads: list[str] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)
     #: Runs while a permission question is open (e.g. the user cancels meanwhile).
@@ -107,6 +109,9 @@ class RecordingClient:
             if asyncio.iscoroutine(result):
                 await result
         answer = self.answers.pop(0) if self.answers else Answer()
+        async with self._changed:
+            self.answered += 1
+            self._changed.notify_all()
         if answer.error is not None:
             raise answer.error
         meta = {"reason": answer.reason} if answer.reason else None
@@ -207,3 +212,81 @@ async def run_agent(tmp_path: Path, llm: FakeLLM, *, workspace: Path | None = No
                     protocol_version=PROTOCOL_VERSION, client_capabilities=caps,
                     client_info=Implementation(name="test-client", version="1"), **(meta or {})), WAIT)
             yield agent
+
+
+class RawAgent:
+    """``agent-lsp acp`` driven line by line, for input no SDK would send."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        #: Every message read so far (responses, notifications, the agent's own requests).
+        self.received: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        line = message if isinstance(message, str) else json.dumps(message)
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def request(self, id_: Any, method: str, params: Any = None) -> dict[str, Any]:
+        await self.send({"jsonrpc": "2.0", "id": id_, "method": method, "params": params})
+        return await self.response(id_)
+
+    async def response(self, id_: Any) -> dict[str, Any]:
+        """The response with ``id_`` (``None`` for a line that had no usable id)."""
+        return await self.wait_for(lambda m: "method" not in m and m.get("id") == id_, f"the response to {id_!r}",
+                                   take=True)
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], what: str, *,
+                       take: bool = False) -> dict[str, Any]:
+        """The first message (read already or still to come) matching ``predicate``; ``take``
+        removes it, so the same id can be waited for again."""
+        async def read() -> dict[str, Any]:
+            checked = 0
+            while True:
+                for message in self.received[checked:]:
+                    if predicate(message):
+                        if take:
+                            self.received.remove(message)
+                        return message
+                checked = len(self.received)
+                assert self.process.stdout is not None
+                line = await self.process.stdout.readline()
+                if not line:
+                    raise AssertionError(f"the agent closed stdout before {what}")
+                self.received.append(json.loads(line))
+        try:
+            return await asyncio.wait_for(read(), WAIT)
+        except TimeoutError:
+            raise AssertionError(f"no {what} within {WAIT}s") from None
+
+    def updates(self, session_id: str, kind: str) -> list[dict[str, Any]]:
+        return [m["params"]["update"] for m in self.received if m.get("method") == "session/update"
+                and m["params"]["sessionId"] == session_id and m["params"]["update"]["sessionUpdate"] == kind]
+
+    def text(self, session_id: str) -> str:
+        return "".join(u["content"]["text"] for u in self.updates(session_id, "agent_message_chunk"))
+
+
+@asynccontextmanager
+async def run_raw(tmp_path: Path, llm: FakeLLM) -> AsyncIterator[RawAgent]:
+    """``agent-lsp acp`` on raw pipes; killed (after closing stdin) at the end."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(parents=True, exist_ok=True)
+    settings_file = tmp_path / "acp-settings.json"
+    settings_file.write_text(json.dumps(fake_settings(llm)))
+    with (tmp_path / "agent-stderr.log").open("ab") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            str(AGENT), "acp", "--settings", str(settings_file), "-v", cwd=workspace, env=agent_env(),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr)
+        try:
+            yield RawAgent(process)
+        finally:
+            if process.returncode is None:
+                assert process.stdin is not None
+                process.stdin.close()
+                try:
+                    await asyncio.wait_for(process.wait(), WAIT)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()

@@ -1,0 +1,97 @@
+"""session/cancel: the prompt ends with stop reason cancelled at once, a running command is
+killed, the partial reply is saved, and a question still open never turns into an action."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+
+from tests.acp.harness import WAIT, run_agent
+from tests.fakes.llm_server import FakeLLM
+
+#: The issue's bound is 100 ms inside the agent; this one adds two process hops and a loaded CI.
+CANCEL_BOUND = 0.5
+
+
+async def test_cancel_ends_a_streaming_prompt_with_cancelled(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "Partial answer", "hold": True})
+    async with run_agent(tmp_path, fake_llm) as agent:
+        session_id = await agent.new_session()
+        prompt = asyncio.create_task(agent.prompt(session_id, "write a lot"))
+        await agent.client.wait_for(lambda: agent.client.text(session_id) == "Partial answer", "the partial text")
+
+        started = time.monotonic()
+        await agent.conn.cancel(session_id=session_id)
+        response = await asyncio.wait_for(prompt, WAIT)
+        elapsed = time.monotonic() - started
+
+        assert response.stop_reason == "cancelled"
+        assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
+        # The session goes on: the next prompt sees the interrupted reply in the history.
+        fake_llm.script({"text": "Next."})
+        assert (await agent.prompt(session_id, "go on")).stop_reason == "end_turn"
+        history = fake_llm.requests[-1]["messages"]
+        assert any(m["role"] == "assistant" and "Partial answer" in (m.get("content") or "") for m in history)
+
+
+async def test_cancel_kills_a_running_command(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    pid_pipe = tmp_path / "pid"
+    os.mkfifo(pid_pipe)  # the command says it runs by writing its pid; the test waits on the read
+    command = f"echo $$ > {pid_pipe}; exec sleep 60"
+    fake_llm.script({"tool_calls": [{"id": "run-1", "name": "run_command", "arguments": {"command": command}}]})
+    async with run_agent(tmp_path, fake_llm) as agent:
+        session_id = await agent.new_session()
+        prompt = asyncio.create_task(agent.prompt(session_id, "sleep"))
+        pid = int(await asyncio.wait_for(asyncio.to_thread(pid_pipe.read_text), WAIT))
+        await agent.client.wait_for(
+            lambda: any(u.status == "in_progress" for u in agent.client.tool_updates(session_id, "run-1")),
+            "the command shown as running")
+
+        started = time.monotonic()
+        await agent.conn.cancel(session_id=session_id)
+        response = await asyncio.wait_for(prompt, WAIT)
+        elapsed = time.monotonic() - started
+
+        assert response.stop_reason == "cancelled"
+        assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
+        assert not _alive(pid), "the command outlived the cancel"
+        assert agent.client.tool_updates(session_id, "run-1")[-1].status == "failed"
+
+
+async def test_a_question_open_at_cancel_is_never_acted_on(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"tool_calls": [{"id": "call-1", "name": "edit_file",
+                                     "arguments": {"path": "app.py", "new_text": "changed\n"}}]})
+    async with run_agent(tmp_path, fake_llm) as agent:
+        (agent.workspace / "app.py").write_text("original\n")
+        session_id = await agent.new_session()
+        released = asyncio.Event()
+
+        async def cancel_then_allow() -> None:
+            await agent.conn.cancel(session_id=session_id)
+            await released.wait()  # the user clicks "Allow" only after the turn ended
+
+        agent.client.while_asked = cancel_then_allow
+        response = await agent.prompt(session_id, "rewrite app.py")
+        released.set()
+        assert response.stop_reason == "cancelled"
+        await agent.client.wait_for(lambda: agent.client.answered == 1, "the late answer")
+        fake_llm.script({"text": "ok"})
+        assert (await agent.prompt(session_id, "next")).stop_reason == "end_turn"
+        assert (agent.workspace / "app.py").read_text() == "original\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child the agent has not reaped yet is a zombie: gone for every purpose here.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
