@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Set up everything and run the whole test suite: Python (core, server over stdio, real Neovim),
-# then the VS Code extension (unit tests and end-to-end tests in a real VS Code).
+# Set up everything and run the whole test suite: Python (core, server over stdio, real Neovim,
+# the ACP agent driven by the Python and TypeScript ACP SDKs), then the VS Code extension (unit
+# tests and end-to-end tests in a real VS Code).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
+bash scripts/setup-acp-ts.sh || { echo "setup of the TypeScript ACP client failed" >&2; exit 1; }
 
 status=0
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
