@@ -61,20 +61,20 @@ class _Reference:
 
 def read_prompt(blocks: Sequence[Block], workspace: Path) -> Prompt:
     """Render ``blocks`` (see the module docstring); raises :class:`EmptyPrompt`."""
-    parts: list[str] = []
+    parts = _Parts()
     contexts: list[PromptContext] = []
     notes: list[str] = []
     for block in blocks:
         if isinstance(block, TextContentBlock):
-            parts.append(block.text)
+            parts.text(block.text)
         elif isinstance(block, ResourceContentBlock):
             ref = _reference(block.uri, block.name, workspace)
-            parts.append(f"`{ref.label}`")
+            parts.mention(ref.label)
             contexts.append(PromptContext(path=ref.path, start_line=ref.start_line, end_line=ref.end_line))
         elif isinstance(block, EmbeddedResourceContentBlock):
             resource = block.resource
             ref = _reference(resource.uri, None, workspace)
-            parts.append(f"`{ref.label}`")
+            parts.mention(ref.label)
             if isinstance(resource, BlobResourceContents):
                 notes.append(f"({ref.label} is binary content; it was left out.)")
                 continue
@@ -82,7 +82,7 @@ def read_prompt(blocks: Sequence[Block], workspace: Path) -> Prompt:
                                           start_line=ref.start_line, end_line=ref.end_line))
         else:
             notes.append(f"({block.type} content was left out: this agent reads text only.)")
-    text = "".join(parts).strip()
+    text = str(parts).strip()
     if not text and not contexts:
         raise EmptyPrompt("The prompt is empty: type a question or an instruction.")
     message = text
@@ -91,6 +91,28 @@ def read_prompt(blocks: Sequence[Block], workspace: Path) -> Prompt:
     if notes:
         message = "\n".join([message, "", *notes])
     return Prompt(text=text, message=message.strip("\n"))
+
+
+class _Parts:
+    """The prompt's text with mentions named inline, a space kept between a mention and a word."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._after_mention = False
+
+    def text(self, text: str) -> None:
+        if self._after_mention and text[:1].isalnum():
+            text = " " + text
+        self._parts.append(text)
+        self._after_mention = False
+
+    def mention(self, label: str) -> None:
+        space = " " if self._parts and not self._parts[-1][-1:].isspace() else ""
+        self._parts.append(f"{space}`{label}`")
+        self._after_mention = True
+
+    def __str__(self) -> str:
+        return "".join(self._parts)
 
 
 def _reference(uri: str, name: str | None, workspace: Path) -> _Reference:
