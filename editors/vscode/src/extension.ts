@@ -6,10 +6,10 @@ import { askPermission } from './approvals';
 import { ChatViewProvider } from './chatView';
 import { AgentClient, messageOf } from './client';
 import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
-import { Commands } from './protocol';
+import { Commands, parseCancelResult, parseStatusResult } from './protocol';
 import { SessionCommands } from './sessions';
 import { changeAction } from './settings';
-import { formatStatus, type StatusResult } from './status';
+import { formatStatus } from './status';
 import { StatusBar } from './statusBar';
 import { TurnRouter } from './turns';
 
@@ -63,13 +63,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLsp.sessions', () => sessions.pick()),
     command('agentLsp.newSession', () => sessions.newSession()),
     command('agentLsp.cancel', async () => {
-      const result = (await agent.execute(Commands.cancel)) as { cancelled?: boolean };
-      if (!result?.cancelled) {
+      if (!parseCancelResult(await agent.execute(Commands.cancel))) {
         void vscode.window.showInformationMessage('Agent: nothing to cancel.');
       }
     }),
     command('agentLsp.status', async () => {
-      const lines = formatStatus((await agent.execute(Commands.status)) as StatusResult);
+      const lines = formatStatus(parseStatusResult(await agent.execute(Commands.status)));
       void vscode.window.showInformationMessage(lines[0], { modal: true, detail: lines.slice(1).join('\n') });
     }),
     command('agentLsp.restartServer', () => agent.restart()),

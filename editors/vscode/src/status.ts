@@ -2,17 +2,7 @@
  * What "Agent: Status" shows: the answer of `agent.status` as readable lines. Pure (no `vscode`
  * import) so it is unit tested.
  */
-
-/** The answer of `agent.status`, loosely typed: the server may add fields. */
-export interface StatusResult {
-  version?: string;
-  provider?: string | null;
-  model?: string | null;
-  session?: { id?: string; title?: string; messageCount?: number } | null;
-  usage?: { inputTokens?: number; outputTokens?: number } | null;
-  running?: boolean | string | null;
-  settingsProblems?: string[] | null;
-}
+import type { StatusResult } from './protocol';
 
 /** One line per fact, for the Status dialog. */
 export function formatStatus(status: StatusResult): string[] {
