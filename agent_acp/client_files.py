@@ -3,8 +3,8 @@
 A client that offers ``fs/read_text_file`` answers with the editor's text of a file, unsaved
 changes included, which is what the user sees; ``fs/write_text_file`` writes through the editor, so
 an edit lands in the open buffer (and its undo history) instead of behind the editor's back. A
-client without them gets the disk: reads fall back to the core's own, and a write replaces the
-file atomically, keeping its permission bits.
+client without them gets the disk: reads fall back to the core's own, and an edit is applied by
+:func:`~agent_core.disk_edit.apply_edit_on_disk`, as in the terminal.
 
 Either way an edit is refused when the file no longer holds the text the agent based it on: the
 user's newer text is never overwritten.
@@ -19,8 +19,10 @@ from pathlib import Path
 
 from acp.interfaces import Client
 
+from agent_core.disk_edit import apply_edit_on_disk
 from agent_core.host import EditResult
-from agent_core.terminal import write_file_atomic
+from agent_core.tools.files import MAX_FILE_BYTES
+from agent_core.tools.textfiles import read_regular
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class ClientFiles:
 
     async def write(self, path: Path, original: str | None, new_text: str) -> EditResult:
         """Replace the whole text of ``path`` unless it changed since the agent read it."""
+        if not self.can_write:
+            return await asyncio.to_thread(apply_edit_on_disk, path, original, new_text)
         current = await self.read(path)
         if current is None:
             current = await asyncio.to_thread(_read_disk, path)
@@ -59,23 +63,17 @@ class ClientFiles:
             if current is None:
                 return EditResult(False, f"{path.name} was deleted since the agent read it")
             return EditResult(False, f"{path.name} changed since the agent read it; read it again")
-        if self.can_write:
-            try:
-                await self.client.write_text_file(session_id=self.session_id, path=str(path), content=new_text)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                return EditResult(False, f"the editor could not write {path.name}: {error}")
-            return EditResult(True)
         try:
-            await asyncio.to_thread(write_file_atomic, path, new_text.encode("utf-8"))
-        except OSError as error:
-            return EditResult(False, f"cannot write {path.name}: {error.strerror or error}")
+            await self.client.write_text_file(session_id=self.session_id, path=str(path), content=new_text)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            return EditResult(False, f"the editor could not write {path.name}: {error}")
         return EditResult(True)
 
 
 def _read_disk(path: Path) -> str | None:
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        return read_regular(path, MAX_FILE_BYTES).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return None

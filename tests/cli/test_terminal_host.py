@@ -14,7 +14,8 @@ import pytest
 from agent_core.events import Notice, RetryScheduled, TextDelta, ToolFinished, ToolStarted
 from agent_core.host import Decision, PermissionRequest
 from agent_core.messages import ToolCall
-from agent_core.terminal import TerminalHost, write_file_atomic
+from agent_core.terminal import TerminalHost
+from agent_core.tools.atomic_write import write_file_atomic
 
 REQUEST = PermissionRequest(tool="run_command", title="Run: make test", detail="make test\n(in .)", turn_id="t1")
 
