@@ -40,10 +40,12 @@ example (Zed settings.json):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--settings", metavar="FILE",
-                        help=f"JSON settings file (default: ${settings.SETTINGS_ENV}, else none)")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--settings", metavar="FILE", help=f"JSON settings file (default: ${settings.SETTINGS_ENV}, else none)"
+    )
     parser.add_argument("--log-file", metavar="FILE", help="also write the log to FILE (it always goes to stderr)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v: info, -vv: debug)")
     return parser
@@ -62,5 +64,4 @@ def _configure_logging(verbose: int, log_file: str | None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(logging.FileHandler(Path(log_file).expanduser(), encoding="utf-8"))
-    logging.basicConfig(level=level, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

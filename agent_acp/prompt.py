@@ -31,9 +31,7 @@ from acp.schema import (
 
 from agent_core.agent import PromptContext
 
-Block = (
-    TextContentBlock | ImageContentBlock | AudioContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock
-)
+Block = TextContentBlock | ImageContentBlock | AudioContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock
 
 _LINES = re.compile(r"^L?(\d+)(?:[:-]L?(\d+))?$")
 
@@ -78,8 +76,9 @@ def read_prompt(blocks: Sequence[Block], workspace: Path) -> Prompt:
             if isinstance(resource, BlobResourceContents):
                 notes.append(f"({ref.label} is binary content; it was left out.)")
                 continue
-            contexts.append(PromptContext(path=ref.path, selection=resource.text,
-                                          start_line=ref.start_line, end_line=ref.end_line))
+            contexts.append(
+                PromptContext(path=ref.path, selection=resource.text, start_line=ref.start_line, end_line=ref.end_line)
+            )
         else:
             notes.append(f"({block.type} content was left out: this agent reads text only.)")
     text = str(parts).strip()

@@ -34,8 +34,11 @@ def replay(messages: Sequence[Message], workspace: Path) -> Iterator[Update]:
             if message.kind == "summary":
                 yield _agent(message.id, SUMMARY_HEADING + message.content)
             else:
-                yield UserMessageChunk(session_update="user_message_chunk", message_id=message.id,
-                                       content=TextContentBlock(type="text", text=message.content))
+                yield UserMessageChunk(
+                    session_update="user_message_chunk",
+                    message_id=message.id,
+                    content=TextContentBlock(type="text", text=message.content),
+                )
         elif message.role == "assistant":
             if message.content:
                 note = INTERRUPTED_NOTE if message.interrupted else ""
@@ -49,5 +52,6 @@ def replay(messages: Sequence[Message], workspace: Path) -> Iterator[Update]:
 
 
 def _agent(message_id: str, text: str) -> AgentMessageChunk:
-    return AgentMessageChunk(session_update="agent_message_chunk", message_id=message_id,
-                             content=TextContentBlock(type="text", text=text))
+    return AgentMessageChunk(
+        session_update="agent_message_chunk", message_id=message_id, content=TextContentBlock(type="text", text=text)
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,9 @@ SHUTDOWN_GRACE = 1.5
 class AcpServer:
     """One connection's agent side (one per process: ACP runs one client over stdio)."""
 
-    def __init__(self, file_settings: Mapping[str, Any], file_problems: list[str],
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, file_settings: Mapping[str, Any], file_problems: list[str], env: Mapping[str, str] | None = None
+    ) -> None:
         self._file_settings = dict(file_settings)
         self._problems = list(file_problems)
         self._env = env
@@ -81,8 +82,13 @@ class AcpServer:
 
     # -- initialize ----------------------------------------------------------------------------
 
-    async def initialize(self, protocol_version: int, client_capabilities: ClientCapabilities | None = None,
-                         client_info: Implementation | None = None, **meta: Any) -> InitializeResponse:
+    async def initialize(
+        self,
+        protocol_version: int,
+        client_capabilities: ClientCapabilities | None = None,
+        client_info: Implementation | None = None,
+        **meta: Any,
+    ) -> InitializeResponse:
         if protocol_version < 1:
             raise errors.invalid_params(
                 f"agent-lsp speaks ACP protocol version {PROTOCOL_VERSION}; this client asked for version "
@@ -115,16 +121,27 @@ class AcpServer:
 
     # -- sessions ------------------------------------------------------------------------------
 
-    async def new_session(self, cwd: str, additional_directories: list[str] | None = None,
-                          mcp_servers: Sequence[Any] | None = None, **meta: Any) -> NewSessionResponse:
+    async def new_session(
+        self,
+        cwd: str,
+        additional_directories: list[str] | None = None,
+        mcp_servers: Sequence[Any] | None = None,
+        **meta: Any,
+    ) -> NewSessionResponse:
         workspace = self._workspace(cwd)
         session = self._open(workspace, None)
         # The client learns the id from this answer; updates for the session go out right after it.
         asyncio.get_running_loop().call_soon(self._greet, session, mcp_servers or [], additional_directories)
         return NewSessionResponse(session_id=session.id)
 
-    async def load_session(self, cwd: str, session_id: str, mcp_servers: Sequence[Any] | None = None,
-                           additional_directories: list[str] | None = None, **meta: Any) -> LoadSessionResponse:
+    async def load_session(
+        self,
+        cwd: str,
+        session_id: str,
+        mcp_servers: Sequence[Any] | None = None,
+        additional_directories: list[str] | None = None,
+        **meta: Any,
+    ) -> LoadSessionResponse:
         workspace = self._workspace(cwd)
         session = self._sessions.get(session_id)
         if session is not None and session.workspace != workspace:
@@ -138,12 +155,14 @@ class AcpServer:
         await self._outbox_now().flush()
         return LoadSessionResponse()
 
-    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **meta: Any) -> ListSessionsResponse:
+    async def list_sessions(
+        self, cwd: str | None = None, cursor: str | None = None, **meta: Any
+    ) -> ListSessionsResponse:
         self._require_initialized()
         workspace = self._workspace(cwd) if cwd is not None else Path.cwd().resolve()
         start = _page_start(cursor)
         infos = self._agent(workspace).list_sessions()
-        page = infos[start:start + PAGE_SIZE]
+        page = infos[start : start + PAGE_SIZE]
         more = start + PAGE_SIZE < len(infos)
         return ListSessionsResponse(
             sessions=[_session_info(info, workspace) for info in page],
@@ -197,16 +216,21 @@ class AcpServer:
             raise errors.invalid_params(f"The sessions of {workspace} cannot be opened: {error}") from None
         assert self._client is not None
         fs = self._capabilities.fs
-        files = ClientFiles(self._client, agent.session.id, bool(fs and fs.read_text_file),
-                            bool(fs and fs.write_text_file))
+        files = ClientFiles(
+            self._client, agent.session.id, bool(fs and fs.read_text_file), bool(fs and fs.write_text_file)
+        )
         session = AcpSession(agent, host, self._client, outbox, files)
         self._sessions[session.id] = session
         logger.info("session %s opened in %s", session.id, workspace)
         return session
 
     def _agent(self, workspace: Path, host: SessionHost | None = None) -> Agent:
-        return Agent(workspace, self._config, host or SessionHost(self._outbox_now()),
-                     env=None if self._env is None else dict(self._env))
+        return Agent(
+            workspace,
+            self._config,
+            host or SessionHost(self._outbox_now()),
+            env=None if self._env is None else dict(self._env),
+        )
 
     def _greet(self, session: AcpSession, mcp_servers: Sequence[Any], extra_folders: list[str] | None) -> None:
         """What a session says when it opens: its slash commands, settings problems (once), and
@@ -222,8 +246,9 @@ class AcpServer:
             notes.append(f"MCP servers are not supported by agent-lsp yet, so these were not started: {names}.")
         if extra_folders:
             logger.warning("additional directories are not supported; ignored: %s", extra_folders)
-            notes.append("Additional workspace folders are not supported; this session works in "
-                         f"{session.workspace} only.")
+            notes.append(
+                f"Additional workspace folders are not supported; this session works in {session.workspace} only."
+            )
         if notes:
             say(outbox, session.id, "\n".join(f"- {note}" for note in notes))
 
@@ -262,6 +287,5 @@ def _session_info(info: CoreSessionInfo, workspace: Path) -> SessionInfo:
     title = info.title or info.preview or "(empty)"
     if info.error:
         title = f"{title} [unreadable: {info.error}]"
-    updated = datetime.fromtimestamp(info.updated, tz=timezone.utc).isoformat()
+    updated = datetime.fromtimestamp(info.updated, tz=UTC).isoformat()
     return SessionInfo(session_id=info.id, cwd=str(workspace), title=title, updated_at=updated)
-

@@ -162,5 +162,9 @@ class AcpSession:
 
 def say(outbox: Outbox, session_id: str, text: str) -> None:
     """Show ``text`` in the session as the agent's message (notes, warnings)."""
-    outbox.send(session_id, AgentMessageChunk(session_update="agent_message_chunk",
-                                              content=TextContentBlock(type="text", text=text.rstrip("\n") + "\n\n")))
+    outbox.send(
+        session_id,
+        AgentMessageChunk(
+            session_update="agent_message_chunk", content=TextContentBlock(type="text", text=text.rstrip("\n") + "\n\n")
+        ),
+    )

@@ -17,6 +17,7 @@ from typing import Any
 from acp.schema import (
     ContentToolCallContent,
     FileEditToolCallContent,
+    TerminalToolCallContent,
     TextContentBlock,
     ToolCallLocation,
     ToolCallProgress,
@@ -28,8 +29,8 @@ from acp.schema import (
 from agent_core.host import ProposedEdit
 from agent_core.messages import ToolCall
 
-#: Tool call content as ACP carries it (a text block, or a diff).
-Content = ContentToolCallContent | FileEditToolCallContent
+#: Tool call content as ACP carries it (this agent sends text blocks and diffs, never terminals).
+Content = ContentToolCallContent | FileEditToolCallContent | TerminalToolCallContent
 
 KINDS: dict[str, ToolKind] = {
     "read_file": "read",
@@ -89,34 +90,49 @@ def absolute(workspace: Path, path: str) -> str:
 
 def started(call_id: str, name: str) -> ToolCallStart:
     """The model began a call; its arguments are still streaming."""
-    return ToolCallStart(session_update="tool_call", tool_call_id=call_id, title=name, kind=kind_of(name),
-                         status="pending")
+    return ToolCallStart(
+        session_update="tool_call", tool_call_id=call_id, title=name, kind=kind_of(name), status="pending"
+    )
 
 
 def described(call: ToolCall, workspace: Path, *, status: ToolCallStatus = "pending") -> ToolCallStart:
     """A call whose arguments are complete (the first sight of it in a replayed session)."""
-    return ToolCallStart(session_update="tool_call", tool_call_id=call.id, title=title_of(call),
-                         kind=kind_of(call.name), status=status, locations=locations_of(call, workspace),
-                         raw_input=call.arguments)
+    return ToolCallStart(
+        session_update="tool_call",
+        tool_call_id=call.id,
+        title=title_of(call),
+        kind=kind_of(call.name),
+        status=status,
+        locations=locations_of(call, workspace),
+        raw_input=call.arguments,
+    )
 
 
 def detailed(call: ToolCall, workspace: Path) -> ToolCallProgress:
     """The arguments arrived: the real title, the files, the raw input."""
-    return ToolCallProgress(session_update="tool_call_update", tool_call_id=call.id, title=title_of(call),
-                            kind=kind_of(call.name), locations=locations_of(call, workspace),
-                            raw_input=call.arguments)
+    return ToolCallProgress(
+        session_update="tool_call_update",
+        tool_call_id=call.id,
+        title=title_of(call),
+        kind=kind_of(call.name),
+        locations=locations_of(call, workspace),
+        raw_input=call.arguments,
+    )
 
 
-def status_update(call_id: str, status: ToolCallStatus, content: list[Content] | None = None,
-                  raw_output: Any = None) -> ToolCallProgress:
-    return ToolCallProgress(session_update="tool_call_update", tool_call_id=call_id, status=status,
-                            content=content, raw_output=raw_output)
+def status_update(
+    call_id: str, status: ToolCallStatus, content: list[Content] | None = None, raw_output: Any = None
+) -> ToolCallProgress:
+    return ToolCallProgress(
+        session_update="tool_call_update", tool_call_id=call_id, status=status, content=content, raw_output=raw_output
+    )
 
 
 def finished(call_id: str, name: str, output: str, is_error: bool, before: list[Content]) -> ToolCallProgress:
     """The call's result; ``before`` (an edit's diff) stays above the output text."""
-    return status_update(call_id, "failed" if is_error else "completed",
-                         [*before, output_content(name, output)], raw_output=output)
+    return status_update(
+        call_id, "failed" if is_error else "completed", [*before, output_content(name, output)], raw_output=output
+    )
 
 
 def output_content(name: str, output: str) -> ContentToolCallContent:

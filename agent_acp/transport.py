@@ -16,14 +16,17 @@ the pipe or died: running turns are cancelled and their partial replies saved), 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from acp.core import AgentSideConnection
+from acp.interfaces import Agent
 
 from agent_acp.errors import INVALID_REQUEST, PARSE_ERROR
 from agent_acp.server import AcpServer
@@ -73,10 +76,8 @@ class StdioTransport:
 
     async def close(self) -> None:
         if not self._broken:
-            try:
+            with contextlib.suppress(OSError):
                 self._output.flush()
-            except OSError:
-                pass
 
     def _write(self, message: dict[str, Any]) -> None:
         if self._broken:
@@ -91,10 +92,8 @@ class StdioTransport:
             raise ConnectionError("stdout is closed") from error
 
     def _answer_error(self, reply_id: Any, code: int, message: str) -> None:
-        try:
+        with contextlib.suppress(ConnectionError):  # nobody is left to answer
             self._write({"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": message}})
-        except ConnectionError:
-            pass
 
     async def _read_line(self) -> bytes | None:
         """One line without its limit: an overlong line is answered and skipped, not fatal."""
@@ -149,7 +148,7 @@ async def _stdin_reader() -> asyncio.StreamReader:
     except (ValueError, OSError, NotImplementedError):
         # stdin is a regular file (a recorded session replayed): feed it from a thread.
         def feed() -> None:
-            for chunk in iter(lambda: sys.stdin.buffer.read1(65536), b""):
+            for chunk in iter(lambda: os.read(sys.stdin.fileno(), 65536), b""):
                 loop.call_soon_threadsafe(reader.feed_data, chunk)
             loop.call_soon_threadsafe(reader.feed_eof)
 
@@ -161,7 +160,9 @@ async def serve_stdio(server: AcpServer) -> int:
     """Serve one client on stdin/stdout until end of input or a signal; returns the exit code."""
     loop = asyncio.get_running_loop()
     transport = StdioTransport(await _stdin_reader(), sys.stdout.buffer)
-    connection = AgentSideConnection(server, transport, listening=False)
+    # The SDK's Agent protocol lists every ACP method; the server defines those it supports, and
+    # the SDK's router answers any other with -32601 (method not found).
+    connection = AgentSideConnection(cast(Agent, server), transport, listening=False)
     stop = asyncio.Event()
     received: list[int] = []
 

@@ -131,7 +131,7 @@ class TurnHost:
         result = await self._files.write(path, original, new_text)
         call_id = self._current_call()
         if result.applied and call_id is not None:
-            diff = [tool_calls.diff_content(ProposedEdit(path, original, new_text))]
+            diff: list[tool_calls.Content] = [tool_calls.diff_content(ProposedEdit(path, original, new_text))]
             self._calls[call_id].before = diff
             self._outbox.send(self.session_id, tool_calls.status_update(call_id, "in_progress", diff))
         return result
@@ -142,12 +142,18 @@ class TurnHost:
             content: list[tool_calls.Content] = [tool_calls.diff_content(request.edit)]
         else:
             content = [tool_calls.output_content(request.tool, request.detail)]
-        update = ToolCallUpdate(tool_call_id=call_id, title=request.title, kind=tool_calls.kind_of(request.tool),
-                                status="pending", content=content)
+        update = ToolCallUpdate(
+            tool_call_id=call_id,
+            title=request.title,
+            kind=tool_calls.kind_of(request.tool),
+            status="pending",
+            content=content,
+        )
         await self._outbox.flush()  # the card the question is about reaches the client first
         try:
             answer = await self._client.request_permission(
-                session_id=self.session_id, tool_call=update, options=PERMISSION_OPTIONS)
+                session_id=self.session_id, tool_call=update, options=PERMISSION_OPTIONS
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:  # an error answer, a malformed one, or the client gone
@@ -170,8 +176,9 @@ class TurnHost:
         elif isinstance(event, UsageReported):
             self._last_usage = event.usage
         elif isinstance(event, RetryScheduled):
-            self._thought(f"Retrying in {event.delay:.1f} s (attempt {event.attempt} of {event.max_attempts}): "
-                          f"{event.reason}\n")
+            self._thought(
+                f"Retrying in {event.delay:.1f} s (attempt {event.attempt} of {event.max_attempts}): {event.reason}\n"
+            )
         elif isinstance(event, Notice):
             self._notice(event)
 
@@ -194,8 +201,11 @@ class TurnHost:
         usage = ended.usage
         return PromptResponse(
             stop_reason=STOP_REASONS[ended.stop_reason],
-            usage=Usage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                        total_tokens=usage.input_tokens + usage.output_tokens),
+            usage=Usage(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.input_tokens + usage.output_tokens,
+            ),
         )
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -235,12 +245,16 @@ class TurnHost:
 
     def _chunk(self, text: str) -> None:
         if text:
-            self._send(AgentMessageChunk(session_update="agent_message_chunk",
-                                         content=TextContentBlock(type="text", text=text)))
+            self._send(
+                AgentMessageChunk(
+                    session_update="agent_message_chunk", content=TextContentBlock(type="text", text=text)
+                )
+            )
 
     def _thought(self, text: str) -> None:
-        self._send(AgentThoughtChunk(session_update="agent_thought_chunk",
-                                     content=TextContentBlock(type="text", text=text)))
+        self._send(
+            AgentThoughtChunk(session_update="agent_thought_chunk", content=TextContentBlock(type="text", text=text))
+        )
 
     def _send(self, update: Update) -> None:
         self._outbox.send(self.session_id, update)

@@ -48,8 +48,11 @@ def parse_config(data: Mapping[str, Any]) -> tuple[AgentConfig, list[str]]:
 
 
 def _without_nulls(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: _without_nulls(value) if isinstance(value, dict) else value
-            for key, value in data.items() if value is not None}
+    return {
+        key: _without_nulls(value) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if value is not None
+    }
 
 
 def _display_path(loc: tuple[Any, ...]) -> str:

@@ -68,8 +68,9 @@ async def acp_session(conn: ClientSideConnection, root: Path) -> str:
 async def acp_startup(root: Path, settings_file: Path) -> float:
     """Seconds from process start to the initialize result."""
     started = time.perf_counter()
-    async with spawn_agent_process(AcpBenchClient(), sys.executable, "-m", "agent_acp", "--settings",
-                                   str(settings_file), cwd=root) as (conn, _process):
+    async with spawn_agent_process(
+        AcpBenchClient(), sys.executable, "-m", "agent_acp", "--settings", str(settings_file), cwd=root
+    ) as (conn, _process):
         await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities())
         return time.perf_counter() - started
 
@@ -84,16 +85,18 @@ async def lsp_startup(root: Path, llm: FakeLLMProcess) -> float:
 async def acp_first_chunks(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
     client = AcpBenchClient()
     latencies: list[float] = []
-    async with spawn_agent_process(client, sys.executable, "-m", "agent_acp", "--settings",
-                                   str(settings_file), cwd=root) as (conn, _process):
+    async with spawn_agent_process(
+        client, sys.executable, "-m", "agent_acp", "--settings", str(settings_file), cwd=root
+    ) as (conn, _process):
         await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities())
         session_id = await acp_session(conn, root)
         for run in range(runs + 1):  # the first turn warms the provider up; not reported
             llm.script({"text": words(200)})
             seen = len(client.chunks)
             sent = time.perf_counter()
-            prompt = asyncio.ensure_future(conn.prompt(session_id=session_id,
-                                                       prompt=[TextContentBlock(type="text", text="go")]))
+            prompt = asyncio.ensure_future(
+                conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text="go")])
+            )
             first = await client.first_chunk_after(seen)
             await asyncio.wait_for(prompt, TIMEOUT)
             if run:
@@ -120,15 +123,17 @@ async def lsp_first_chunks(llm: FakeLLMProcess, root: Path, runs: int) -> list[f
 async def acp_cancels(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
     client = AcpBenchClient()
     latencies: list[float] = []
-    async with spawn_agent_process(client, sys.executable, "-m", "agent_acp", "--settings",
-                                   str(settings_file), cwd=root) as (conn, _process):
+    async with spawn_agent_process(
+        client, sys.executable, "-m", "agent_acp", "--settings", str(settings_file), cwd=root
+    ) as (conn, _process):
         await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities())
         session_id = await acp_session(conn, root)
         for _ in range(runs):
             llm.script({"text": "partial", "hold": True})
             seen = len(client.chunks)
-            prompt = asyncio.ensure_future(conn.prompt(session_id=session_id,
-                                                       prompt=[TextContentBlock(type="text", text="go")]))
+            prompt = asyncio.ensure_future(
+                conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text="go")])
+            )
             await client.first_chunk_after(seen)
             started = time.perf_counter()
             await conn.cancel(session_id=session_id)

@@ -99,8 +99,9 @@ class RecordingClient:
             self.updates.append((session_id, update))
             self._changed.notify_all()
 
-    async def request_permission(self, options: list[PermissionOption], session_id: str,
-                                 tool_call: ToolCallUpdate, **kwargs: Any) -> RequestPermissionResponse:
+    async def request_permission(
+        self, options: list[PermissionOption], session_id: str, tool_call: ToolCallUpdate, **kwargs: Any
+    ) -> RequestPermissionResponse:
         async with self._changed:
             self.permission_requests.append((tool_call, options))
             self._changed.notify_all()
@@ -117,11 +118,13 @@ class RecordingClient:
         meta = {"reason": answer.reason} if answer.reason else None
         if answer.option is None:
             return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"), field_meta=meta)
-        return RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected", option_id=answer.option),
-                                         field_meta=meta)
+        return RequestPermissionResponse(
+            outcome=AllowedOutcome(outcome="selected", option_id=answer.option), field_meta=meta
+        )
 
-    async def read_text_file(self, path: str, session_id: str, limit: int | None = None,
-                             line: int | None = None, **kwargs: Any) -> ReadTextFileResponse:
+    async def read_text_file(
+        self, path: str, session_id: str, limit: int | None = None, line: int | None = None, **kwargs: Any
+    ) -> ReadTextFileResponse:
         self.reads.append(path)
         if path in self.buffers:
             return ReadTextFileResponse(content=self.buffers[path])
@@ -130,8 +133,9 @@ class RecordingClient:
         except FileNotFoundError:
             raise RequestError.resource_not_found(path) from None
 
-    async def write_text_file(self, content: str, path: str, session_id: str,
-                              **kwargs: Any) -> WriteTextFileResponse | None:
+    async def write_text_file(
+        self, content: str, path: str, session_id: str, **kwargs: Any
+    ) -> WriteTextFileResponse | None:
         self.writes.append((path, content))
         self.buffers[path] = content
         return WriteTextFileResponse()
@@ -142,8 +146,7 @@ class RecordingClient:
         return [u for s, u in self.updates if s == session_id and isinstance(u, kind)]
 
     def text(self, session_id: str, kind: type = AgentMessageChunk) -> str:
-        return "".join(u.content.text for u in self.of(session_id, kind)
-                       if isinstance(u.content, TextContentBlock))
+        return "".join(u.content.text for u in self.of(session_id, kind) if isinstance(u.content, TextContentBlock))
 
     def thoughts(self, session_id: str) -> str:
         return self.text(session_id, AgentThoughtChunk)
@@ -152,13 +155,17 @@ class RecordingClient:
         return self.text(session_id, UserMessageChunk)
 
     def tool_updates(self, session_id: str, call_id: str | None = None) -> list[ToolCallStart | ToolCallProgress]:
-        return [u for u in self.of(session_id, (ToolCallStart, ToolCallProgress))  # type: ignore[arg-type]
-                if call_id is None or u.tool_call_id == call_id]
+        return [
+            u
+            for u in self.of(session_id, (ToolCallStart, ToolCallProgress))  # type: ignore[arg-type]
+            if call_id is None or u.tool_call_id == call_id
+        ]
 
     async def wait_for(self, predicate: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
         async def found() -> None:
             async with self._changed:
                 await self._changed.wait_for(predicate)
+
         try:
             await asyncio.wait_for(found(), timeout)
         except TimeoutError:
@@ -182,17 +189,25 @@ class Agent:
 
     async def prompt(self, session_id: str, text: str, timeout: float = WAIT) -> Any:
         return await asyncio.wait_for(
-            self.conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text=text)]), timeout)
+            self.conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text=text)]), timeout
+        )
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 @asynccontextmanager
-async def run_agent(tmp_path: Path, llm: FakeLLM, *, workspace: Path | None = None,
-                    settings: dict[str, Any] | None = None, fs: bool = False,
-                    client: RecordingClient | None = None, initialize: bool = True,
-                    meta: dict[str, Any] | None = None) -> AsyncIterator[Agent]:
+async def run_agent(
+    tmp_path: Path,
+    llm: FakeLLM,
+    *,
+    workspace: Path | None = None,
+    settings: dict[str, Any] | None = None,
+    fs: bool = False,
+    client: RecordingClient | None = None,
+    initialize: bool = True,
+    meta: dict[str, Any] | None = None,
+) -> AsyncIterator[Agent]:
     """Start ``agent-lsp acp --settings FILE`` and (by default) initialize it; stops it after."""
     workspace = workspace or tmp_path / "workspace"
     workspace.mkdir(parents=True, exist_ok=True)
@@ -202,15 +217,28 @@ async def run_agent(tmp_path: Path, llm: FakeLLM, *, workspace: Path | None = No
     client = client or RecordingClient()
     with log.open("ab") as stderr:
         async with spawn_agent_process(
-            client, str(AGENT), "acp", "--settings", str(settings_file), "-v",
-            env=agent_env(), cwd=workspace, transport_kwargs={"stderr": stderr},
+            client,
+            str(AGENT),
+            "acp",
+            "--settings",
+            str(settings_file),
+            "-v",
+            env=agent_env(),
+            cwd=workspace,
+            transport_kwargs={"stderr": stderr},
         ) as (conn, process):
             agent = Agent(conn, process, client, workspace.resolve(), log)
             if initialize:
                 caps = ClientCapabilities(fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs))
-                agent.initialized = await asyncio.wait_for(conn.initialize(
-                    protocol_version=PROTOCOL_VERSION, client_capabilities=caps,
-                    client_info=Implementation(name="test-client", version="1"), **(meta or {})), WAIT)
+                agent.initialized = await asyncio.wait_for(
+                    conn.initialize(
+                        protocol_version=PROTOCOL_VERSION,
+                        client_capabilities=caps,
+                        client_info=Implementation(name="test-client", version="1"),
+                        **(meta or {}),
+                    ),
+                    WAIT,
+                )
             yield agent
 
 
@@ -234,13 +262,16 @@ class RawAgent:
 
     async def response(self, id_: Any) -> dict[str, Any]:
         """The response with ``id_`` (``None`` for a line that had no usable id)."""
-        return await self.wait_for(lambda m: "method" not in m and m.get("id") == id_, f"the response to {id_!r}",
-                                   take=True)
+        return await self.wait_for(
+            lambda m: "method" not in m and m.get("id") == id_, f"the response to {id_!r}", take=True
+        )
 
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], what: str, *,
-                       take: bool = False) -> dict[str, Any]:
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], what: str, *, take: bool = False
+    ) -> dict[str, Any]:
         """The first message (read already or still to come) matching ``predicate``; ``take``
         removes it, so the same id can be waited for again."""
+
         async def read() -> dict[str, Any]:
             checked = 0
             while True:
@@ -255,14 +286,20 @@ class RawAgent:
                 if not line:
                     raise AssertionError(f"the agent closed stdout before {what}")
                 self.received.append(json.loads(line))
+
         try:
             return await asyncio.wait_for(read(), WAIT)
         except TimeoutError:
             raise AssertionError(f"no {what} within {WAIT}s") from None
 
     def updates(self, session_id: str, kind: str) -> list[dict[str, Any]]:
-        return [m["params"]["update"] for m in self.received if m.get("method") == "session/update"
-                and m["params"]["sessionId"] == session_id and m["params"]["update"]["sessionUpdate"] == kind]
+        return [
+            m["params"]["update"]
+            for m in self.received
+            if m.get("method") == "session/update"
+            and m["params"]["sessionId"] == session_id
+            and m["params"]["update"]["sessionUpdate"] == kind
+        ]
 
     def text(self, session_id: str) -> str:
         return "".join(u["content"]["text"] for u in self.updates(session_id, "agent_message_chunk"))
@@ -277,8 +314,17 @@ async def run_raw(tmp_path: Path, llm: FakeLLM) -> AsyncIterator[RawAgent]:
     settings_file.write_text(json.dumps(fake_settings(llm)))
     with (tmp_path / "agent-stderr.log").open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
-            str(AGENT), "acp", "--settings", str(settings_file), "-v", cwd=workspace, env=agent_env(),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=stderr)
+            str(AGENT),
+            "acp",
+            "--settings",
+            str(settings_file),
+            "-v",
+            cwd=workspace,
+            env=agent_env(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
         try:
             yield RawAgent(process)
         finally:

@@ -11,8 +11,7 @@ from tests.fakes.llm_server import FakeLLM
 INIT = {"protocolVersion": 1, "clientCapabilities": {}}
 
 
-async def test_malformed_messages_are_answered_and_the_agent_keeps_serving(tmp_path: Path,
-                                                                           fake_llm: FakeLLM) -> None:
+async def test_malformed_messages_are_answered_and_the_agent_keeps_serving(tmp_path: Path, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "still here"})
     async with run_raw(tmp_path, fake_llm) as agent:
         await agent.send("this is not json")
@@ -54,16 +53,24 @@ async def test_bad_session_requests_are_refused_clearly(tmp_path: Path, fake_llm
         assert "absolute path" in relative["error"]["message"]
         missing = await agent.request(4, "session/new", {"mcpServers": []})
         assert missing["error"]["code"] == -32602
-        session_id = (await agent.request(5, "session/new", {"cwd": str(tmp_path / "workspace"),
-                                                              "mcpServers": []}))["result"]["sessionId"]
+        session_id = (await agent.request(5, "session/new", {"cwd": str(tmp_path / "workspace"), "mcpServers": []}))[
+            "result"
+        ]["sessionId"]
         empty = await agent.request(6, "session/prompt", {"sessionId": session_id, "prompt": []})
         assert "empty" in empty["error"]["message"]
 
-        await agent.send({"jsonrpc": "2.0", "id": 7, "method": "session/prompt", "params": {
-            "sessionId": session_id, "prompt": [{"type": "text", "text": "first"}]}})
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "session/prompt",
+                "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "first"}]},
+            }
+        )
         await asyncio.to_thread(fake_llm.wait_for_requests, 1)
-        busy = await agent.request(8, "session/prompt", {"sessionId": session_id,
-                                                         "prompt": [{"type": "text", "text": "second"}]})
+        busy = await agent.request(
+            8, "session/prompt", {"sessionId": session_id, "prompt": [{"type": "text", "text": "second"}]}
+        )
         assert busy["error"]["code"] == -32600 and "already running" in busy["error"]["message"]
         fake_llm.release()
         assert (await agent.response(7))["result"]["stopReason"] == "end_turn"
@@ -73,7 +80,10 @@ async def test_bad_session_requests_are_refused_clearly(tmp_path: Path, fake_llm
 async def _keeps_serving(agent: RawAgent, tmp_path: Path, first_id: int = 10) -> None:
     new = await agent.request(first_id, "session/new", {"cwd": str(tmp_path / "workspace"), "mcpServers": []})
     session_id = new["result"]["sessionId"]
-    answer = await agent.request(first_id + 1, "session/prompt", {
-        "sessionId": session_id, "prompt": [{"type": "text", "text": "are you there?"}]})
+    answer = await agent.request(
+        first_id + 1,
+        "session/prompt",
+        {"sessionId": session_id, "prompt": [{"type": "text", "text": "are you there?"}]},
+    )
     assert answer["result"]["stopReason"] == "end_turn"
     assert agent.text(session_id) == "still here"

@@ -8,7 +8,6 @@ import os
 import time
 from pathlib import Path
 
-
 from tests.acp.harness import WAIT, run_agent
 from tests.fakes.llm_server import FakeLLM
 
@@ -48,7 +47,8 @@ async def test_cancel_kills_a_running_command(tmp_path: Path, fake_llm: FakeLLM)
         pid = int(await asyncio.wait_for(asyncio.to_thread(pid_pipe.read_text), WAIT))
         await agent.client.wait_for(
             lambda: any(u.status == "in_progress" for u in agent.client.tool_updates(session_id, "run-1")),
-            "the command shown as running")
+            "the command shown as running",
+        )
 
         started = time.monotonic()
         await agent.conn.cancel(session_id=session_id)
@@ -62,8 +62,13 @@ async def test_cancel_kills_a_running_command(tmp_path: Path, fake_llm: FakeLLM)
 
 
 async def test_a_question_open_at_cancel_is_never_acted_on(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"tool_calls": [{"id": "call-1", "name": "edit_file",
-                                     "arguments": {"path": "app.py", "new_text": "changed\n"}}]})
+    fake_llm.script(
+        {
+            "tool_calls": [
+                {"id": "call-1", "name": "edit_file", "arguments": {"path": "app.py", "new_text": "changed\n"}}
+            ]
+        }
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
         (agent.workspace / "app.py").write_text("original\n")
         session_id = await agent.new_session()
@@ -93,5 +98,3 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
-
-

@@ -20,9 +20,11 @@ def tool_result(request: dict[str, Any], call_id: str) -> str:
 
 
 async def test_reads_and_writes_go_through_the_client(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script(call("read-1", "read_file", path="app.py"),
-                    call("edit-1", "edit_file", path="app.py", old_text="x = 10", new_text="x = 20"),
-                    {"text": "Done."})
+    fake_llm.script(
+        call("read-1", "read_file", path="app.py"),
+        call("edit-1", "edit_file", path="app.py", old_text="x = 10", new_text="x = 20"),
+        {"text": "Done."},
+    )
     async with run_agent(tmp_path, fake_llm, fs=True) as agent:
         path = agent.workspace / "app.py"
         path.write_text("x = 1\n")
@@ -42,8 +44,9 @@ async def test_reads_and_writes_go_through_the_client(tmp_path: Path, fake_llm: 
 
 
 async def test_an_edit_is_refused_when_the_editor_text_changed_meanwhile(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script(call("edit-1", "edit_file", path="app.py", old_text="x = 1", new_text="x = 2"),
-                    {"text": "It changed under me."})
+    fake_llm.script(
+        call("edit-1", "edit_file", path="app.py", old_text="x = 1", new_text="x = 2"), {"text": "It changed under me."}
+    )
     async with run_agent(tmp_path, fake_llm, fs=True) as agent:
         path = agent.workspace / "app.py"
         agent.client.buffers[str(path)] = "x = 1\n"

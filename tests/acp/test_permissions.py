@@ -15,8 +15,11 @@ from tests.fakes.llm_server import FakeLLM
 
 
 def edit_call(call_id: str, old: str, new: str) -> dict[str, Any]:
-    return {"tool_calls": [{"id": call_id, "name": "edit_file",
-                            "arguments": {"path": "app.py", "old_text": old, "new_text": new}}]}
+    return {
+        "tool_calls": [
+            {"id": call_id, "name": "edit_file", "arguments": {"path": "app.py", "old_text": old, "new_text": new}}
+        ]
+    }
 
 
 def tool_result(request: dict[str, Any], call_id: str) -> str:
@@ -39,7 +42,10 @@ async def test_an_allowed_edit_shows_its_diff_and_is_applied(tmp_path: Path, fak
         assert isinstance(diff, FileEditToolCallContent)
         assert (diff.path, diff.old_text, diff.new_text) == (str(agent.workspace / "app.py"), "x = 1\n", "x = 2\n")
         assert [(o.option_id, o.kind) for o in options] == [
-            ("allow_once", "allow_once"), ("allow_always", "allow_always"), ("reject", "reject_once")]
+            ("allow_once", "allow_once"),
+            ("allow_always", "allow_always"),
+            ("reject", "reject_once"),
+        ]
 
         updates = agent.client.tool_updates(session_id, "call-1")
         assert isinstance(updates[0], ToolCallStart) and updates[0].status == "pending"
@@ -54,8 +60,9 @@ async def test_an_allowed_edit_shows_its_diff_and_is_applied(tmp_path: Path, fak
 
 
 async def test_allow_always_holds_for_the_rest_of_the_session(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script(edit_call("call-1", "x = 1", "x = 2"), {"text": "one"},
-                    edit_call("call-2", "x = 2", "x = 3"), {"text": "two"})
+    fake_llm.script(
+        edit_call("call-1", "x = 1", "x = 2"), {"text": "one"}, edit_call("call-2", "x = 2", "x = 3"), {"text": "two"}
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
         (agent.workspace / "app.py").write_text("x = 1\n")
         agent.client.answers = [Answer("allow_always")]
@@ -66,15 +73,19 @@ async def test_allow_always_holds_for_the_rest_of_the_session(tmp_path: Path, fa
         assert len(agent.client.permission_requests) == 1
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    (Answer("reject", reason="use a constant instead"), "The user rejected this action: use a constant instead"),
-    (Answer("reject"), "The user rejected this action."),
-    (Answer(None), "the question was dismissed in the editor"),
-    (Answer(error=RequestError.internal_error({"details": "dialog crashed"})), "permission request failed"),
-    (Answer("maybe"), "unknown option 'maybe'"),
-])
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (Answer("reject", reason="use a constant instead"), "The user rejected this action: use a constant instead"),
+        (Answer("reject"), "The user rejected this action."),
+        (Answer(None), "the question was dismissed in the editor"),
+        (Answer(error=RequestError.internal_error({"details": "dialog crashed"})), "permission request failed"),
+        (Answer("maybe"), "unknown option 'maybe'"),
+    ],
+)
 async def test_anything_but_an_allow_is_a_rejection_the_model_reads(
-        tmp_path: Path, fake_llm: FakeLLM, answer: Answer, expected: str) -> None:
+    tmp_path: Path, fake_llm: FakeLLM, answer: Answer, expected: str
+) -> None:
     fake_llm.script(edit_call("call-1", "x = 1", "x = 2"), {"text": "I will not change it."})
     async with run_agent(tmp_path, fake_llm) as agent:
         (agent.workspace / "app.py").write_text("x = 1\n")
@@ -90,8 +101,10 @@ async def test_anything_but_an_allow_is_a_rejection_the_model_reads(
 
 
 async def test_a_command_asks_with_its_command_line_and_runs_once_allowed(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"tool_calls": [{"id": "run-1", "name": "run_command", "arguments": {"command": "echo hi there"}}]},
-                    {"text": "It printed hi there."})
+    fake_llm.script(
+        {"tool_calls": [{"id": "run-1", "name": "run_command", "arguments": {"command": "echo hi there"}}]},
+        {"text": "It printed hi there."},
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
         session_id = await agent.new_session()
         response = await agent.prompt(session_id, "say hi")

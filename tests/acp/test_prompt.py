@@ -11,8 +11,13 @@ from tests.fakes.llm_server import FakeLLM
 
 
 async def test_a_prompt_streams_chunks_and_ends_with_end_turn(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"text": "Hello from the fake model, streamed in small pieces.", "chunk_bytes": 8,
-                     "usage": {"input_tokens": 12, "output_tokens": 9}})
+    fake_llm.script(
+        {
+            "text": "Hello from the fake model, streamed in small pieces.",
+            "chunk_bytes": 8,
+            "usage": {"input_tokens": 12, "output_tokens": 9},
+        }
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
         session_id = await agent.new_session()
         response = await agent.prompt(session_id, "Say hello")

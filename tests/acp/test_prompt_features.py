@@ -24,8 +24,12 @@ async def test_mentioned_files_reach_the_model_like_the_editor_context(tmp_path:
         app = agent.workspace / "src" / "app.py"
         blocks = [
             TextContentBlock(type="text", text="Why does "),
-            EmbeddedResourceContentBlock(type="resource", resource=TextResourceContents(
-                uri=f"{app.as_uri()}#L3:4", text="def f():\n    return 1\n", mime_type="text/x-python")),
+            EmbeddedResourceContentBlock(
+                type="resource",
+                resource=TextResourceContents(
+                    uri=f"{app.as_uri()}#L3:4", text="def f():\n    return 1\n", mime_type="text/x-python"
+                ),
+            ),
             TextContentBlock(type="text", text=" fail? See also "),
             ResourceContentBlock(type="resource_link", uri=(agent.workspace / "README.md").as_uri(), name="README.md"),
         ]
@@ -57,8 +61,11 @@ async def test_slash_commands_answer_in_the_thread(tmp_path: Path, fake_llm: Fak
 
 
 async def test_a_retry_is_shown_as_a_thought_and_a_failure_as_an_error(tmp_path: Path, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"status": 429, "headers": {"retry-after-ms": "10"}}, {"text": "after the retry"},
-                    {"status": 401, "error_message": "invalid api key"})
+    fake_llm.script(
+        {"status": 429, "headers": {"retry-after-ms": "10"}},
+        {"text": "after the retry"},
+        {"status": 401, "error_message": "invalid api key"},
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
         session_id = await agent.new_session()
         assert (await agent.prompt(session_id, "hello")).stop_reason == "end_turn"
@@ -73,9 +80,9 @@ async def test_a_retry_is_shown_as_a_thought_and_a_failure_as_an_error(tmp_path:
 
 
 async def test_initialize_meta_settings_win_over_the_file_and_problems_are_shown(
-        tmp_path: Path, fake_llm: FakeLLM) -> None:
-    settings = {"provider": "openai", "baseUrl": fake_llm.base_url + "/v1", "model": "from-file",
-                "maxTokens": "lots"}
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    settings = {"provider": "openai", "baseUrl": fake_llm.base_url + "/v1", "model": "from-file", "maxTokens": "lots"}
     meta = {"agentLsp": {"model": "from-meta"}}
     async with run_agent(tmp_path, fake_llm, settings=settings, meta=meta) as agent:
         session_id = await agent.new_session()

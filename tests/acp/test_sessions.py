@@ -45,13 +45,18 @@ async def run_lsp_chat(workspace: Path, llm: FakeLLM, prompt: str) -> None:
             ended.set_result(params)
 
     settings = fake_settings(llm, approval={"runCommand": "allow"})
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("neovim"), root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-        initialization_options=settings))
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="agent.chat", arguments=[{"prompt": prompt}]))
-    assert getattr(await asyncio.wait_for(ended, WAIT), "stopReason") == "end_turn"
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+            initialization_options=settings,
+        )
+    )
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="agent.chat", arguments=[{"prompt": prompt}])
+    )
+    assert (await asyncio.wait_for(ended, WAIT)).stopReason == "end_turn"
     await asyncio.wait_for(client.shutdown_session(), WAIT)
     await client.stop()
 
@@ -61,9 +66,13 @@ async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_
     workspace.mkdir()
     (workspace / "notes.txt").write_text("buy milk\n")
     fake_llm.script(
-        {"text": "Let me look.", "tool_calls": [
-            {"id": "read-1", "name": "read_file", "arguments": {"path": "notes.txt"}},
-            {"id": "run-1", "name": "run_command", "arguments": {"command": "wc -l notes.txt"}}]},
+        {
+            "text": "Let me look.",
+            "tool_calls": [
+                {"id": "read-1", "name": "read_file", "arguments": {"path": "notes.txt"}},
+                {"id": "run-1", "name": "run_command", "arguments": {"command": "wc -l notes.txt"}},
+            ],
+        },
         {"text": "The note says: buy milk."},
     )
     await run_lsp_chat(workspace, fake_llm, "What do my notes say?")
@@ -87,10 +96,20 @@ async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_
         run = agent.client.tool_updates(session_id, "run-1")
         assert run[0].kind == "execute" and run[-1].status == "completed" and "[exit code 0]" in run[-1].raw_output
         # Replayed in order: the prompt, the text, the calls, their results, the final answer.
-        order = [type(u).__name__ for s, u in agent.client.updates if s == session_id
-                 and isinstance(u, (UserMessageChunk, AgentMessageChunk, ToolCallStart, ToolCallProgress))]
-        assert order == ["UserMessageChunk", "AgentMessageChunk", "ToolCallStart", "ToolCallStart",
-                         "ToolCallProgress", "ToolCallProgress", "AgentMessageChunk"]
+        order = [
+            type(u).__name__
+            for s, u in agent.client.updates
+            if s == session_id and isinstance(u, (UserMessageChunk, AgentMessageChunk, ToolCallStart, ToolCallProgress))
+        ]
+        assert order == [
+            "UserMessageChunk",
+            "AgentMessageChunk",
+            "ToolCallStart",
+            "ToolCallStart",
+            "ToolCallProgress",
+            "ToolCallProgress",
+            "AgentMessageChunk",
+        ]
         assert agent.client.of(session_id, AvailableCommandsUpdate)
 
         # The loaded session goes on with its whole history.
@@ -101,8 +120,10 @@ async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_
 
 async def test_load_of_an_unknown_session_is_a_clear_error(tmp_path: Path, fake_llm: FakeLLM) -> None:
     async with run_agent(tmp_path, fake_llm) as agent:
-        for session_id, expected in (("0123456789abcdef", "no session 0123456789abcdef"),
-                                     ("../../etc/passwd", "session/list")):
+        for session_id, expected in (
+            ("0123456789abcdef", "no session 0123456789abcdef"),
+            ("../../etc/passwd", "session/list"),
+        ):
             try:
                 await agent.conn.load_session(cwd=str(agent.workspace), session_id=session_id, mcp_servers=[])
                 raise AssertionError("loading an unknown session must fail")

@@ -22,8 +22,14 @@ async def start_turn(agent: RawAgent, tmp_path: Path, text: str) -> str:
     assert "result" in await agent.request(1, "initialize", INIT)
     new = await agent.request(2, "session/new", {"cwd": str(tmp_path / "workspace"), "mcpServers": []})
     session_id: str = new["result"]["sessionId"]
-    await agent.send({"jsonrpc": "2.0", "id": 3, "method": "session/prompt",
-                      "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]}})
+    await agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "session/prompt",
+            "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]},
+        }
+    )
     return session_id
 
 
@@ -56,10 +62,16 @@ async def test_sigterm_mid_command_kills_it_and_saves(tmp_path: Path, fake_llm: 
     fake_llm.script({"tool_calls": [{"id": "run-1", "name": "run_command", "arguments": {"command": command}}]})
     async with run_raw(tmp_path, fake_llm) as agent:
         session_id = await start_turn(agent, tmp_path, "run it")
-        permission = await agent.wait_for(lambda m: m.get("method") == "session/request_permission",
-                                          "the permission question")
-        await agent.send({"jsonrpc": "2.0", "id": permission["id"],
-                          "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}}})
+        permission = await agent.wait_for(
+            lambda m: m.get("method") == "session/request_permission", "the permission question"
+        )
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": permission["id"],
+                "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}},
+            }
+        )
         pid = int(await asyncio.wait_for(asyncio.to_thread(pid_pipe.read_text), WAIT))
         started = time.monotonic()
         agent.process.send_signal(signal.SIGTERM)

