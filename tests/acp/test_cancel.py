@@ -11,8 +11,10 @@ from pathlib import Path
 from tests.acp.harness import WAIT, run_agent
 from tests.fakes.llm_server import FakeLLM
 
-#: The issue's bound is 100 ms inside the agent; this one adds two process hops and a loaded CI.
-CANCEL_BOUND = 0.5
+#: The 100 ms bound is held in process by tests/loop/test_loop_cancel.py and measured across both
+#: process hops by bench/acp.py (about 16 ms). Here, on a shared and loaded CI machine, the bound
+#: only has to tell "cancelled at once" from "waited for the held stream or the 60 s command".
+CANCEL_BOUND = 3.0
 
 
 async def test_cancel_ends_a_streaming_prompt_with_cancelled(tmp_path: Path, fake_llm: FakeLLM) -> None:
