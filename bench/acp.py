@@ -25,7 +25,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +83,22 @@ async def lsp_startup(root: Path, llm: FakeLLMProcess) -> float:
     return initialized
 
 
-async def acp_first_chunks(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
-    client = AcpBenchClient()
-    latencies: list[float] = []
+@asynccontextmanager
+async def acp_agent(
+    client: AcpBenchClient, root: Path, settings_file: Path
+) -> AsyncIterator[tuple[ClientSideConnection, str]]:
+    """A running ACP agent, initialized, with a new session in ``root``."""
     async with spawn_agent_process(
         client, sys.executable, "-m", "agent_acp", "--settings", str(settings_file), cwd=root
     ) as (conn, _process):
         await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities())
-        session_id = await acp_session(conn, root)
+        yield conn, await acp_session(conn, root)
+
+
+async def acp_first_chunks(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
+    client = AcpBenchClient()
+    latencies: list[float] = []
+    async with acp_agent(client, root, settings_file) as (conn, session_id):
         for run in range(runs + 1):  # the first turn warms the provider up; not reported
             llm.script({"text": words(200)})
             seen = len(client.chunks)
@@ -123,11 +132,7 @@ async def lsp_first_chunks(llm: FakeLLMProcess, root: Path, runs: int) -> list[f
 async def acp_cancels(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
     client = AcpBenchClient()
     latencies: list[float] = []
-    async with spawn_agent_process(
-        client, sys.executable, "-m", "agent_acp", "--settings", str(settings_file), cwd=root
-    ) as (conn, _process):
-        await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=ClientCapabilities())
-        session_id = await acp_session(conn, root)
+    async with acp_agent(client, root, settings_file) as (conn, session_id):
         for _ in range(runs):
             llm.script({"text": "partial", "hold": True})
             seen = len(client.chunks)

@@ -8,7 +8,9 @@ import os
 import time
 from pathlib import Path
 
-from tests.acp.harness import WAIT, run_agent
+from acp.schema import PromptResponse
+
+from tests.acp.harness import WAIT, Agent, run_agent
 from tests.fakes.llm_server import FakeLLM
 
 #: The 100 ms bound is held in process by tests/loop/test_loop_cancel.py and measured across both
@@ -24,13 +26,7 @@ async def test_cancel_ends_a_streaming_prompt_with_cancelled(tmp_path: Path, fak
         prompt = asyncio.create_task(agent.prompt(session_id, "write a lot"))
         await agent.client.wait_for(lambda: agent.client.text(session_id) == "Partial answer", "the partial text")
 
-        started = time.monotonic()
-        await agent.conn.cancel(session_id=session_id)
-        response = await asyncio.wait_for(prompt, WAIT)
-        elapsed = time.monotonic() - started
-
-        assert response.stop_reason == "cancelled"
-        assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
+        await cancel_at_once(agent, session_id, prompt)
         # The session goes on: the next prompt sees the interrupted reply in the history.
         fake_llm.script({"text": "Next."})
         assert (await agent.prompt(session_id, "go on")).stop_reason == "end_turn"
@@ -52,13 +48,7 @@ async def test_cancel_kills_a_running_command(tmp_path: Path, fake_llm: FakeLLM)
             "the command shown as running",
         )
 
-        started = time.monotonic()
-        await agent.conn.cancel(session_id=session_id)
-        response = await asyncio.wait_for(prompt, WAIT)
-        elapsed = time.monotonic() - started
-
-        assert response.stop_reason == "cancelled"
-        assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
+        await cancel_at_once(agent, session_id, prompt)
         assert not _alive(pid), "the command outlived the cancel"
         assert agent.client.tool_updates(session_id, "run-1")[-1].status == "failed"
 
@@ -88,6 +78,16 @@ async def test_a_question_open_at_cancel_is_never_acted_on(tmp_path: Path, fake_
         fake_llm.script({"text": "ok"})
         assert (await agent.prompt(session_id, "next")).stop_reason == "end_turn"
         assert (agent.workspace / "app.py").read_text() == "original\n"
+
+
+async def cancel_at_once(agent: Agent, session_id: str, prompt: asyncio.Task[PromptResponse]) -> None:
+    """Cancel and check the prompt answered ``cancelled`` within the bound."""
+    started = time.monotonic()
+    await agent.conn.cancel(session_id=session_id)
+    response = await asyncio.wait_for(prompt, WAIT)
+    elapsed = time.monotonic() - started
+    assert response.stop_reason == "cancelled"
+    assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
 
 
 def _alive(pid: int) -> bool:
