@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from acp import RequestError
 from acp.schema import (
     AgentMessageChunk,
     AvailableCommandsUpdate,
@@ -18,6 +19,8 @@ from acp.schema import (
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from agent_core.messages import Message
+from agent_core.sessions import SessionStore
 from tests.acp.harness import WAIT, agent_env, fake_settings, run_agent
 from tests.fakes.llm_server import FakeLLM
 
@@ -131,3 +134,24 @@ async def test_load_of_an_unknown_session_is_a_clear_error(tmp_path: Path, fake_
                 assert expected in str(error), str(error)
         listed = await agent.conn.list_sessions(cwd=str(agent.workspace))
         assert listed.sessions == []
+
+
+async def test_a_session_written_elsewhere_opens_read_only_and_says_so(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    other_window = SessionStore(workspace).new()  # this process holds the writer lock
+    other_window.append(Message(role="user", content="started in VS Code"))
+    try:
+        async with run_agent(tmp_path, fake_llm, workspace=workspace) as agent:
+            await agent.conn.load_session(cwd=str(agent.workspace), session_id=other_window.id, mcp_servers=[])
+            assert agent.client.user_text(other_window.id) == "started in VS Code"
+            assert "read-only here" in agent.client.text(other_window.id)
+            try:
+                await agent.prompt(other_window.id, "go on")
+                raise AssertionError("a prompt in a read-only session cannot be saved")
+            except RequestError as error:
+                assert "read-only" in str(error)
+            assert fake_llm.requests == []
+    finally:
+        other_window.close()
+    assert [m.content for m in SessionStore(workspace).open(other_window.id).messages] == ["started in VS Code"]
