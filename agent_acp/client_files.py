@@ -19,6 +19,7 @@ from pathlib import Path
 
 from acp.interfaces import Client
 
+from agent_acp.deadline import within
 from agent_core.disk_edit import apply_edit_on_disk
 from agent_core.host import EditResult
 from agent_core.tools.files import MAX_FILE_BYTES
@@ -35,6 +36,8 @@ class ClientFiles:
     session_id: str
     can_read: bool
     can_write: bool
+    #: Seconds the editor may take to answer one read or write (``editTimeout``).
+    timeout: float
 
     async def read(self, path: Path) -> str | None:
         """The editor's text of ``path``; None (read the disk) without the capability, or when
@@ -42,7 +45,12 @@ class ClientFiles:
         if not self.can_read:
             return None
         try:
-            answer = await self.client.read_text_file(session_id=self.session_id, path=str(path))
+            answer = await within(
+                self.client.read_text_file(session_id=self.session_id, path=str(path)),
+                self.timeout,
+                "fs/read_text_file",
+                "editTimeout",
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -64,7 +72,12 @@ class ClientFiles:
                 return EditResult(False, f"{path.name} was deleted since the agent read it")
             return EditResult(False, f"{path.name} changed since the agent read it; read it again")
         try:
-            await self.client.write_text_file(session_id=self.session_id, path=str(path), content=new_text)
+            await within(
+                self.client.write_text_file(session_id=self.session_id, path=str(path), content=new_text),
+                self.timeout,
+                "fs/write_text_file",
+                "editTimeout",
+            )
         except asyncio.CancelledError:
             raise
         except Exception as error:

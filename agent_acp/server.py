@@ -217,7 +217,11 @@ class AcpServer:
         assert self._client is not None
         fs = self._capabilities.fs
         files = ClientFiles(
-            self._client, agent.session.id, bool(fs and fs.read_text_file), bool(fs and fs.write_text_file)
+            self._client,
+            agent.session.id,
+            bool(fs and fs.read_text_file),
+            bool(fs and fs.write_text_file),
+            self._config.edit_timeout,
         )
         session = AcpSession(agent, host, self._client, outbox, files)
         self._sessions[session.id] = session

@@ -117,7 +117,15 @@ class AcpSession:
         command = is_command(prompt.text)
         if command and (refused := commands.refusal(prompt.text)) is not None:
             raise RequestError(errors.TURN_FAILED, refused)
-        turn = TurnHost(self.id, self.workspace, self._client, self._outbox, self._files, command=command)
+        turn = TurnHost(
+            self.id,
+            self.workspace,
+            self._client,
+            self._outbox,
+            self._files,
+            command=command,
+            approval_timeout=self.agent.config.approval_timeout,
+        )
         task = asyncio.ensure_future(self._run(prompt.text if command else prompt.message, turn))
         self._task = task
         try:

@@ -28,6 +28,7 @@ from acp.schema import (
 
 from agent_core.host import ProposedEdit
 from agent_core.messages import ToolCall
+from agent_core.visible_text import visible
 
 #: Tool call content as ACP carries it (this agent sends text blocks and diffs, never terminals).
 Content = ContentToolCallContent | FileEditToolCallContent | TerminalToolCallContent
@@ -52,7 +53,12 @@ def kind_of(name: str) -> ToolKind:
 
 
 def title_of(call: ToolCall) -> str:
-    """What the card says: "Read src/app.py (lines 3-9)", "Run: pytest -q", "Search for 'TODO'"."""
+    """What the card says: "Read src/app.py (lines 3-9)", "Run: pytest -q", "Search for 'TODO'";
+    one line, with nothing hidden (the arguments are the model's)."""
+    return visible(_title(call), multiline=False)
+
+
+def _title(call: ToolCall) -> str:
     args = call.arguments
     path = _text(args.get("path"))
     if call.name == "read_file" and path:
@@ -136,15 +142,19 @@ def finished(call_id: str, name: str, output: str, is_error: bool, before: list[
 
 
 def output_content(name: str, output: str) -> ContentToolCallContent:
-    """A tool's output as the card shows it: command output in a fence (it is not Markdown)."""
+    """A tool's output as the card shows it: plain-text output in a fence (it is not Markdown),
+    control and invisible characters escaped (a file or a command may hold any)."""
+    output = visible(output)
     if name in FENCED_OUTPUT:
         output = _fenced(output.rstrip("\n"))
     return ContentToolCallContent(type="content", content=TextContentBlock(type="text", text=output))
 
 
 def diff_content(edit: ProposedEdit) -> FileEditToolCallContent:
-    """An edit as the client's diff view shows it: the whole old and new text of the file."""
-    return FileEditToolCallContent(type="diff", path=str(edit.path), old_text=edit.original, new_text=edit.new_text)
+    """An edit as the client's diff view shows it: the whole old and new text of the file, with
+    nothing hidden (escaping is idempotent: an approval's edit is already escaped by the core)."""
+    old = None if edit.original is None else visible(edit.original)
+    return FileEditToolCallContent(type="diff", path=str(edit.path), old_text=old, new_text=visible(edit.new_text))
 
 
 def _text(value: Any) -> str:

@@ -46,6 +46,7 @@ from acp.schema import (
 
 from agent_acp import tool_calls
 from agent_acp.client_files import ClientFiles
+from agent_acp.deadline import NoAnswer, within
 from agent_acp.errors import TURN_FAILED
 from agent_acp.outbox import Outbox, Update
 from agent_core.events import (
@@ -96,7 +97,8 @@ class _Call:
 class TurnHost:
     """The :class:`~agent_core.host.Host` of one prompt turn (see the module docstring).
 
-    ``command`` says the prompt is a slash command, whose notices are its answer.
+    ``command`` says the prompt is a slash command, whose notices are its answer;
+    ``approval_timeout`` bounds each permission question (``approvalTimeout``).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class TurnHost:
         files: ClientFiles,
         *,
         command: bool,
+        approval_timeout: float,
     ) -> None:
         self.session_id = session_id
         self.workspace = workspace
@@ -115,6 +118,7 @@ class TurnHost:
         self._outbox = outbox
         self._files = files
         self._command = command
+        self._approval_timeout = approval_timeout
         self._calls: dict[str, _Call] = {}
         #: Calls whose arguments are complete and that have no result yet, in the order the
         #: loop runs them: the first is the one asking permission or editing.
@@ -151,11 +155,19 @@ class TurnHost:
         )
         await self._outbox.flush()  # the card the question is about reaches the client first
         try:
-            answer = await self._client.request_permission(
-                session_id=self.session_id, tool_call=update, options=PERMISSION_OPTIONS
+            answer = await within(
+                self._client.request_permission(
+                    session_id=self.session_id, tool_call=update, options=PERMISSION_OPTIONS
+                ),
+                self._approval_timeout,
+                "session/request_permission",
+                "approvalTimeout",
             )
         except asyncio.CancelledError:
             raise
+        except NoAnswer as error:
+            logger.warning("%s", error)
+            return PermissionResult(Decision.REJECT, f"{error}; treated as a rejection")
         except Exception as error:  # an error answer, a malformed one, or the client gone
             logger.warning("session/request_permission failed: %s", error)
             return PermissionResult(Decision.REJECT, f"the permission request failed in the editor: {error}")

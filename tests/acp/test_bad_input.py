@@ -87,3 +87,30 @@ async def _keeps_serving(agent: RawAgent, tmp_path: Path, first_id: int = 10) ->
     )
     assert answer["result"]["stopReason"] == "end_turn"
     assert agent.text(session_id) == "still here"
+
+
+async def test_an_unreadable_permission_answer_is_a_rejection(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "app.py").write_text("x = 1\n")
+    fake_llm.script(
+        {"tool_calls": [{"id": "e1", "name": "edit_file", "arguments": {"path": "app.py", "new_text": "y"}}]},
+        {"text": "not edited"},
+    )
+    async with run_raw(tmp_path, fake_llm) as agent:
+        assert "result" in await agent.request(1, "initialize", INIT)
+        new = await agent.request(2, "session/new", {"cwd": str(tmp_path / "workspace"), "mcpServers": []})
+        session_id = new["result"]["sessionId"]
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "session/prompt",
+                "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "edit"}]},
+            }
+        )
+        asked = await agent.wait_for(lambda m: m.get("method") == "session/request_permission", "the question")
+        await agent.send({"jsonrpc": "2.0", "id": asked["id"], "result": {"outcome": 5}})
+        assert (await agent.response(3))["result"]["stopReason"] == "end_turn"
+    assert (tmp_path / "workspace" / "app.py").read_text() == "x = 1\n"
+    [result] = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"]
+    assert "permission request failed" in result, result

@@ -3,6 +3,7 @@ allowed for the session, rejected with a reason the model reads; no clear yes is
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from acp import RequestError
 from acp.schema import FileEditToolCallContent, ToolCallProgress, ToolCallStart
 
-from tests.acp.harness import Answer, run_agent
+from tests.acp.harness import Answer, fake_settings, run_agent
 from tests.fakes.llm_server import FakeLLM
 
 
@@ -116,3 +117,32 @@ async def test_a_command_asks_with_its_command_line_and_runs_once_allowed(tmp_pa
         done = agent.client.tool_updates(session_id, "run-1")[-1]
         assert done.status == "completed" and "hi there" in done.content[0].content.text
         assert "[exit code 0]" in tool_result(fake_llm.requests[1], "run-1")
+
+
+async def test_no_answer_within_the_approval_timeout_is_a_rejection(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script(edit_call("call-1", "x = 1", "x = 2"), {"text": "No answer, so no edit."})
+    never = asyncio.Event()
+    async with run_agent(tmp_path, fake_llm, settings=fake_settings(fake_llm, approvalTimeout=0.5)) as agent:
+        (agent.workspace / "app.py").write_text("x = 1\n")
+        agent.client.while_asked = never.wait  # the editor shows the question and never answers
+        session_id = await agent.new_session()
+        assert (await agent.prompt(session_id, "set x to 2")).stop_reason == "end_turn"
+        assert (agent.workspace / "app.py").read_text() == "x = 1\n"
+        result = tool_result(fake_llm.requests[1], "call-1")
+        assert "did not answer session/request_permission within 0.5 s (approvalTimeout)" in result, result
+
+
+async def test_what_a_card_shows_has_nothing_hidden(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    spoofed = "printf 'ok\\033[2K\\r'; echo done \u202e"
+    fake_llm.script(
+        {"tool_calls": [{"id": "run-1", "name": "run_command", "arguments": {"command": spoofed}}]}, {"text": "ran"}
+    )
+    async with run_agent(tmp_path, fake_llm) as agent:
+        session_id = await agent.new_session()
+        assert (await agent.prompt(session_id, "run it")).stop_reason == "end_turn"
+        [(asked, _)] = agent.client.permission_requests
+        updates = agent.client.tool_updates(session_id, "run-1")
+        shown = [asked.title, asked.content[0].content.text] + [u.title or "" for u in updates]
+        shown += [c.content.text for u in updates for c in (u.content or []) if hasattr(c, "content")]
+        assert not any(ch in text for text in shown for ch in "\x1b\r\u202e"), shown
+        assert "\\u202e" in asked.title and "\\x1b[2K" in updates[-1].content[0].content.text
