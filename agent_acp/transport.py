@@ -30,6 +30,7 @@ from acp.interfaces import Agent
 
 from agent_acp.errors import INVALID_REQUEST, PARSE_ERROR
 from agent_acp.server import AcpServer
+from agent_core.surrogates import valid_json
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ class StdioTransport:
                 logger.warning("not a JSON-RPC message: %s: %r", problem, line[:LOGGED])
                 self._answer_error(reply_id, INVALID_REQUEST, f"Invalid request: {problem}.")
                 continue
-            return message  # type: ignore[no-any-return]
+            # Half an emoji ("\ud83d" alone) decodes to a str that cannot be saved or sent.
+            return valid_json(message)  # type: ignore[no-any-return]
 
     async def close(self) -> None:
         if not self._broken:
@@ -82,7 +84,11 @@ class StdioTransport:
     def _write(self, message: dict[str, Any]) -> None:
         if self._broken:
             raise ConnectionError("stdout is closed")
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        try:
+            data = text.encode("utf-8") + b"\n"
+        except UnicodeEncodeError:  # a lone surrogate from somewhere: sent as U+FFFD
+            data = json.dumps(valid_json(message), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         try:
             self._output.write(data)
             self._output.flush()

@@ -114,3 +114,21 @@ async def test_an_unreadable_permission_answer_is_a_rejection(tmp_path: Path, fa
     assert (tmp_path / "workspace" / "app.py").read_text() == "x = 1\n"
     [result] = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"]
     assert "permission request failed" in result, result
+
+
+async def test_half_an_emoji_is_repaired_not_fatal(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "fine"})
+    async with run_raw(tmp_path, fake_llm) as agent:
+        assert "result" in await agent.request(1, "initialize", INIT)
+        new = await agent.request(2, "session/new", {"cwd": str(tmp_path / "workspace"), "mcpServers": []})
+        session_id = new["result"]["sessionId"]
+        await agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "session/prompt",
+                "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "split \ud83d emoji"}]},
+            }
+        )  # ASCII JSON
+        assert (await agent.response(3))["result"]["stopReason"] == "end_turn"
+    assert fake_llm.requests[0]["messages"][-1]["content"] == "split \ufffd emoji"
