@@ -35,12 +35,20 @@ async def test_two_prompts_in_a_row_keep_the_history(tmp_path: Path, fake_llm: F
         assert second == [("user", "My name is Ada."), ("assistant", "Hi Ada."), ("user", "What is my name?")]
 
 
-async def run_lsp_chat(workspace: Path, llm: FakeLLM, prompt: str) -> None:
-    """One chat turn through the real LSP server (``python -m lsp_server``), to its end."""
+async def run_lsp(workspace: Path, llm: FakeLLM, prompt: str | None) -> Any:
+    """The real LSP server (``python -m lsp_server``) on ``workspace``: one chat turn to its end
+    when ``prompt`` is given; returns the ``agent/sessionRestored`` it sent at start-up."""
     config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"], server_env=agent_env())
     client = await config.start()
     assert isinstance(client, LanguageClient)
-    ended: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    restored: asyncio.Future[Any] = loop.create_future()
+    ended: asyncio.Future[Any] = loop.create_future()
+
+    @client.feature("agent/sessionRestored")
+    def session_restored(ls: LanguageClient, params: Any) -> None:
+        if not restored.done():
+            restored.set_result(params)
 
     @client.feature("agent/turnEnded")
     def turn_ended(ls: LanguageClient, params: Any) -> None:
@@ -56,12 +64,15 @@ async def run_lsp_chat(workspace: Path, llm: FakeLLM, prompt: str) -> None:
             initialization_options=settings,
         )
     )
-    await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="agent.chat", arguments=[{"prompt": prompt}])
-    )
-    assert (await asyncio.wait_for(ended, WAIT)).stopReason == "end_turn"
+    first = await asyncio.wait_for(restored, WAIT)
+    if prompt is not None:
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="agent.chat", arguments=[{"prompt": prompt}])
+        )
+        assert (await asyncio.wait_for(ended, WAIT)).stopReason == "end_turn"
     await asyncio.wait_for(client.shutdown_session(), WAIT)
     await client.stop()
+    return first
 
 
 async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_llm: FakeLLM) -> None:
@@ -78,7 +89,7 @@ async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_
         },
         {"text": "The note says: buy milk."},
     )
-    await run_lsp_chat(workspace, fake_llm, "What do my notes say?")
+    await run_lsp(workspace, fake_llm, "What do my notes say?")
 
     fake_llm.script({"text": "You asked about your notes."})
     async with run_agent(tmp_path, fake_llm, workspace=workspace) as agent:
@@ -119,6 +130,21 @@ async def test_load_replays_a_session_the_lsp_server_wrote(tmp_path: Path, fake_
         assert (await agent.prompt(session_id, "What did I ask?")).stop_reason == "end_turn"
         roles = [m["role"] for m in fake_llm.requests[-1]["messages"] if m["role"] != "system"]
         assert roles == ["user", "assistant", "tool", "tool", "assistant", "user"]
+
+
+async def test_a_session_written_over_acp_is_restored_by_the_lsp_server(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script({"text": "Answered in Zed."})
+    async with run_agent(tmp_path, fake_llm) as agent:
+        session_id = await agent.new_session()
+        assert (await agent.prompt(session_id, "Asked in Zed")).stop_reason == "end_turn"
+        workspace = agent.workspace
+
+    restored = await run_lsp(workspace, fake_llm, None)
+    assert restored.session.id == session_id
+    assert [(m.role, m.content) for m in restored.transcript] == [
+        ("user", "Asked in Zed"),
+        ("assistant", "Answered in Zed."),
+    ]
 
 
 async def test_load_of_an_unknown_session_is_a_clear_error(tmp_path: Path, fake_llm: FakeLLM) -> None:
