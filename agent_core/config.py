@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.exceptions import AgentError
+
 ProviderName = Literal["openai", "anthropic", "local"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
@@ -109,5 +111,5 @@ class AgentConfig(_Settings):
         return names
 
 
-class ConfigError(Exception):
+class ConfigError(AgentError):
     """A setting is missing or wrong; the message says which one and how to fix it."""

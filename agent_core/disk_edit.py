@@ -3,8 +3,8 @@ send it through (the terminal; an ACP client that does not offer ``fs/write_text
 
 The edit is refused when the file no longer holds the text the agent based it on (changed,
 created or deleted since it was read), so newer text is never overwritten; otherwise the file is
-replaced atomically and without following a symlink swapped in meanwhile
-(:func:`~agent_core.tools.atomic_write.write_file_atomic`).
+replaced atomically, keeping its permission bits, and without following a symlink swapped in
+meanwhile (:func:`~agent_core.atomic.write_atomic`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_core.host import EditResult
-from agent_core.tools.atomic_write import write_file_atomic
+from agent_core.atomic import write_atomic
 from agent_core.tools.files import MAX_FILE_BYTES
 from agent_core.tools.textfiles import read_regular
 
@@ -34,7 +34,7 @@ def apply_edit_on_disk(path: Path, original: str | None, new_text: str) -> EditR
             return EditResult(False, "the file was deleted since it was read")
         return EditResult(False, "the file changed on disk since it was read")
     try:
-        write_file_atomic(path, new_text.encode("utf-8"))
+        write_atomic(path, new_text.encode("utf-8"), mode=None)  # the user's file keeps its mode
     except OSError as error:
         return EditResult(False, f"cannot write {path.name}: {error.strerror or error}")
     return EditResult(True)

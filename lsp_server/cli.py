@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch on the first argument; returns the exit status (the console script exits with it)."""
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "chat":
-        from agent_core.terminal import main as chat
+        from agent_cli.chat import main as chat
 
         return chat(args[1:])
     if args and args[0] == "acp":

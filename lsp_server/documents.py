@@ -26,7 +26,7 @@ def uri_to_path(uri: str) -> Path | None:
 
 
 def path_to_uri(path: Path) -> str:
-    uri = from_fs_path(str(path))
+    uri: str | None = from_fs_path(str(path))
     if uri is None:
         raise ValueError(f"cannot make a URI of {path}")
     return uri
@@ -34,7 +34,7 @@ def path_to_uri(path: Path) -> str:
 
 def find_open_document(workspace: Workspace, path: Path) -> TextDocument | None:
     """The synced document for ``path`` if the editor has it open (its text may be unsaved)."""
-    documents = workspace.text_documents
+    documents: dict[str, TextDocument] = workspace.text_documents
     direct = documents.get(path_to_uri(path))
     if direct is not None:
         return direct
@@ -94,7 +94,7 @@ def position_at(text: str, offset: int, codec: PositionCodec) -> types.Position:
     """The position of string index ``offset`` in ``text``, in the client's units."""
     before = text[: max(0, min(offset, len(text)))]
     line = before.count("\n")
-    column = before[before.rfind("\n") + 1:]
+    column = before[before.rfind("\n") + 1 :]
     return types.Position(line=line, character=codec.client_num_units(column))
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from agent_core.events import ProviderEvent
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 
 
@@ -32,7 +33,7 @@ class ChatRequest:
     max_tokens: int = 4096
 
 
-class ProviderError(Exception):
+class ProviderError(AgentError):
     """Any failure of one provider request, classified once (see :mod:`agent_core.errors`).
 
     ``retryable`` says whether the retry layer may send the request again; ``retry_after`` is the

