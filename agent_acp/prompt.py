@@ -29,7 +29,7 @@ from acp.schema import (
     TextContentBlock,
 )
 
-from agent_core.agent import PromptContext
+from agent_core.prompt import PromptContext
 
 Block = TextContentBlock | ImageContentBlock | AudioContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock
 

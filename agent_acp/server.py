@@ -2,8 +2,9 @@
 
 Handlers are thin: check the input, call the core through :class:`~agent_acp.session.AcpSession`,
 convert. Every answer to bad input is a JSON-RPC error whose message says what to send instead;
-a bug in a handler is logged with its traceback and answered as an internal error by the SDK's
-connection, which keeps serving.
+an error the core means for the user is answered with its message
+(:func:`~agent_acp.errors.answers_user_errors`), and a bug in a handler is logged with its
+traceback and answered as an internal error by the SDK's connection, which keeps serving.
 
 * ``initialize`` negotiates the protocol version: a client asking for a newer version gets ours
   (1), as the protocol says, and decides; one asking for version 0 (pre-release ACP, whose
@@ -121,6 +122,7 @@ class AcpServer:
 
     # -- sessions ------------------------------------------------------------------------------
 
+    @errors.answers_user_errors
     async def new_session(
         self,
         cwd: str,
@@ -134,6 +136,7 @@ class AcpServer:
         asyncio.get_running_loop().call_soon(self._greet, session, mcp_servers or [], additional_directories)
         return NewSessionResponse(session_id=session.id)
 
+    @errors.answers_user_errors
     async def load_session(
         self,
         cwd: str,
@@ -155,6 +158,7 @@ class AcpServer:
         await self._outbox_now().flush()
         return LoadSessionResponse()
 
+    @errors.answers_user_errors
     async def list_sessions(
         self, cwd: str | None = None, cursor: str | None = None, **meta: Any
     ) -> ListSessionsResponse:
@@ -169,6 +173,7 @@ class AcpServer:
             next_cursor=str(start + PAGE_SIZE) if more else None,
         )
 
+    @errors.answers_user_errors
     async def prompt(self, session_id: str, prompt: list[Block], **meta: Any) -> PromptResponse:
         session = self._session(session_id)
         if self._closing:

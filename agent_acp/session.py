@@ -28,10 +28,11 @@ from agent_acp.outbox import Outbox
 from agent_acp.prompt import Block, EmptyPrompt, read_prompt
 from agent_acp.replay import replay
 from agent_acp.turn_host import TurnHost
-from agent_core.agent import Agent, AgentBusy
+from agent_core.agent import Agent
 from agent_core.commands import is_command
 from agent_core.config import ConfigError
 from agent_core.events import Event, Notice, TurnEnded
+from agent_core.exceptions import AgentError
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
 from agent_core.messages import Usage
 
@@ -39,34 +40,27 @@ logger = logging.getLogger(__name__)
 
 
 class SessionHost:
-    """The agent's own host: what happens outside a prompt turn goes to the session as a
-    message (notices while the session opens are kept for its greeting); inside a turn,
-    everything goes to the turn's host."""
+    """The agent's own host: what happens outside a prompt turn (a warning while a session opens
+    is kept for its greeting, one later is said in the thread). A turn's events never come here:
+    each prompt submits its own :class:`~agent_acp.turn_host.TurnHost`."""
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
         self.session_id: str | None = None
-        self.turn: TurnHost | None = None
         #: Notices reported before the session had an id (while it was being opened).
         self.opening: list[Notice] = []
 
     async def read_file(self, path: Path) -> str | None:
-        return await self.turn.read_file(path) if self.turn is not None else None
+        return None
 
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
-        if self.turn is None:
-            return EditResult(False, "no prompt turn is running")
-        return await self.turn.apply_edit(path, original, new_text)
+        return EditResult(False, "no prompt turn is running")
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
-        if self.turn is None:
-            return PermissionResult(Decision.REJECT, "no prompt turn is running to ask in")
-        return await self.turn.ask_permission(request)
+        return PermissionResult(Decision.REJECT, "no prompt turn is running to ask in")
 
     def report(self, event: Event) -> None:
-        if self.turn is not None:
-            self.turn.report(event)
-        elif isinstance(event, Notice) and self.session_id is None:
+        if isinstance(event, Notice) and self.session_id is None:
             self.opening.append(event)
         elif isinstance(event, Notice) and self.session_id is not None:
             say(self._outbox, self.session_id, f"**{event.level.capitalize()}:** {event.text}")
@@ -116,7 +110,7 @@ class AcpSession:
             raise errors.invalid_params(str(error)) from None
         command = is_command(prompt.text)
         if command and (refused := commands.refusal(prompt.text)) is not None:
-            raise RequestError(errors.TURN_FAILED, refused)
+            raise RequestError(errors.REQUEST_FAILED, refused)
         turn = TurnHost(
             self.id,
             self.workspace,
@@ -140,13 +134,10 @@ class AcpSession:
         return await turn.finish(ended, self._context_window)
 
     async def _run(self, text: str, turn: TurnHost) -> TurnEnded:
-        self._host.turn = turn
         try:
-            return await self.agent.submit(text)
-        except AgentBusy as error:
+            return await self.agent.submit(text, host=turn)
+        except AgentError as error:  # busy: a turn started another way (none does today)
             raise errors.invalid_request(str(error)) from None
-        finally:
-            self._host.turn = None
 
     def cancel(self) -> None:
         """``session/cancel``: end the running turn as ``cancelled`` now; nothing if idle."""

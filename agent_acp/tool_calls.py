@@ -10,7 +10,6 @@ one place that knows how each of the core's tools maps onto those fields; the li
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from acp.schema import (
 
 from agent_core.host import ProposedEdit
 from agent_core.messages import ToolCall
+from agent_core.text import fenced
 from agent_core.visible_text import visible
 
 #: Tool call content as ACP carries it (this agent sends text blocks and diffs, never terminals).
@@ -146,7 +146,7 @@ def output_content(name: str, output: str) -> ContentToolCallContent:
     control and invisible characters escaped (a file or a command may hold any)."""
     output = visible(output)
     if name in FENCED_OUTPUT:
-        output = _fenced(output.rstrip("\n"))
+        output = fenced(output.rstrip("\n"))
     return ContentToolCallContent(type="content", content=TextContentBlock(type="text", text=output))
 
 
@@ -159,9 +159,3 @@ def diff_content(edit: ProposedEdit) -> FileEditToolCallContent:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _fenced(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}\n{text}\n{ticks}"

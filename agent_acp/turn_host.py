@@ -47,12 +47,13 @@ from acp.schema import (
 from agent_acp import tool_calls
 from agent_acp.client_files import ClientFiles
 from agent_acp.deadline import NoAnswer, within
-from agent_acp.errors import TURN_FAILED
+from agent_acp.errors import REQUEST_FAILED
 from agent_acp.outbox import Outbox, Update
 from agent_core.events import (
     Event,
     Notice,
     RetryScheduled,
+    SessionChanged,
     TextDelta,
     ToolCallReady,
     ToolCallStarted,
@@ -193,6 +194,8 @@ class TurnHost:
             )
         elif isinstance(event, Notice):
             self._notice(event)
+        elif isinstance(event, SessionChanged):  # the commands that switch are refused before submit
+            logger.error("the session changed to %s inside a turn of %s", event.session.id, self.session_id)
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -209,7 +212,7 @@ class TurnHost:
             self._send(UsageUpdate(session_update="usage_update", used=used, size=window))
         await self._outbox.flush()
         if ended.stop_reason == "error":
-            raise RequestError(TURN_FAILED, ended.error or "The turn failed.", {"stopReason": "error"})
+            raise RequestError(REQUEST_FAILED, ended.error or "The turn failed.", {"stopReason": "error"})
         usage = ended.usage
         return PromptResponse(
             stop_reason=STOP_REASONS[ended.stop_reason],

@@ -68,7 +68,9 @@ class Approvals:
         shown_edit = (
             None
             if edit is None
-            else ProposedEdit(edit.path, None if edit.original is None else visible(edit.original), visible(edit.new_text))
+            else ProposedEdit(
+                edit.path, None if edit.original is None else visible(edit.original), visible(edit.new_text)
+            )
         )
         request = PermissionRequest(
             tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id, edit=shown_edit

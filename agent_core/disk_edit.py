@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent_core.host import EditResult
 from agent_core.atomic import write_atomic
+from agent_core.host import EditResult
 from agent_core.tools.files import MAX_FILE_BYTES
 from agent_core.tools.textfiles import read_regular
 

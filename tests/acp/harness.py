@@ -42,6 +42,7 @@ from acp.schema import (
 )
 
 from tests.fakes.llm_server import FakeLLM
+from tests.server.harness import fake_settings
 
 WAIT = 15.0
 AGENT = Path(sys.executable).with_name("agent-lsp")
@@ -52,18 +53,6 @@ def agent_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "AGENT_LSP_"))}
     env["OPENAI_API_KEY"] = "test-key"
     return env
-
-
-def fake_settings(llm: FakeLLM, **extra: Any) -> dict[str, Any]:
-    """Settings pointing the agent at the fake server, with instant retries."""
-    settings: dict[str, Any] = {
-        "provider": "openai",
-        "baseUrl": llm.base_url + "/v1",
-        "model": "fake-model",
-        "retry": {"initialDelay": 0.001, "maxDelay": 0.01},
-    }
-    settings.update(extra)
-    return settings
 
 
 #: A permission answer: an option id to select, ``None`` for a dismissed question, or an

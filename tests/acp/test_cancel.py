@@ -11,6 +11,7 @@ from pathlib import Path
 from acp.schema import PromptResponse
 
 from tests.acp.harness import WAIT, Agent, run_agent
+from tests.fakes.doubles import read_fifo, wait_gone
 from tests.fakes.llm_server import FakeLLM
 
 #: The 100 ms bound is held in process by tests/loop/test_loop_cancel.py and measured across both
@@ -42,14 +43,14 @@ async def test_cancel_kills_a_running_command(tmp_path: Path, fake_llm: FakeLLM)
     async with run_agent(tmp_path, fake_llm) as agent:
         session_id = await agent.new_session()
         prompt = asyncio.create_task(agent.prompt(session_id, "sleep"))
-        pid = int(await asyncio.wait_for(asyncio.to_thread(pid_pipe.read_text), WAIT))
+        pid = int(await read_fifo(pid_pipe, WAIT))
         await agent.client.wait_for(
             lambda: any(u.status == "in_progress" for u in agent.client.tool_updates(session_id, "run-1")),
             "the command shown as running",
         )
 
         await cancel_at_once(agent, session_id, prompt)
-        assert not _alive(pid), "the command outlived the cancel"
+        assert await wait_gone(pid), "the command outlived the cancel"
         assert agent.client.tool_updates(session_id, "run-1")[-1].status == "failed"
 
 
@@ -88,15 +89,3 @@ async def cancel_at_once(agent: Agent, session_id: str, prompt: asyncio.Task[Pro
     elapsed = time.monotonic() - started
     assert response.stop_reason == "cancelled"
     assert elapsed < CANCEL_BOUND, f"cancel took {elapsed * 1000:.0f} ms"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A killed child the agent has not reaped yet is a zombie: gone for every purpose here.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False

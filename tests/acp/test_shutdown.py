@@ -11,6 +11,7 @@ from pathlib import Path
 
 from agent_core.sessions import SessionStore
 from tests.acp.harness import WAIT, RawAgent, run_raw
+from tests.fakes.doubles import read_fifo, wait_gone
 from tests.fakes.llm_server import FakeLLM
 
 #: Editors wait about 2 s before killing an agent harder.
@@ -72,13 +73,13 @@ async def test_sigterm_mid_command_kills_it_and_saves(tmp_path: Path, fake_llm: 
                 "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}},
             }
         )
-        pid = int(await asyncio.wait_for(asyncio.to_thread(pid_pipe.read_text), WAIT))
+        pid = int(await read_fifo(pid_pipe, WAIT))
         started = time.monotonic()
         agent.process.send_signal(signal.SIGTERM)
         assert await exit_time(agent, started) < EXIT_BOUND
         assert agent.process.returncode == 128 + signal.SIGTERM
 
-    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert await wait_gone(pid), "the command outlived the agent"
     roles, _ = _saved(tmp_path, session_id)
     assert [role for role, _ in roles] == ["user", "assistant", "tool"]
     assert "interrupted" in roles[-1][1].lower()
