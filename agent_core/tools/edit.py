@@ -16,6 +16,7 @@ import re
 
 from pydantic import Field
 
+from agent_core.host import ProposedEdit
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
 from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
@@ -57,7 +58,8 @@ class EditFile(Tool):
 
         verb = "Create" if original is None else "Edit"
         diff, change = _diff(original, new_text, shown)
-        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
+        proposed = ProposedEdit(path, original, new_text)
+        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id, edit=proposed)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         # The approval may have taken minutes: a folder on the path may be a symlink by now.
