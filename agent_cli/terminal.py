@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from agent_core.atomic import write_atomic
+from agent_core.disk_edit import apply_edit_on_disk
 from agent_core.events import (
     Event,
     Notice,
@@ -34,8 +34,6 @@ from agent_core.events import (
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
 from agent_core.mcp.trust import TRUST_TOOL
 from agent_core.text import one_line
-from agent_core.tools.files import MAX_FILE_BYTES
-from agent_core.tools.textfiles import read_regular
 from agent_core.visible_text import visible
 
 #: Characters of tool arguments and output shown per line on stderr.
@@ -63,24 +61,7 @@ class TerminalHost:
 
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
         """Write the whole new text atomically, unless the file changed since it was read."""
-        try:
-            data: bytes | None = read_regular(path, MAX_FILE_BYTES)
-        except FileNotFoundError:
-            data = None
-        except OSError as error:
-            return EditResult(False, f"cannot read {path.name}: {error.strerror or error}")
-        current = None if data is None else data.decode("utf-8", errors="replace")
-        if current != original:
-            if original is None:
-                return EditResult(False, "the file was created by someone else meanwhile")
-            if current is None:
-                return EditResult(False, "the file was deleted since it was read")
-            return EditResult(False, "the file changed on disk since it was read")
-        try:
-            write_atomic(path, new_text.encode("utf-8"), mode=None)  # the user's file keeps its mode
-        except OSError as error:
-            return EditResult(False, f"cannot write {path.name}: {error.strerror}")
-        return EditResult(True)
+        return apply_edit_on_disk(path, original, new_text)
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
         if not self.interactive:

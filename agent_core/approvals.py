@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pydantic.alias_generators import to_camel
 
 from agent_core.config import ApprovalConfig, ApprovalMode
-from agent_core.host import Decision, Host, PermissionRequest
+from agent_core.host import Decision, Host, PermissionRequest, ProposedEdit
 from agent_core.visible_text import visible
 
 
@@ -65,11 +65,18 @@ class Approvals:
         return self.policy.mcp
 
     async def check(
-        self, tool: str, title: str, detail: str, turn_id: str, *, mode: ApprovalMode | None = None
+        self,
+        tool: str,
+        title: str,
+        detail: str,
+        turn_id: str,
+        *,
+        edit: ProposedEdit | None = None,
+        mode: ApprovalMode | None = None,
     ) -> Approval:
         """Decide for one call; asks the user only when the policy (``mode``, default the
         tool's own setting) says ``ask`` and the user has not already allowed this tool for
-        the session."""
+        the session. ``edit`` travels with the question."""
         mode = mode or self.mode(tool)
         if mode == "allow":
             return Approval(True)
@@ -80,8 +87,15 @@ class Approvals:
             )
         if tool in self._allowed_for_session:
             return Approval(True)
+        shown_edit = (
+            None
+            if edit is None
+            else ProposedEdit(
+                edit.path, None if edit.original is None else visible(edit.original), visible(edit.new_text)
+            )
+        )
         request = PermissionRequest(
-            tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id
+            tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id, edit=shown_edit
         )
         try:
             result = await self._host.ask_permission(request)

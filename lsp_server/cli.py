@@ -1,8 +1,8 @@
-"""The ``agent-lsp`` console script: ``agent-lsp chat ...`` runs the agent in the terminal, anything
-else starts the language server.
+"""The ``agent-lsp`` console script: ``agent-lsp chat ...`` runs the agent in the terminal,
+``agent-lsp acp`` starts the ACP agent (docs/acp.md), anything else starts the language server.
 
-The server is imported only when it is wanted, so ``chat`` works (and fails clearly) on its own,
-and starting the server does not pay for the terminal front end.
+Each front end is imported only when it is wanted, so ``chat`` works (and fails clearly) on its
+own, and starting one front end does not pay for the others.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from agent_cli.chat import main as chat
 
         return chat(args[1:])
+    if args and args[0] == "acp":
+        from agent_acp.cli import main as acp
+
+        return acp(args[1:])
     from lsp_server.server import run
 
     return run(args) or 0

@@ -34,6 +34,7 @@ from pygls.lsp.server import LanguageServer
 from agent_core.events import NoticeLevel, StopReason
 from agent_core.mcp.manager import ServerStatus
 from agent_core.messages import Message, MessageKind, Role, Usage
+from agent_core.providers.model_server import ModelStatus
 from agent_core.sessions import Session
 from agent_core.sessions import SessionInfo as CoreSessionInfo
 
@@ -467,6 +468,22 @@ class McpServerInfo(WireModel):
         )
 
 
+class LocalModelStatus(WireModel):
+    """The embedded model in ``agent.status`` (see :class:`~agent_core.providers.model_server.ModelStatus`)."""
+
+    id: str
+    name: str
+    file: str
+    #: not_installed, not_started, verifying, assembling, loading, ready or failed.
+    state: str
+    #: What to install or change, for not_installed and failed.
+    reason: str | None
+
+    @classmethod
+    def of(cls, status: ModelStatus) -> LocalModelStatus:
+        return cls(id=status.id, name=status.name, file=status.file, state=status.state, reason=status.reason)
+
+
 class StatusResult(WireModel):
     version: str
     #: The configured values until the first turn creates the provider.
@@ -482,6 +499,8 @@ class StatusResult(WireModel):
     mcp_servers: list[McpServerInfo]
     #: What was wrong with the MCP config (files, settings) when it was last read.
     mcp_problems: list[str]
+    #: The embedded model when it is the provider.
+    local_model: LocalModelStatus | None = None
 
 
 #: Every command: its argument model and its result model.

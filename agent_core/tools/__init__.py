@@ -72,7 +72,7 @@ class ToolRegistry:
 
     def specs(self) -> list[ToolSpec]:
         built_in = [
-            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema())
+            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema(), brief=tool.brief)
             for tool in self._tools.values()
         ]
         return built_in + (self.mcp.specs() if self.mcp is not None else [])

@@ -16,6 +16,7 @@ import re
 
 from pydantic import Field
 
+from agent_core.host import ProposedEdit
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
 from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
@@ -40,6 +41,10 @@ class EditFile(Tool):
         "old_text, write new_text as the whole file (creating it if needed). The user may be asked "
         "to approve and may reject with a reason."
     )
+    brief = (
+        "Replace old_text (it must occur exactly once) with new_text; without old_text, write "
+        "new_text as the whole file."
+    )
     args = EditFileArgs
 
     async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -53,7 +58,8 @@ class EditFile(Tool):
 
         verb = "Create" if original is None else "Edit"
         diff, change = _diff(original, new_text, shown)
-        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
+        proposed = ProposedEdit(path, original, new_text)
+        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id, edit=proposed)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         # The approval may have taken minutes: a folder on the path may be a symlink by now.

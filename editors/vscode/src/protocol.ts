@@ -389,6 +389,17 @@ export interface StatusResult {
   settingsProblems?: string[] | null;
   mcpServers?: McpServerInfo[] | null;
   mcpProblems?: string[] | null;
+  localModel?: LocalModelStatus | null;
+}
+
+/** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
+ * not_started, verifying, assembling, loading, ready, failed; `reason` for the last and the first). */
+export interface LocalModelStatus {
+  id: string;
+  name: string;
+  file: string;
+  state: string;
+  reason: string | null;
 }
 
 /** One configured MCP server in `agent.status`. */
@@ -447,6 +458,18 @@ export function parseStatusResult(value: unknown): StatusResult {
     settingsProblems: strings(o.settingsProblems),
     mcpServers: servers.map((server, index) => parseMcpServer(server, `${what}.mcpServers[${index}]`)),
     mcpProblems: strings(o.mcpProblems),
+    localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
+  };
+}
+
+function parseLocalModel(value: unknown, what: string): LocalModelStatus {
+  const o = object(value, what);
+  return {
+    id: str(o, 'id', what),
+    name: str(o, 'name', what),
+    file: str(o, 'file', what),
+    state: str(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
   };
 }
 

@@ -112,6 +112,7 @@ test('status: nulls and missing fields are not configured / idle; wrong types fa
     settingsProblems: [],
     mcpServers: [],
     mcpProblems: [],
+    localModel: null,
   });
   assert.equal(parseStatusResult({}).version, '?');
   const servers = parseStatusResult({ mcpServers: [{ name: 'db', source: 'settings', transport: 'stdio', state: 'failed', tools: 0, error: 'no' }] });
@@ -122,6 +123,7 @@ test('status: nulls and missing fields are not configured / idle; wrong types fa
   rejects(() => parseStatusResult({ usage: { inputTokens: 'many' } }), /agent\.status\.usage: "inputTokens" must be a number/);
   rejects(() => parseStatusResult({ session: { title: 'no id' } }), /agent\.status\.session: "id"/);
   rejects(() => parseStatusResult('ok'), /agent\.status: expected an object/);
+  rejects(() => parseStatusResult({ localModel: { id: 'q', name: 'Q', file: '/q', state: 5 } }), /agent\.status\.localModel: "state"/);
 });
 
 test('the server code action arguments: a blank instruction means ask the user', () => {

@@ -45,3 +45,16 @@ test('MCP servers and config problems are listed', () => {
     'MCP config problems: .mcp.json: mcpServers.repo.colour: unknown field; ignored',
   ]);
 });
+
+test('the embedded model shows its name, state, reason and file', () => {
+  const lines = formatStatus({
+    version: '0.1.0',
+    provider: 'local',
+    model: 'Qwen2.5-Coder-1.5B-Instruct',
+    running: false,
+    localModel: { id: 'q', name: 'Qwen2.5-Coder-1.5B-Instruct', file: '/c/m.gguf', state: 'not_installed', reason: 'pip install x' },
+  });
+  assert.equal(lines[2], 'Local model: Qwen2.5-Coder-1.5B-Instruct, not installed: pip install x (/c/m.gguf)');
+  const ready = formatStatus({ version: '0.1.0', provider: 'local', localModel: { id: 'm', name: 'M', file: '/m', state: 'ready', reason: null } });
+  assert.equal(ready[2], 'Local model: M, ready (/m)');
+});
