@@ -11,25 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.chat_process import ChatProcess, chat_env, run_chat
+from tests.cli.chat_process import ChatProcess, chat_env, openai_args, run_chat
 from tests.fakes.llm_server import FakeLLM
 from tests.mcp.servers import START, stdio
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return [
-        "--provider",
-        "openai",
-        "--base-url",
-        llm.base_url + "/v1",
-        "--model",
-        "fake-1",
-        "--workspace",
-        str(workspace),
-        *more,
-    ]
 
 
 def tool_messages(llm: FakeLLM, index: int) -> list[str]:
@@ -48,7 +34,7 @@ def test_a_workspace_server_is_trusted_and_its_tool_approved_on_the_terminal(fak
     fake_llm.script(where, {"text": "It runs in the repo."})
 
     controller, terminal = pty.openpty()
-    chat = ChatProcess(*args(fake_llm, workspace, "where does it run?"), env=env, stdin=terminal)
+    chat = ChatProcess(*openai_args(fake_llm, workspace, "where does it run?"), env=env, stdin=terminal)
     os.close(terminal)
     try:
         chat.wait_for(
@@ -71,7 +57,7 @@ def test_a_workspace_server_is_trusted_and_its_tool_approved_on_the_terminal(fak
 
     # Later, without a terminal: the trust is remembered; --yes allows the tool.
     fake_llm.script(where, {"text": "Again."})
-    again = run_chat(*args(fake_llm, workspace, "--yes", "where?"), env=env, timeout=START)
+    again = run_chat(*openai_args(fake_llm, workspace, "--yes", "where?"), env=env, timeout=START)
     assert again.returncode == 0, again.stderr
     assert tool_messages(fake_llm, 3)[-1] == str(workspace)
 
@@ -80,7 +66,7 @@ def test_without_a_terminal_an_untrusted_workspace_server_is_not_started(fake_ll
     (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"repo": stdio()}}))
     fake_llm.script({"text": "no tools"})
     done = run_chat(
-        *args(fake_llm, tmp_path, "--yes", "hi"),
+        *openai_args(fake_llm, tmp_path, "--yes", "hi"),
         timeout=START,
         env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")),
     )
@@ -96,11 +82,11 @@ def test_mcp_config_names_the_users_own_servers(fake_llm: FakeLLM, tmp_path: Pat
         {"tool_calls": [{"id": "e1", "name": "mine__echo", "arguments": {"text": "own"}}]}, {"text": "done"}
     )
     done = run_chat(
-        *args(fake_llm, tmp_path, "--yes", "--mcp-config", str(config), "echo"),
+        *openai_args(fake_llm, tmp_path, "--yes", "--mcp-config", str(config), "echo"),
         timeout=START,
         env=chat_env(OPENAI_API_KEY="sk-test", XDG_STATE_HOME=str(tmp_path / "state")),
     )
     assert done.returncode == 0, done.stderr
     assert tool_messages(fake_llm, 1) == ["echo: own"]
-    bad = run_chat(*args(fake_llm, tmp_path, "--mcp-config", str(tmp_path / "none.json"), "x"))
+    bad = run_chat(*openai_args(fake_llm, tmp_path, "--mcp-config", str(tmp_path / "none.json"), "x"))
     assert bad.returncode == 2 and "--mcp-config: cannot read" in bad.stderr
