@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.completion.config import CompletionConfig
+
 ProviderName = Literal["openai", "anthropic", "local"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
@@ -76,6 +78,8 @@ class AgentConfig(_Settings):
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    #: Ghost-text completions (their own model and server, see agent_core.completion).
+    completion: CompletionConfig = Field(default_factory=CompletionConfig)
 
 
 class ConfigError(Exception):

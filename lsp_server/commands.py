@@ -261,7 +261,12 @@ def status(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> di
         "turns": [{"turnId": t.id, "kind": t.kind} for t in server.turns.running()],
         "folder": folder.uri,
         "settingsProblems": list(server.settings_problems),
+        "completion": server.completions.status(folder),
     }
+
+
+def completion_accepted(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
+    return server.completions.accepted(command, arg)
 
 
 COMMANDS: dict[str, Handler] = {
@@ -278,4 +283,5 @@ COMMANDS: dict[str, Handler] = {
     "agent.session.delete": session_delete,
     "agent.session.export": session_export,
     "agent.status": status,
+    "agent.completion.accepted": completion_accepted,
 }

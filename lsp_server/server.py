@@ -33,9 +33,10 @@ from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.messages import new_id
 from agent_core.sessions import SessionError
-from lsp_server import code_actions, commands, transport
+from lsp_server import code_actions, commands, inline_completion, transport
 from lsp_server.folders import FolderAgent, FolderAgents
 from lsp_server.host import LspHost
+from lsp_server.inline_completion import Completions
 from lsp_server.inline_edits import ProposalStore
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.progress import TurnProgress
@@ -67,6 +68,7 @@ class AgentLanguageServer(LanguageServer):
         self.started = asyncio.Event()
         self.turns = TurnRegistry(ready=self.started)
         self.proposals = ProposalStore()
+        self.completions = Completions(self)
         self._closing: asyncio.Task[None] | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -168,12 +170,17 @@ class AgentLanguageServer(LanguageServer):
                 await asyncio.wait_for(folder.agent.aclose(), CLOSE_TIMEOUT)
             except Exception:
                 logger.exception("closing the agent of %s failed", folder.uri)
+        try:
+            await asyncio.wait_for(self.completions.aclose(), CLOSE_TIMEOUT)
+        except Exception:
+            logger.exception("closing the completion engines failed")
 
 
 def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageServer:
     """The server with every feature registered; ``delta_interval`` is the text coalescing window."""
     server = AgentLanguageServer(delta_interval=delta_interval)
     commands.register(server)
+    inline_completion.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: AgentLanguageServer, params: types.InitializeParams) -> None:

@@ -80,6 +80,12 @@ class LocalProvider:
         """The running server's OpenAI base URL (None before first use)."""
         return self._inner.base_url if self._inner else None
 
+    async def server_url(self) -> str:
+        """Start the server if needed and return its root URL (llama.cpp's ``/infill`` and
+        ``/health`` live there, the OpenAI API under ``/v1``)."""
+        inner = await self._ensure_started()
+        return inner.base_url.removesuffix("/v1")
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         inner = await self._ensure_started()
         async with closing(inner.stream(request)) as events:
