@@ -135,7 +135,8 @@ class Completions:
         document = params.text_document
         folder = self._folder_of(document.uri)
         if folder is not None:
-            self.engine_for(folder).opened(display_path(folder, document.uri), document.text)
+            self.engine_for(folder).opened(display_path(folder, document.uri), document.text,
+                                           warm=self._client_shows_ghost_text())
 
     def changed(self, params: types.DidChangeTextDocumentParams) -> None:
         for change in params.content_changes:
@@ -151,6 +152,11 @@ class Completions:
 
     def closed(self, params: types.DidCloseTextDocumentParams) -> None:
         self._edited.pop(params.text_document.uri, None)
+
+    def _client_shows_ghost_text(self) -> bool:
+        """Only a client that declared inline completion makes starting a model worth it."""
+        text_document = self._server.client_capabilities.text_document
+        return bool(text_document and text_document.inline_completion is not None)
 
     def _folder_of(self, uri: str) -> FolderAgent | None:
         if uri_to_path(uri) is None:

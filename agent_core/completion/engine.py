@@ -197,10 +197,11 @@ class CompletionEngine:
         self.ring.pick(shown.path, shown.before + taken + shown.after, shown.before.count("\n"))
         return True
 
-    def opened(self, path: str, text: str) -> None:
-        """A document was opened: its top joins the ring; the first one warms a local model."""
+    def opened(self, path: str, text: str, *, warm: bool = True) -> None:
+        """A document was opened: its top joins the ring; the first one warms a local model
+        (unless ``warm`` is false: the editor cannot show suggestions)."""
         self.ring.pick(path, text)
-        if not self._warmed and self.source is not None and self.source.name == "local":
+        if warm and not self._warmed and self.source is not None and self.source.name == "local":
             self._warmed = True
             ctx = self._context(CompletionRequest(document=path, path=path, text=text, offset=0))
             self._spawn(self._warm(ctx))

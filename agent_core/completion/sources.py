@@ -114,8 +114,8 @@ class ServerSource:
                 log.info("completions from %s through its %s endpoint", self._where(), endpoint)
             self.endpoint = endpoint
             return text
-        raise CompletionProblem(f"{self._where()} answers none of /infill, /v1/completions and "
-                                "/v1/chat/completions")
+        raise CompletionProblem(f"{self._where()} cannot fill in the middle with {self.model} (tried "
+                                f"{', '.join(order)}); set completion.source or completion.baseUrl")
 
     async def warm(self, ctx: FimContext) -> None:
         """Fill the server's prompt cache for ``ctx`` (llama.cpp only: ``n_predict: 0``)."""

@@ -71,6 +71,7 @@ class AgentClient:
         self.while_asked: Callable[[], None] = lambda: None
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = "Allow once"
+        self.initialize_result: types.InitializeResult | None = None
         for method in AGENT_NOTIFICATIONS:
             client.feature(method)(_handler(functools.partial(self._record, method)))
         client.feature(types.WORKSPACE_APPLY_EDIT)(_handler(self._apply_edit))
@@ -217,7 +218,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         if permission_request:
             capabilities.experimental = {"agentLsp": {"permissionRequest": True}}
         folders = [root, *(extra_folders or [])]
-        await client.initialize_session(types.InitializeParams(
+        agent_client.initialize_result = await client.initialize_session(types.InitializeParams(
             capabilities=capabilities,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
