@@ -79,11 +79,13 @@ class _Shown:
 
 class CompletionEngine:
     def __init__(self, config: CompletionConfig, source: ServerSource | None, *,
-                 off_reason: str | None = None, on_problem: Callable[[str], None] = lambda _m: None,
-                 clock: Clock | None = None) -> None:
+                 off_reason: str | None = None, planned: str | None = None,
+                 on_problem: Callable[[str], None] = lambda _m: None, clock: Clock | None = None) -> None:
         self.config = config
         self.source = source
+        #: Why there is no source, and (when only switched off) which one the settings name.
         self.off_reason = off_reason
+        self._planned = planned
         self._on_problem = on_problem
         self._clock = clock or SystemClock()
         self.ring = RingBuffer(config.ring_chunks, config.ring_chunk_lines)
@@ -225,7 +227,8 @@ class CompletionEngine:
     # -- status ---------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        described = self.source.describe() if self.source else {"source": None, "model": None, "endpoint": None}
+        described = self.source.describe() if self.source else {"source": self._planned, "model": None,
+                                                                 "endpoint": None}
         return {
             "enabled": self.source is not None,
             **described,

@@ -44,8 +44,7 @@ class Choice:
 
 
 def choose_source(config: CompletionConfig, env: Mapping[str, str]) -> Choice:
-    if not config.enabled:
-        return Choice(None, "completion.enabled is false")
+    """The source the settings mean (whether or not ``enabled`` is on)."""
     if config.source != "auto":
         return Choice(config.source)
     if config.base_url:
@@ -123,6 +122,9 @@ def make_engine(chat: AgentConfig, env: Mapping[str, str], local: ModelServer,
     source that cannot be built is reported through ``on_problem`` once and leaves it off."""
     config = chat.completion
     choice = choose_source(config, env)
+    if not config.enabled:
+        # Off, but the status names the source it would use (a client shows it beside a toggle).
+        return CompletionEngine(config, None, off_reason="completion.enabled is false", planned=choice.name)
     if choice.name is None:
         return CompletionEngine(config, None, off_reason=choice.reason)
     try:

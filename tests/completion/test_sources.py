@@ -145,8 +145,8 @@ async def test_garbage_answers_are_problems_not_crashes(fake_llm: FakeLLM) -> No
 def test_auto_source_choice() -> None:
     assert choose_source(CompletionConfig(base_url="http://127.0.0.1:9/v1"), {}).name == "openai"
     assert choose_source(CompletionConfig(source="anthropic"), {}).name == "anthropic"
-    off = choose_source(CompletionConfig(enabled=False), {})
-    assert off.name is None and "enabled" in (off.reason or "")
+    off = make_engine(AgentConfig(completion=CompletionConfig(enabled=False, source="openai")), {}, StubServer(None))
+    assert not off.enabled and off.status()["source"] == "openai" and "enabled" in off.status()["reason"]
 
 
 def test_a_source_that_cannot_be_built_is_reported_once_and_off() -> None:

@@ -195,3 +195,20 @@ async def test_problems_are_reported_once_and_garbage_is_empty(start_server: Sta
     assert "500" in (await client.command("agent.status"))["completion"]["problem"]
     fake_llm.default = {"text": "<|fim_pad|>   \n```"}
     assert await ask(client, uri, 1, 1) == []
+
+
+async def test_a_settings_change_turns_completion_on(start_server: StartServer, fake_llm: FakeLLM) -> None:
+    off = completion_settings(fake_llm, enabled=False)
+    client = await start_server("visual_studio_code", settings=off, configuration=off)
+    assert (await client.command("agent.status"))["completion"]["enabled"] is False
+    client.client.set_configuration(completion_settings(fake_llm), section="agent")
+    client.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+
+    async def enabled() -> None:
+        while not (await client.command("agent.status"))["completion"]["enabled"]:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(enabled(), WAIT)
+    uri = client.open("calc.py", "def add(a, b):\n    \n")
+    fake_llm.script({"text": "return a + b"})
+    assert only(await ask(client, uri, 1, 4))[0] == "return a + b"

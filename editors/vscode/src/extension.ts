@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { askPermission } from './approvals';
 import { ChatViewProvider } from './chatView';
 import { AgentClient, messageOf } from './client';
+import { CompletionBar, TOGGLE_COMMAND } from './completionBar';
 import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
 import { Commands } from './protocol';
 import { SessionCommands } from './sessions';
@@ -24,15 +25,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     sessionRestored: (event) => chatView.sessionRestored(event),
     requestPermission: askPermission,
     inlineEditCommand: (argument): Promise<void> => inlineEdit.fromServerCommand(argument),
+    settingsRead: () => void completionBar.refresh(),
     runningChanged: (running) => {
       statusBar.update(running, router.running);
-      if (!running) {
+      if (running) {
+        void completionBar.refresh();
+      } else {
         chatView.serverStopped();
         inlineEdit.serverStopped();
       }
     },
   });
   client = agent;
+  const completionBar = new CompletionBar(() => agent.execute<StatusResult>(Commands.status));
   const chatView = new ChatViewProvider(context.extensionUri, agent);
   const inlineEdit: InlineEditController = new InlineEditController(agent);
   const sessions = new SessionCommands(agent, (event) => chatView.sessionRestored(event));
@@ -51,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusBar,
+    completionBar,
     agent,
     inlineEdit,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
@@ -72,6 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const lines = formatStatus((await agent.execute(Commands.status)) as StatusResult);
       void vscode.window.showInformationMessage(lines[0], { modal: true, detail: lines.slice(1).join('\n') });
     }),
+    command(TOGGLE_COMMAND, () => completionBar.toggle()),
     command('agentLsp.restartServer', () => agent.restart()),
     command('agentLsp.showLog', () => output.show()),
     vscode.workspace.onDidChangeConfiguration((event) => {
@@ -80,6 +87,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void agent.restart();
       } else if (action === 'notify') {
         agent.pushSettings();
+      }
+      if (event.affectsConfiguration('agent.completion')) {
+        void completionBar.refresh();
       }
     }),
   );

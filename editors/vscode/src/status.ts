@@ -12,6 +12,52 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean | string | null;
   settingsProblems?: string[] | null;
+  completion?: CompletionStatus | null;
+}
+
+/** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
+export interface CompletionStatus {
+  enabled?: boolean;
+  source?: string | null;
+  model?: string | null;
+  endpoint?: string | null;
+  state?: string | null;
+  reason?: string | null;
+  problem?: string | null;
+  shown?: number;
+  accepted?: number;
+}
+
+/** One line about completions, for the Status dialog and the status bar item's tooltip. */
+export function formatCompletion(completion: CompletionStatus | null | undefined): string {
+  if (!completion) {
+    return 'Completions: unknown (the server has not said yet).';
+  }
+  if (!completion.enabled) {
+    return `Completions: off${completion.reason ? ` (${completion.reason})` : ''}.`;
+  }
+  const details = [completion.model, completion.endpoint ? `through ${completion.endpoint}` : null, completion.state]
+    .filter((part) => part)
+    .join(', ');
+  const counts = `${completion.shown ?? 0} shown, ${completion.accepted ?? 0} accepted`;
+  const problem = completion.problem ? ` Last problem: ${completion.problem}` : '';
+  return `Completions: ${completion.source}${details ? ` (${details})` : ''}; ${counts}.${problem}`;
+}
+
+/** What the completions status bar item shows: on/off and the source; clicking toggles. */
+export function completionItem(
+  wanted: boolean,
+  completion: CompletionStatus | null | undefined,
+): { text: string; tooltip: string } {
+  if (!wanted) {
+    return { text: '$(eye-closed) Completions', tooltip: 'Ghost-text completions are off. Click to turn them on.' };
+  }
+  if (completion && !completion.source) {
+    return { text: '$(warning) Completions', tooltip: `${formatCompletion(completion)} Click to turn them off.` };
+  }
+  // The setting is the truth for on/off; the server may not have read a change yet.
+  const shown = completion ? { ...completion, enabled: true, reason: null } : completion;
+  return { text: `$(sparkle) ${completion?.source ?? '…'}`, tooltip: `${formatCompletion(shown)} Click to turn them off.` };
 }
 
 /** One line per fact, for the Status dialog. */
@@ -24,6 +70,9 @@ export function formatStatus(status: StatusResult): string[] {
     lines.push(`Tokens this session: ${status.usage.inputTokens ?? 0} in, ${status.usage.outputTokens ?? 0} out`);
   }
   lines.push(status.running ? 'A turn is running.' : 'Idle.');
+  if (status.completion !== undefined) {
+    lines.push(formatCompletion(status.completion));
+  }
   if (status.settingsProblems?.length) {
     lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
   }
