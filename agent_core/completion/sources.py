@@ -124,7 +124,7 @@ class ServerSource:
         if self._connection.started is not None:
             await self._connection.started()
         try:
-            await self._post(await self._root() + "/infill", {**self._infill_body(ctx), "n_predict": 0})
+            await self._post(await self._root() + "/infill", {**infill_body(ctx, self._config), "n_predict": 0})
         except (_NotSupported, CompletionProblem) as exc:
             log.info("warming %s skipped: %s", self._where(), exc)
 
@@ -138,7 +138,7 @@ class ServerSource:
 
     async def _call(self, endpoint: str, ctx: FimContext) -> str:
         if endpoint == "infill":
-            data = await self._post(await self._root() + "/infill", self._infill_body(ctx))
+            data = await self._post(await self._root() + "/infill", infill_body(ctx, self._config))
             return _text(data, "content")
         if endpoint == "completions":
             if self._family is None:
@@ -150,22 +150,6 @@ class ServerSource:
             choices = data.get("choices") if isinstance(data, dict) else None
             return _text(choices[0] if isinstance(choices, list) and choices else None, "text")
         return await self._ask_chat(ctx)
-
-    def _infill_body(self, ctx: FimContext) -> dict[str, Any]:
-        return {
-            "input_prefix": ctx.prefix,
-            "prompt": ctx.middle,
-            "input_suffix": ctx.suffix,
-            "input_extra": [{"filename": c.filename, "text": c.text} for c in ctx.extra],
-            "n_predict": self._config.max_tokens,
-            "n_indent": ctx.indent,
-            "t_max_predict_ms": self._config.time_budget_ms,
-            "cache_prompt": True,
-            "samplers": ["top_k", "top_p", "infill"],
-            "top_k": 40,
-            "top_p": 0.99,
-            "stream": False,
-        }
 
     async def _ask_chat(self, ctx: FimContext) -> str:
         if self._chat is None:
@@ -216,6 +200,27 @@ class ServerSource:
 
     def _where(self) -> str:
         return self._connection.label if self._connection else f"the {self.name} model"
+
+
+def infill_body(ctx: FimContext, config: CompletionConfig) -> dict[str, Any]:
+    """llama.cpp's ``/infill`` request for ``ctx`` (public for the benchmark, which sends the same
+    request to the server directly)."""
+    return {
+        "input_prefix": ctx.prefix,
+        "prompt": ctx.middle,
+        "input_suffix": ctx.suffix,
+        "input_extra": [{"filename": c.filename, "text": c.text} for c in ctx.extra],
+        "n_predict": config.max_tokens,
+        "n_indent": ctx.indent,
+        "t_max_predict_ms": config.time_budget_ms,
+        "cache_prompt": True,
+        "samplers": ["top_k", "top_p", "infill"],
+        "top_k": 40,
+        "top_p": 0.99,
+        # The same context gets the same suggestion (and typing through it stays consistent).
+        "seed": 0,
+        "stream": False,
+    }
 
 
 def _text(data: Any, key: str) -> str:

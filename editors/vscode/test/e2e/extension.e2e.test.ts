@@ -154,6 +154,9 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     server = await CodeServer.start(profile);
     browser = await launchBrowser();
     bench = await openWorkbench();
+    // The trace the code action scenario reads (vscode-languageclient 10 traces only at Trace).
+    await bench.setLogLevel('Agent LSP', 'Trace');
+    await waitFor('the first traced LSP message', () => lspTrace(profile.userData).length > 0);
   }
 
   after(async () => {
