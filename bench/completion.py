@@ -61,8 +61,8 @@ def document(lines: int) -> str:
 
 
 def positions(text: str, count: int, last: bool = False) -> list[tuple[int, int]]:
-    """(line, column) of ``count`` cursors at the start of a function body ("    |"), spread over
-    the document (or the last ``count`` ones)."""
+    """(line, column) of ``count`` cursors at the start of a function body (after its docstring),
+    spread over the document (or the last ``count`` ones)."""
     lines = text.split("\n")
     spots = [(i, 4) for i, line in enumerate(lines) if line == "    result = []"]
     if last:
@@ -71,10 +71,11 @@ def positions(text: str, count: int, last: bool = False) -> list[tuple[int, int]
     return spots[::step][:count]
 
 
-def with_blank_line(text: str, line: int) -> str:
-    """``text`` with a new line of four spaces before ``line``: the cursor's line to complete."""
+def with_empty_body(text: str, line: int) -> str:
+    """``text`` with the body of the function at ``line`` replaced by one line of four spaces:
+    the cursor's line, where the model writes the body."""
     lines = text.split("\n")
-    return "\n".join(lines[:line] + ["    "] + lines[line:])
+    return "\n".join(lines[:line] + ["    "] + lines[line + 4:])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -177,7 +178,7 @@ async def overhead(bench: Bench, count: int) -> None:
     servers: list[float] = []
     hits: list[float] = []
     for order, (line, column) in enumerate(positions(base, count)):
-        text = with_blank_line(base, line)
+        text = with_empty_body(base, line)
         direct, server, suggestion = await bench.pair(f"overhead_{order}.py", text, line, column, order)
         directs.append(direct)
         servers.append(server)
@@ -212,7 +213,7 @@ async def sizes(bench: Bench, sizes: list[int], count: int) -> None:
         directs: list[float] = []
         servers: list[float] = []
         for order, (line, column) in enumerate(positions(base, count, last=True)):
-            direct, server, _ = await bench.pair(f"size_{size}_{order}.py", with_blank_line(base, line), line,
+            direct, server, _ = await bench.pair(f"size_{size}_{order}.py", with_empty_body(base, line), line,
                                                  column, order)
             directs.append(direct)
             servers.append(server)
