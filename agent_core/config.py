@@ -18,6 +18,9 @@ from agent_core.completion.config import CompletionConfig
 ProviderName = Literal["openai", "anthropic", "local"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
+#: The environment variable each provider reads its API key from unless ``apiKeyEnv`` names another.
+DEFAULT_KEY_ENVS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -60,6 +63,18 @@ class ApprovalConfig(_Settings):
     run_command: ApprovalMode = "ask"
 
 
+class CommandLimitsConfig(_Settings):
+    """Limits on every process a ``run_command`` starts; 0 means no limit (see docs/tools.md)."""
+
+    #: Processes (and threads) the command may start: the cgroup's pids.max where that controller
+    #: is available, else RLIMIT_NPROC set to the user's running tasks plus this many.
+    max_processes: int = Field(1024, ge=0)
+    #: Address space of each process, in MB (RLIMIT_AS; also the cgroup's memory.max if available).
+    max_memory_mb: int = Field(8192, ge=0)
+    #: The largest file a process may write, in MB (RLIMIT_FSIZE).
+    max_file_mb: int = Field(4096, ge=0)
+
+
 class AgentConfig(_Settings):
     provider: ProviderName | None = None
     model: str | None = None
@@ -71,6 +86,10 @@ class AgentConfig(_Settings):
     read_timeout: float = Field(120.0, gt=0)
     max_rounds: int = Field(25, ge=1)
     command_timeout: float = Field(120.0, gt=0)
+    command_limits: CommandLimitsConfig = Field(default_factory=CommandLimitsConfig)
+    #: Seconds a search_text call may take; then it stops with what it found (a pattern like
+    #: ``(a+)+$`` can take exponential time on one line).
+    search_timeout: float = Field(10.0, gt=0, le=600)
     #: Characters of command output returned to the model (head and tail kept).
     output_cap: int = Field(30000, ge=1000)
     system_prompt: str | None = None
@@ -80,6 +99,14 @@ class AgentConfig(_Settings):
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     #: Ghost-text completions (their own model and server, see agent_core.completion).
     completion: CompletionConfig = Field(default_factory=CompletionConfig)
+
+    def key_env_names(self) -> set[str]:
+        """Every environment variable an API key may be read from under these settings (commands
+        the agent runs never see them)."""
+        names = set(DEFAULT_KEY_ENVS.values())
+        if self.api_key_env:
+            names.add(self.api_key_env)
+        return names
 
 
 class ConfigError(Exception):

@@ -13,7 +13,8 @@ too; the retry rules follow openai-python and anthropic-sdk-python):
   both SDKs, except for a context overflow.
 
 Messages say what to do: a 401 names the environment variable holding the key, a 404 the model and
-base URL. API keys never appear in messages: anything the server echoes back is redacted.
+base URL. API keys never appear in messages: anything the server echoes back is redacted, and so
+are credentials written into a URL (``http://user:pass@host``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,20 @@ _OVERFLOW = re.compile(
 
 #: The shortest key that is redacted from error messages (real API keys are 20+ characters).
 MIN_REDACTED_KEY = 8
+#: ``scheme://user:password@``: credentials written into a URL (up to the authority's last @).
+_URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/?#\s]+@", re.IGNORECASE)
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """``text`` without the key ``secret`` and without credentials written into any URL in it.
+
+    Keys shorter than :data:`MIN_REDACTED_KEY` are left alone: no real key is that short, and
+    replacing a one-letter "key" would mangle every word containing that letter. A URL's user and
+    password are always cut (``http://[redacted]@host``): they are only ever secrets there.
+    """
+    if secret and len(secret) >= MIN_REDACTED_KEY:
+        text = text.replace(secret, "[redacted]")
+    return _URL_CREDENTIALS.sub(r"\1[redacted]@", text)
 
 
 @dataclass(frozen=True)
@@ -125,12 +140,8 @@ class ErrorContext:
     secret: str | None = field(default=None, repr=False)
 
     def redact(self, text: str) -> str:
-        """Cut the key out of ``text``. Keys shorter than :data:`MIN_REDACTED_KEY` are left
-        alone: no real key is that short, and replacing a one-letter "key" would mangle every
-        word containing that letter."""
-        if not self.secret or len(self.secret) < MIN_REDACTED_KEY:
-            return text
-        return text.replace(self.secret, "[redacted]")
+        """Cut the key and any URL credentials out of ``text`` (see :func:`redact`)."""
+        return redact(text, self.secret)
 
 
 def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detail: str = "",
@@ -145,13 +156,15 @@ def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detai
         key_hint = f"Check the {ctx.key_env} environment variable."
     else:
         key_hint = "No API key was sent; set one with apiKeyEnv or the provider's usual variable."
-    detail = ctx.redact(detail.strip()).rstrip(". ")
+    detail = detail.strip().rstrip(". ")
     message = rule.message.format(
         provider=ctx.provider, model=ctx.model, base_url=ctx.base_url,
         http=f" (HTTP {status})" if status is not None else "", key_hint=key_hint,
         detail=f": {detail}" if detail else "",
     )
-    message = message[:1].upper() + message[1:]
+    # The one place a provider failure becomes text: the server's echo, the provider's label and
+    # the base URL may all carry a secret.
+    message = ctx.redact(message[:1].upper() + message[1:])
     return ProviderError(message, kind=kind, retryable=retryable, status=status, retry_after=retry_after)
 
 

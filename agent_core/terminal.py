@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import TextIO
@@ -38,6 +35,9 @@ from agent_core.events import (
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
 from agent_core.sessions import SessionError
 from agent_core.shutdown import ShutdownHandler
+from agent_core.tools.atomic_write import write_file_atomic
+from agent_core.tools.files import MAX_FILE_BYTES
+from agent_core.tools.textfiles import read_regular
 
 PROG = "agent-lsp chat"
 #: Characters of tool arguments and output shown per line on stderr.
@@ -64,9 +64,11 @@ class TerminalHost:
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
         """Write the whole new text atomically, unless the file changed since it was read."""
         try:
-            data = path.read_bytes() if path.exists() else None
+            data: bytes | None = read_regular(path, MAX_FILE_BYTES)
+        except FileNotFoundError:
+            data = None
         except OSError as error:
-            return EditResult(False, f"cannot read {path.name}: {error.strerror}")
+            return EditResult(False, f"cannot read {path.name}: {error.strerror or error}")
         current = None if data is None else data.decode("utf-8", errors="replace")
         if current != original:
             if original is None:
@@ -163,31 +165,6 @@ async def read_line(prompt: str, err: TextIO) -> str:
     err.flush()
     threading.Thread(target=work, daemon=True, name="agent-lsp-stdin").start()
     return await future
-
-
-def write_file_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a crash leaves the old or the new file, never half of
-    one; an existing file keeps its permission bits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 # -- the command line ------------------------------------------------------------------------

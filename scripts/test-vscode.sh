@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build, package and test the VS Code extension: type check, esbuild bundle, .vsix package, unit
-# tests (node:test), then end-to-end tests in a real VS Code (code-server + headless Chromium)
-# with the packaged extension, the real agent-lsp server and the fake LLM server.
+# Build, package and test the VS Code extension: type check, eslint (eslint.config.mjs), esbuild
+# bundle, .vsix package, unit tests (node:test), then end-to-end tests in a real VS Code
+# (code-server + headless Chromium) with the packaged extension, the real agent-lsp server and the
+# fake LLM server.
 # Exits non-zero on any failure, including a test run that ran no tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ cd editors/vscode
 
 echo "== type check"
 npx --no-install tsc --noEmit -p .
+echo "== lint"
+npx --no-install eslint --max-warnings 0 .
 echo "== bundle"
 node esbuild.mjs
 echo "== package"

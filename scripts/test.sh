@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything and run the whole test suite: Python (core, server over stdio, real Neovim),
-# then the VS Code extension (unit tests and end-to-end tests in a real VS Code).
+# the Neovim plugin's Lua checks (luacheck, StyLua), then the VS Code extension (eslint, unit tests
+# and end-to-end tests in a real VS Code). Exits non-zero when any of them fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ status=0
 rc=$?
 # pytest exit 5 means no tests ran: a failure here, never a pass.
 if [ "$rc" -ne 0 ]; then status=1; fi
+
+bash scripts/lint-nvim.sh || status=1
 
 if [ -f scripts/test-vscode.sh ] && [ -z "${AGENT_LSP_SKIP_VSCODE:-}" ]; then
     bash scripts/test-vscode.sh || status=1

@@ -11,10 +11,11 @@ logged or put in messages: ``env`` is passed in, so tests use a fake environment
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
-from agent_core.config import AgentConfig, ConfigError
+from agent_core.config import DEFAULT_KEY_ENVS, AgentConfig, ConfigError
 from agent_core.providers.anthropic import AnthropicProvider
 from agent_core.providers.base import Provider
 from agent_core.providers.local import MODEL_NAME, LocalProvider, local_model_path
@@ -45,6 +46,29 @@ HOW_TO_CONFIGURE = (
 )
 
 
+#: What the name of an environment variable looks like (letters, digits, underscores).
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+NOT_A_VARIABLE = (
+    "apiKeyEnv must be the name of an environment variable (like MY_API_KEY) that holds the key, not "
+    "the key itself; the value set does not look like a variable name, so it is not shown here. Put "
+    "the key in an environment variable and set apiKeyEnv to that variable's name."
+)
+
+
+def key_env_setting(config: AgentConfig) -> str | None:
+    """``apiKeyEnv``, checked: a value that is no variable name, or looks like a key (a long mix
+    of lower case, upper case and digits, as keys are and names are not), is a :class:`ConfigError`
+    that does not repeat it, since it is most likely the key pasted into the wrong setting."""
+    name = config.api_key_env
+    if name is None:
+        return None
+    mixed = all(any(test(c) for c in name) for test in (str.islower, str.isupper, str.isdigit))
+    if not _VARIABLE_NAME.fullmatch(name) or (len(name) >= 20 and mixed):
+        raise ConfigError(NOT_A_VARIABLE)
+    return name
+
+
 def context_window_for(model: str) -> int | None:
     """The known context window of ``model``, else None (truncation then assumes 128k)."""
     matches = [prefix for prefix in KNOWN_CONTEXT_WINDOWS if model.startswith(prefix)]
@@ -53,16 +77,17 @@ def context_window_for(model: str) -> int | None:
 
 def choose_provider_name(config: AgentConfig, env: Mapping[str, str]) -> str:
     """Which provider :func:`create_provider` will build."""
+    key_env = key_env_setting(config)
     if config.provider:
         return config.provider
     if config.base_url or env.get("OPENAI_BASE_URL"):
         return "openai"
-    if config.api_key_env:
-        raise ConfigError(f"apiKeyEnv is set ({config.api_key_env}) but provider is not: "
+    if key_env:
+        raise ConfigError(f"apiKeyEnv is set ({key_env}) but provider is not: "
                           "set provider to 'openai' or 'anthropic'.")
-    if env.get("OPENAI_API_KEY"):
+    if env.get(DEFAULT_KEY_ENVS["openai"]):
         return "openai"
-    if env.get("ANTHROPIC_API_KEY"):
+    if env.get(DEFAULT_KEY_ENVS["anthropic"]):
         return "anthropic"
     if local_model_path() is not None:
         return "local"
@@ -85,11 +110,11 @@ def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
     model = config.model or DEFAULT_MODELS[name]
     if name == "openai":
         base_url = config.base_url or env.get("OPENAI_BASE_URL") or OPENAI_URL
-        key_env, key = _key(config, env, "OPENAI_API_KEY", base_url, official_host="api.openai.com")
+        key_env, key = _key(config, env, DEFAULT_KEY_ENVS["openai"], base_url, official_host="api.openai.com")
         return OpenAIProvider(base_url, key, model, read_timeout=config.read_timeout,
                               context_window=context_window_for(model), key_env=key_env)
     base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
-    key_env, key = _key(config, env, "ANTHROPIC_API_KEY", base_url, official_host="api.anthropic.com")
+    key_env, key = _key(config, env, DEFAULT_KEY_ENVS["anthropic"], base_url, official_host="api.anthropic.com")
     return AnthropicProvider(base_url, key, model, read_timeout=config.read_timeout,
                              context_window=context_window_for(model), key_env=key_env)
 
@@ -98,10 +123,11 @@ def _key(config: AgentConfig, env: Mapping[str, str], default_env: str, base_url
          official_host: str) -> tuple[str, str | None]:
     """The variable holding the key and its value. The official service always needs one, a
     variable named by ``apiKeyEnv`` must exist; any other server may run without a key."""
-    key_env = config.api_key_env or default_env
+    named = key_env_setting(config)
+    key_env = named or default_env
     key = env.get(key_env) or None
     if key is None:
-        if config.api_key_env:
+        if named:
             raise ConfigError(f"apiKeyEnv names the environment variable {key_env}, but it is not set.")
         if urlparse(base_url).hostname == official_host:
             raise ConfigError(f"{official_host} needs an API key: set the {key_env} environment variable "

@@ -12,7 +12,9 @@ the reliability notes, each proven in ``tests/providers/test_sse.py``:
   yields half an event.
 
 What it does not do is HTTP status handling and error classification; :func:`open_events` adds
-both, so the providers only interpret event payloads.
+both, so the providers only interpret event payloads. It also moves credentials written into the
+URL (``http://user:pass@host``) into an Authorization header, as httpx would, so that they never
+appear in httpx's request log.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ async def open_events(
     Closing the generator closes the HTTP response, which is how a cancel stops the stream.
     """
     try:
-        async with http.stream("POST", url, json=body, headers=headers, timeout=timeout) as response:
+        target, auth = _without_credentials(url)
+        async with http.stream("POST", target, json=body, headers=headers, timeout=timeout, auth=auth) as response:
             if response.status_code != 200:
                 raw = (await response.aread()).decode("utf-8", "replace")
                 raise classify_status(response.status_code, raw, response.headers, ctx, wall)
@@ -81,3 +84,12 @@ def json_payload(data: str, ctx: ErrorContext) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise make_error("bad_response", ctx, detail=f"not a JSON object: {data[:200]!r}")
     return value
+
+
+def _without_credentials(url: str) -> tuple[httpx.URL | str, httpx.BasicAuth | None]:
+    """``url`` without its user and password, and those as Basic auth (None when there are none)."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return url, None
+    auth = httpx.BasicAuth(parsed.username, parsed.password)
+    return parsed.copy_with(username=None, password=None), auth

@@ -20,7 +20,8 @@ from agent_core.providers.base import ToolSpec
 from agent_core.tools.base import Tool, ToolContext, ToolError, ToolOutcome, cap_text
 from agent_core.tools.command import RunCommand
 from agent_core.tools.edit import EditFile
-from agent_core.tools.files import ListFiles, ReadFile, SearchText
+from agent_core.tools.files import ListFiles, ReadFile
+from agent_core.tools.search import SearchText
 from agent_core.tools.workspace import PathRefused, Workspace
 
 __all__ = ["ToolOutcome", "ToolRegistry"]

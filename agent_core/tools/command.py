@@ -2,7 +2,9 @@
 
 The command starts in its own process group (a new session), so a timeout or a cancel kills it
 *and* everything it started (``pytest`` workers, a dev server spawned by a script) with one
-signal; the kill is immediate so a cancel ends the tool within the loop's 100 ms promise. Output
+signal, and where possible in a cgroup of its own that catches what left the group, with rlimits
+on every process (``confinement.py``); the kill is immediate so a cancel ends the tool within the
+loop's 100 ms promise. The command's environment lacks the provider API keys. Output
 (stdout and stderr interleaved, as a terminal shows them) is kept as its head and tail up to
 ``config.output_cap``, read as it arrives so a chatty command cannot exhaust memory.
 """
@@ -13,11 +15,15 @@ import asyncio
 import os
 import signal
 from asyncio.subprocess import Process
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pydantic import Field
 
+from agent_core.config import AgentConfig
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.confinement import create_cgroup, kill_cgroup, launcher_argv, remove_cgroup
 
 #: How long the output pipe may stay open after the command exited (a background grandchild
 #: that left the process group can hold it); then the output read so far is returned.
@@ -58,26 +64,15 @@ class RunCommand(Tool):
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
         output = HeadTail(ctx.config.output_cap)
-        process, pipe, transport = await _start(command, cwd)
-        reader = asyncio.create_task(_pump(pipe, output))
+        limits = ctx.config.command_limits
+        cgroup = create_cgroup(limits)
         try:
-            try:
-                await asyncio.wait_for(process.wait(), timeout)
-                timed_out = False
-            except TimeoutError:
-                timed_out = True
-            except BaseException:  # cancelled: kill at once, never wait for the command
-                kill_group(process)
-                reader.cancel()
-                raise
-            kill_group(process)  # the command ended or timed out: nothing it started may live on
-            await process.wait()
-            try:
-                await asyncio.wait_for(reader, DRAIN_TIMEOUT)
-            except TimeoutError:
-                output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+            argv = launcher_argv(command, cgroup, limits, timeout)
+            process, timed_out = await _run(argv, cwd, command_env(ctx.config), timeout, output,
+                                            partial(_kill, cgroup=cgroup))
         finally:
-            transport.close()
+            if cgroup is not None:
+                remove_cgroup(cgroup)
 
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
@@ -89,8 +84,46 @@ class RunCommand(Tool):
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
 
 
-async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader, asyncio.ReadTransport]:
-    """Start the command in its own process group, its stdout and stderr on one pipe we read.
+def command_env(config: AgentConfig) -> dict[str, str]:
+    """The server's environment without the provider API keys, plus :data:`QUIET_ENV`.
+    A command's output goes into the session and to the provider, so a key a command could
+    print (``env``) would travel to every provider; a hostile script could send it anywhere."""
+    secret = config.key_env_names()
+    return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
+
+
+async def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail,
+               kill: Callable[[Process], None]) -> tuple[Process, bool]:
+    """Run the command to its end or its timeout, its output into ``output``; then (or on cancel)
+    ``kill`` everything it started. Returns the process and whether it timed out."""
+    process, pipe, transport = await _start(argv, cwd, env, kill)
+    reader = asyncio.create_task(_pump(pipe, output))
+    try:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
+        except BaseException:  # cancelled: kill at once, never wait for the command
+            kill(process)
+            reader.cancel()
+            raise
+        kill(process)  # the command ended or timed out: nothing it started may live on
+        await process.wait()
+        try:
+            await asyncio.wait_for(reader, DRAIN_TIMEOUT)
+        except TimeoutError:
+            output.note("[output pipe still held open by a process outside the command's group; output cut here]")
+    finally:
+        transport.close()
+    return process, timed_out
+
+
+async def _start(
+    argv: list[str], cwd: Path, env: dict[str, str], kill: Callable[[Process], None]
+) -> tuple[Process, asyncio.StreamReader, asyncio.ReadTransport]:
+    """Start the command (``argv``: the launcher, see confinement.py) in its own process group,
+    its stdout and stderr on one pipe we read; ``kill`` ends it and all it started.
 
     The pipe is ours rather than asyncio's because asyncio's ``Process.wait()`` also waits for
     its pipes to close, which a background child holding them would delay until it exits.
@@ -107,17 +140,17 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
         if abandoned or not ok:
             os.close(read_fd)
         if abandoned and ok:
-            kill_group(task.result())
+            kill(task.result())
 
     starting = asyncio.ensure_future(
-        asyncio.create_subprocess_shell(
-            command,
+        asyncio.create_subprocess_exec(
+            *argv,
             cwd=cwd,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=write_fd,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, **QUIET_ENV},
+            env=env,
         )
     )
     starting.add_done_callback(on_started)
@@ -127,7 +160,7 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
         if not starting.done():
             abandoned = True  # on_started cleans up once the process exists
         elif not starting.cancelled() and starting.exception() is None:
-            kill_group(starting.result())  # started, but we were cancelled before resuming
+            kill(starting.result())  # started, but we were cancelled before resuming
             os.close(read_fd)
         raise
     pipe = asyncio.StreamReader()
@@ -136,17 +169,20 @@ async def _start(command: str, cwd: Path) -> tuple[Process, asyncio.StreamReader
             lambda: asyncio.StreamReaderProtocol(pipe), os.fdopen(read_fd, "rb", 0)
         )
     except BaseException:
-        kill_group(process)
+        kill(process)
         raise
     return process, pipe, transport
 
 
-def kill_group(process: Process) -> None:
-    """SIGKILL the command's whole process group; a group already gone is fine."""
+def _kill(process: Process, cgroup: Path | None) -> None:
+    """SIGKILL the command's whole process group, and its cgroup (escapees too) if it has one;
+    a group already gone is fine."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    if cgroup is not None:
+        kill_cgroup(cgroup)
 
 
 async def _pump(stream: asyncio.StreamReader, output: HeadTail) -> None:

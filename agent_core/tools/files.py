@@ -1,4 +1,4 @@
-"""The read-only tools: ``read_file``, ``list_files``, ``search_text``.
+"""The read-only tools ``read_file`` and ``list_files`` (``search_text`` is in ``search.py``).
 
 They need no approval. ``read_file`` asks the host first, so the text of an open editor buffer
 with unsaved changes wins over the disk (that is what the user sees). Walking tools honour
@@ -9,16 +9,16 @@ large workspace never stalls the event loop (and a cancel returns at once).
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import Field
 
 from agent_core.host import Host
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, read_regular, split_lines
 from agent_core.tools.workspace import IgnoreRules
 
 #: Files larger than this are not read whole (use a command such as ``head`` or search_text).
@@ -27,30 +27,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_READ_LINES = 2000
 #: Entries returned by one list_files call.
 MAX_LIST_ENTRIES = 1000
-#: Files larger than this are skipped by search_text (minified bundles, data dumps).
-MAX_SEARCH_FILE_BYTES = 2 * 1024 * 1024
-#: search_text shows at most this much of a matching line.
-MAX_MATCH_LINE = 300
-#: The first bytes checked for NUL to tell a binary file.
-BINARY_SNIFF = 8192
 
 T = TypeVar("T")
-
-
-def decode(data: bytes) -> str | None:
-    """Text of a file's bytes, or None for a binary file (a NUL early on, as git decides)."""
-    if b"\0" in data[:BINARY_SNIFF]:
-        return None
-    return data.decode("utf-8", errors="replace")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as editors and grep count them: split on LF only (``str.splitlines`` also splits on
-    form feeds and Unicode separators, which would shift every later line number), CR dropped."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 async def current_text(path: Path, host: Host, shown: str) -> str | None:
@@ -61,18 +39,20 @@ async def current_text(path: Path, host: Host, shown: str) -> str | None:
         return text
     if path.is_dir():
         raise ToolError(f"{shown} is a folder, not a file; use list_files to see what it holds.")
-    if not path.exists():
+    try:
+        data = await asyncio.to_thread(read_regular, path, MAX_FILE_BYTES)
+    except FileNotFoundError:
         return None
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    except NotRegularFile as error:
+        raise ToolError(f"{shown} is not a regular file ({error.kind}); it is not read.") from None
+    except TooLarge as error:
         raise ToolError(
-            f"{shown} is {size // (1024 * 1024)} MB, too large to read whole; "
+            f"{shown} is {error.size // (1024 * 1024)} MB, too large to read whole; "
             "use search_text, or run_command with head/sed/grep."
-        )
-    data = await asyncio.to_thread(path.read_bytes)
+        ) from None
     text = decode(data)
     if text is None:
-        raise ToolError(f"{shown} is a binary file ({size} bytes); its content is not shown.")
+        raise ToolError(f"{shown} is a binary file ({len(data)} bytes); its content is not shown.")
     return text
 
 
@@ -155,14 +135,11 @@ class ListFiles(Tool):
             raise ToolError(f"Folder not found: {shown}.")
         if not folder.is_dir():
             raise ToolError(f"{shown} is a file, not a folder; use read_file to read it.")
-        if workspace.is_private(folder):
-            raise ToolError(f"{shown} is private to git or the session store and is not listed.")
 
         def work(stop: threading.Event) -> tuple[list[str], bool]:
             rules = IgnoreRules(workspace)
             entries: list[str] = []
-            walk = rules.walk(folder, stop) if args.recursive else _direct_entries(folder, rules)
-            for path, is_dir in walk:
+            for path, is_dir in rules.walk(folder, stop, recursive=args.recursive):
                 if len(entries) >= MAX_LIST_ENTRIES:
                     return entries, True
                 entries.append(workspace.relative(path) + ("/" if is_dir else ""))
@@ -175,84 +152,3 @@ class ListFiles(Tool):
         if cut:
             output += f"\n[stopped after {MAX_LIST_ENTRIES} entries; list a subfolder to see more]"
         return ToolOutcome(output)
-
-
-def _direct_entries(folder: Path, rules: IgnoreRules) -> list[tuple[Path, bool]]:
-    entries = []
-    for path in sorted(folder.iterdir()):
-        is_dir = path.is_dir() and not path.is_symlink()
-        if not rules.ignored(path, is_dir):
-            entries.append((path, is_dir))
-    return entries
-
-
-class SearchTextArgs(ToolArgs):
-    pattern: str = Field(description="Python regular expression, searched line by line.")
-    path: str = Field(".", description="Folder or file to search, relative to the workspace root. Default: the root.")
-    include: str | None = Field(None, description="Only files whose path matches this glob, e.g. '*.py' or 'src/*.ts'.")
-    ignore_case: bool = Field(False, description="Match case-insensitively.")
-    max_results: int = Field(100, ge=1, le=1000, description="Stop after this many matching lines.")
-
-
-class SearchText(Tool):
-    name = "search_text"
-    description = (
-        "Search the workspace's text files for a regular expression; answers 'path:line:text' per "
-        "matching line. Honours .gitignore; skips binary and very large files."
-    )
-    args = SearchTextArgs
-
-    async def run(self, args: SearchTextArgs, ctx: ToolContext) -> ToolOutcome:
-        try:
-            regex = re.compile(args.pattern, re.IGNORECASE if args.ignore_case else 0)
-        except re.error as error:
-            raise ToolError(f"Invalid regular expression {args.pattern!r}: {error}.") from None
-        workspace = ctx.workspace
-        start = workspace.resolve(args.path)
-        shown = workspace.relative(start)
-        ctx.started()
-        if not start.exists():
-            raise ToolError(f"Not found: {shown}.")
-        cap = ctx.config.output_cap
-
-        def work(stop: threading.Event) -> tuple[list[str], bool]:
-            rules = IgnoreRules(workspace)
-            files = [start] if start.is_file() else (p for p, is_dir in rules.walk(start, stop) if not is_dir)
-            matches: list[str] = []
-            used = 0
-            for file in files:
-                rel = workspace.relative(file)
-                if args.include and not PurePosixPath(rel).match(args.include):
-                    continue
-                for number, line in _lines(file):
-                    if stop.is_set():
-                        return matches, True
-                    if regex.search(line):
-                        text = line if len(line) <= MAX_MATCH_LINE else line[:MAX_MATCH_LINE] + " [...]"
-                        match = f"{rel}:{number}:{text}"
-                        if len(matches) >= args.max_results or used + len(match) > cap:
-                            return matches, True
-                        matches.append(match)
-                        used += len(match) + 1
-            return matches, False
-
-        matches, cut = await in_thread(work)
-        if not matches:
-            return ToolOutcome(f"No matches for {args.pattern!r} in {shown}.")
-        output = "\n".join(matches)
-        if cut:
-            output += f"\n[stopped after {len(matches)} matches; narrow the pattern, path or include]"
-        return ToolOutcome(output)
-
-
-def _lines(file: Path) -> list[tuple[int, str]]:
-    """The numbered lines of a searchable file; empty for unreadable, binary or huge files."""
-    try:
-        if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
-            return []
-        text = decode(file.read_bytes())
-    except OSError:
-        return []
-    if text is None:
-        return []
-    return list(enumerate(split_lines(text), start=1))

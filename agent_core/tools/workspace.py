@@ -5,6 +5,11 @@ workspace that points outside must all be refused, with an error the model can u
 check is done twice: lexically (so ``a/../../etc`` is refused even when ``a`` does not exist) and
 on the fully resolved path (so a symlink that escapes is refused, while one that stays inside
 works and names its target).
+
+Some folders inside the workspace are private: every ``.git`` (its config holds tokens in remote
+URLs; editing hooks would run code), the agent's own ``.agent-lsp`` folder and the configured
+sessions folder (whole transcripts). Both checks refuse them too, compared without regard to case,
+since ``.GIT`` *is* ``.git`` on macOS and Windows.
 """
 
 from __future__ import annotations
@@ -15,6 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
+
+from agent_core.tools.textfiles import read_regular
+
+
+#: A folder of this name (any case) is private wherever it is: nested repositories have one too.
+GIT_FOLDER = ".git"
+#: The agent's own folder at the workspace root (sessions by default), private as a whole.
+AGENT_FOLDER = ".agent-lsp"
+#: A larger .gitignore is not read (it is no real one).
+MAX_GITIGNORE_BYTES = 1024 * 1024
 
 
 class PathRefused(Exception):
@@ -28,6 +43,8 @@ class Workspace:
         self.root = root.resolve()
         sessions = Path(sessions_folder)
         self.sessions = (sessions if sessions.is_absolute() else self.root / sessions).resolve()
+        self._root_folded = str(self.root).casefold()
+        self._sessions_folded = str(self.sessions).casefold()
 
     def resolve(self, path: str) -> Path:
         """The real path ``path`` names inside the workspace, or :class:`PathRefused`.
@@ -46,6 +63,11 @@ class Workspace:
         real = lexical.resolve()
         if not _inside(real, self.root):
             raise PathRefused(f"Refused: {path!r} is a symlink (or goes through one) that points outside the workspace.")
+        if self.is_private(lexical) or self.is_private(real):
+            raise PathRefused(
+                f"Refused: {path!r} is inside .git or the agent's session folder; the tools never read, "
+                "list, search or edit them (they hold credentials and transcripts)."
+            )
         return real
 
     def relative(self, path: Path) -> str:
@@ -57,9 +79,15 @@ class Workspace:
         return rel or "."
 
     def is_private(self, path: Path) -> bool:
-        """True for ``.git`` and the sessions folder (and anything inside them): never listed,
-        searched or edited, since changing them behind git's or the session store's back breaks them."""
-        return _inside(path, self.root / ".git") or _inside(path, self.sessions)
+        """True for anything in a ``.git`` folder, the root's ``.agent-lsp`` folder or the sessions
+        folder (case-insensitively): never read, listed, searched or edited."""
+        folded = str(path).casefold()
+        if _under(folded, self._sessions_folded):
+            return True
+        if not _under(folded, self._root_folded) or folded == self._root_folded:
+            return False
+        parts = folded[len(self._root_folded):].strip(os.sep).split(os.sep)
+        return parts[0] == AGENT_FOLDER or GIT_FOLDER in parts
 
 
 class IgnoreRules:
@@ -74,9 +102,9 @@ class IgnoreRules:
         if folder not in self._specs:
             spec = None
             try:
-                lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = GitIgnoreSpec.from_lines(lines)
-            except OSError:
+                data = read_regular(folder / ".gitignore", MAX_GITIGNORE_BYTES)
+                spec = GitIgnoreSpec.from_lines(data.decode("utf-8", errors="replace").splitlines())
+            except OSError:  # none, unreadable, or not a regular file (a FIFO would block)
                 pass
             self._specs[folder] = spec
         return self._specs[folder]
@@ -104,11 +132,12 @@ class IgnoreRules:
                 verdict = include
         return bool(verdict)
 
-    def walk(self, start: Path, stop: threading.Event | None = None) -> Iterator[tuple[Path, bool]]:
+    def walk(self, start: Path, stop: threading.Event | None = None, *,
+             recursive: bool = True) -> Iterator[tuple[Path, bool]]:
         """Yield ``(path, is_dir)`` under ``start`` (not following symlinked folders), sorted,
-        skipping ignored entries and never entering an ignored folder (git cannot re-include
-        anything inside one either). ``stop`` ends a walk running in a worker thread early when
-        its tool call is cancelled."""
+        skipping ignored entries and special files (FIFOs, sockets, devices) and never entering an
+        ignored folder (git cannot re-include anything inside one either). ``stop`` ends a walk
+        running in a worker thread early when its tool call is cancelled."""
         stack = [start]
         while stack:
             if stop is not None and stop.is_set():
@@ -121,14 +150,21 @@ class IgnoreRules:
             subfolders: list[Path] = []
             for entry in entries:
                 is_dir = entry.is_dir(follow_symlinks=False)
+                if not (is_dir or entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+                    continue
                 path = Path(entry.path)
                 if self.ignored(path, is_dir):
                     continue
                 yield path, is_dir
-                if is_dir:
+                if is_dir and recursive:
                     subfolders.append(path)
             stack.extend(reversed(subfolders))
 
 
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
+
+
+def _under(path: str, folder: str) -> bool:
+    """Whether the (normalised, absolute) path string ``path`` is ``folder`` or inside it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -3,7 +3,8 @@
 `open_agent_editor` starts Neovim in a workspace, opens a file, calls `setup()` with the server
 started from this checkout (`python -m lsp_server.cli`) and the provider pointed at the fake LLM
 server, and waits until the server answered `initialize`. The helpers read editor state the way a
-user would see it: the chat buffer's lines, the inline preview, the notifications.
+user would see it: the chat buffer's lines, the inline preview, the notifications. Its Lua is in
+tests/nvim/lua/agent_editor.lua.
 """
 
 from __future__ import annotations
@@ -13,28 +14,7 @@ from typing import Any, Callable
 
 from tests.fakes.llm_server import FakeLLM
 from tests.nvim.conftest import REPO, Editor, wait_until
-
-SETUP_LUA = """
-local base_url, python, repo = ...
-require("agent_lsp").setup({
-  cmd = { python, "-m", "lsp_server.cli" },
-  cmd_env = { PYTHONPATH = repo, OPENAI_API_KEY = "sk-test" },
-  settings = {
-    provider = "openai",
-    baseUrl = base_url .. "/v1",
-    model = "fake-model",
-    retry = { maxAttempts = 2, initialDelay = 0, maxDelay = 0 },
-    -- Ghost text has its own tests (test_completion.py); here it would ask the model as you type.
-    completion = { enabled = false },
-  },
-})
-"""
-
-CLIENT_READY_LUA = """
-local c = vim.lsp.get_clients({ name = "agent_lsp" })[1]
-return c ~= nil and c.initialized == true
-"""
-
+from tests.nvim.lua_calls import call
 
 class AgentEditor:
     """An :class:`Editor` with the plugin set up; helpers to drive and observe it."""
@@ -57,19 +37,13 @@ class AgentEditor:
         return self.lua("return require('agent_lsp.chat').for_buffer(0).buf")
 
     def chat_lines(self) -> list[str]:
-        return self.lua(
-            "local root = vim.fs.normalize(vim.fn.getcwd())\n"
-            "return vim.api.nvim_buf_get_lines(require('agent_lsp.chat').get(root).buf, 0, -1, false)"
-        )
+        return call(self.editor, "agent_editor.chat_lines")
 
     def chat_text(self) -> str:
         return "\n".join(self.chat_lines())
 
     def chat_running(self) -> bool:
-        return self.lua(
-            "local v = require('agent_lsp.chat').get(vim.fs.normalize(vim.fn.getcwd()))\n"
-            "return v.turn_id ~= nil or v.starting"
-        )
+        return call(self.editor, "agent_editor.chat_running")
 
     def wait_chat(self, predicate: Callable[[str], bool], message: str, timeout: float = 20) -> str:
         """Wait until the chat text satisfies `predicate`; on timeout show the text and notifications."""
@@ -85,11 +59,16 @@ class AgentEditor:
         return self.editor.notes()
 
 
+def setup_plugin(editor: Editor, llm: FakeLLM, extra_settings: dict[str, Any] | None = None) -> None:
+    """`setup()` with the server from this checkout and the provider pointed at `llm`."""
+    call(editor, "agent_editor.setup", llm.base_url, sys.executable, str(REPO), extra_settings)
+
+
 def open_agent_editor(editor: Editor, llm: FakeLLM, file: str = "app.py") -> AgentEditor:
     """Open `file`, set the plugin up against `llm`, and wait for the server's initialize."""
     editor.nvim.command(f"edit {file}")
-    editor.lua(SETUP_LUA, llm.base_url, sys.executable, str(REPO))
-    wait_until(lambda: editor.lua(CLIENT_READY_LUA), 30, "the agent-lsp server to initialize")
+    setup_plugin(editor, llm)
+    wait_until(lambda: call(editor, "agent_editor.client_ready"), 30, "the agent-lsp server to initialize")
     return AgentEditor(editor, llm)
 
 

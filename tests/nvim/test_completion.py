@@ -14,64 +14,26 @@ from typing import Any
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.agent_editor import CLIENT_READY_LUA
 from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.lua_calls import call
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
 
-SETUP_LUA = """
-local base_url, python, repo = ...
-require("agent_lsp").setup({
-  cmd = { python, "-m", "lsp_server.cli" },
-  cmd_env = { PYTHONPATH = repo, OPENAI_API_KEY = "sk-test" },
-  settings = {
-    provider = "openai",
-    baseUrl = base_url .. "/v1",
-    model = "fake-model",
-    completion = { source = "openai", baseUrl = base_url .. "/v1", model = "qwen2.5-coder:1.5b", debounceMs = 0 },
-  },
-})
-"""
-
-GHOST_LUA = """
-local ns = vim.api.nvim_create_namespace("nvim.lsp.inline_completion")
-local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
-local out = {}
-for _, m in ipairs(marks) do
-  local d = m[4]
-  local text = {}
-  for _, chunk in ipairs(d.virt_text or {}) do table.insert(text, chunk[1]) end
-  local lines = {}
-  for _, line in ipairs(d.virt_lines or {}) do
-    local parts = {}
-    for _, chunk in ipairs(line) do table.insert(parts, chunk[1]) end
-    table.insert(lines, table.concat(parts))
-  end
-  table.insert(out, { row = m[2], col = m[3], text = table.concat(text), lines = lines })
-end
-return out
-"""
-
-STATUS_LUA = """
-_G.completion_status = nil
-local c = vim.lsp.get_clients({ name = "agent_lsp" })[1]
-require("agent_lsp.client").execute(c, "agent.status", {}, function(err, res)
-  _G.completion_status = res and res.completion or { error = err }
-end)
-"""
+#: Completion settings: the fake LLM as an OpenAI-compatible server with a Qwen coder model.
+COMPLETION = {"source": "openai", "model": "qwen2.5-coder:1.5b", "debounceMs": 0}
 
 
 def start(editor: Editor, llm: FakeLLM, workspace: Path, text: str) -> None:
     (workspace / "calc.py").write_text(text)
     editor.nvim.command("edit calc.py")
-    editor.lua(SETUP_LUA, llm.base_url, sys.executable, str(REPO))
-    wait_until(lambda: editor.lua(CLIENT_READY_LUA), 30, "the agent-lsp server to initialize")
-    wait_until(lambda: editor.lua("return vim.lsp.inline_completion.is_enabled({ bufnr = 0 })"), 10,
-               "ghost text to be enabled for the buffer")
+    completion = {**COMPLETION, "baseUrl": llm.base_url + "/v1"}
+    call(editor, "agent_editor.setup", llm.base_url, sys.executable, str(REPO), {"completion": completion})
+    wait_until(lambda: call(editor, "agent_editor.client_ready"), 30, "the agent-lsp server to initialize")
+    wait_until(lambda: call(editor, "completion.enabled"), 10, "ghost text to be enabled for the buffer")
 
 
 def ghosts(editor: Editor) -> list[dict[str, Any]]:
-    return editor.lua(GHOST_LUA)
+    return call(editor, "completion.ghosts")
 
 
 def cursor(editor: Editor) -> list[int]:
@@ -79,8 +41,8 @@ def cursor(editor: Editor) -> list[int]:
 
 
 def completion_status(editor: Editor) -> dict[str, Any]:
-    editor.lua(STATUS_LUA)
-    return wait_until(lambda: editor.lua("return _G.completion_status"), 10, "agent.status")
+    call(editor, "completion.request_status")
+    return wait_until(lambda: call(editor, "completion.status"), 10, "agent.status")
 
 
 def test_ghost_text_appears_at_the_cursor_and_tab_accepts_it_in_one_undo(

@@ -3,20 +3,21 @@
 Each test is a user story from issue 5: a chat reply streams into the chat buffer, an inline edit
 is accepted (one undo reverts it) or rejected (the model sees the reason), cancel stops a turn and
 its HTTP stream, a session comes back after Neovim restarts, approvals go through vim.ui.select,
-sessions are picked through vim.ui.select, and :checkhealth reports no error.
+sessions are picked through vim.ui.select, and :checkhealth reports no error. The Lua the tests
+run in the editor is in tests/nvim/lua/end_to_end.lua.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.agent_editor import SETUP_LUA, AgentEditor, open_agent_editor, request_text
-from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.agent_editor import AgentEditor, open_agent_editor, request_text, setup_plugin
+from tests.nvim.conftest import Editor, wait_until
+from tests.nvim.lua_calls import call
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
 
@@ -29,11 +30,7 @@ def agent(editor: Editor, fake_llm: FakeLLM) -> AgentEditor:
 
 
 def test_chat_reply_streams_into_the_chat_buffer(agent: AgentEditor, fake_llm: FakeLLM) -> None:
-    agent.lua(
-        "_G.progress = {}\n"
-        "vim.api.nvim_create_autocmd('LspProgress', { callback = function(ev)\n"
-        "  table.insert(_G.progress, ev.data.params.value.kind) end })"
-    )
+    call(agent, "end_to_end.record_progress")
     fake_llm.script({"text": "The first half arrives", "hold": True})
     fake_llm.default = {"text": "unused"}
     agent.command("AgentChat what does add do?")
@@ -94,14 +91,7 @@ def test_inline_edit_accepted_is_one_undo_step(agent: AgentEditor, fake_llm: Fak
     )
     # Previewed with extmarks only: the text is unchanged, the proposal is in virtual lines.
     assert agent.editor.lines(buf) == ORIGINAL_APP
-    virt = agent.lua(
-        "local ns = vim.api.nvim_get_namespaces().agent_lsp_inline\n"
-        "local marks = vim.api.nvim_buf_get_extmarks(..., ns, 0, -1, { details = true })\n"
-        "local out = {}\n"
-        "for _, line in ipairs(marks[1][4].virt_lines) do table.insert(out, line[1][1]) end\n"
-        "return out",
-        buf,
-    )
+    virt = call(agent, "end_to_end.preview_lines", buf)
     assert virt[:2] == ["def add(a, b):", "    return a + b"]
     assert "accept" in virt[-1]
     agent.keys("ga")
@@ -115,11 +105,8 @@ def test_inline_edit_accepted_is_one_undo_step(agent: AgentEditor, fake_llm: Fak
 def test_code_action_edit_with_agent_uses_the_preview(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "def add(a, b):\n    return a + b"})
     buf = agent.lua("return vim.api.nvim_get_current_buf()")
-    agent.lua("vim.ui.input = function(opts, cb) _G.input_prompt = opts.prompt; cb('fix the sign') end")
-    agent.lua(
-        "vim.lsp.buf.code_action({ apply = true, range = { start = { 1, 0 }, ['end'] = { 2, 15 } },\n"
-        "  filter = function(a) return a.title == 'Edit with agent' end })"
-    )
+    call(agent, "end_to_end.answer_input", "fix the sign")
+    call(agent, "end_to_end.run_code_action", "Edit with agent")
     wait_until(
         lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.new_text", buf),
         20,
@@ -135,7 +122,7 @@ def test_code_action_edit_with_agent_uses_the_preview(agent: AgentEditor, fake_l
 def test_inline_edit_rejected_with_a_reason_the_model_sees(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "def plus(a, b):\n    return a + b"}, {"text": "Understood."})
     buf = agent.lua("return vim.api.nvim_get_current_buf()")
-    agent.lua("vim.ui.input = function(opts, cb) _G.input_prompt = opts.prompt; cb('keep the name add') end")
+    call(agent, "end_to_end.answer_input", "keep the name add")
     agent.command("1,2AgentEdit fix the bug")
     wait_until(
         lambda: agent.lua("local p = require('agent_lsp.inline').get(...); return p and p.new_text", buf),
@@ -201,12 +188,7 @@ def test_approval_through_vim_ui_select(agent: AgentEditor, fake_llm: FakeLLM, w
                          "arguments": {"path": "app.py", "old_text": "a - b", "new_text": "a + b"}}]},
         {"text": "Fixed it."},
     )
-    agent.lua(
-        "vim.ui.select = function(items, opts, cb)\n"
-        "  _G.asked = { prompt = opts.prompt, items = vim.tbl_map(opts.format_item, items) }\n"
-        "  cb(items[1])\n"
-        "end"
-    )
+    call(agent, "end_to_end.pick_first_choice")
     agent.command("AgentChat fix add")
     agent.wait_chat(lambda t: "Fixed it." in t, "the reply after the edit")
     asked = agent.lua("return _G.asked")
@@ -227,13 +209,7 @@ def test_sessions_picked_through_vim_ui_select(agent: AgentEditor, fake_llm: Fak
     agent.command("AgentChat new question")
     agent.wait_chat(lambda t: "Answer in the new session." in t, "the second reply")
     agent.wait_idle()
-    agent.lua(
-        "vim.ui.select = function(items, opts, cb)\n"
-        "  _G.offered = vim.tbl_map(opts.format_item, items)\n"
-        "  for _, s in ipairs(items) do if (s.preview or ''):find('old question') then return cb(s) end end\n"
-        "  cb(nil)\n"
-        "end"
-    )
+    call(agent, "end_to_end.pick_session_with", "old question")
     agent.command("AgentSessions")
     agent.wait_chat(lambda t: "old question" in t and "new question" not in t, "the old session")
     offered = agent.lua("return _G.offered")
@@ -265,13 +241,7 @@ def test_retry_is_shown_compactly_in_the_chat(agent: AgentEditor, fake_llm: Fake
 
 def test_second_setup_sends_new_settings_to_the_running_server(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     client_id = agent.lua("return vim.lsp.get_clients({ name = 'agent_lsp' })[1].id")
-    agent.lua(
-        "local base = ...\n"
-        "local opts = vim.deepcopy(require('agent_lsp.config').options)\n"
-        "opts.settings.model = 'second-model'\n"
-        "require('agent_lsp').setup(opts)",
-        fake_llm.base_url,
-    )
+    call(agent, "end_to_end.setup_with_model", "second-model")
     fake_llm.script({"text": "From the second model."})
 
     def model_used() -> bool:
@@ -289,12 +259,7 @@ def test_second_setup_sends_new_settings_to_the_running_server(agent: AgentEdito
 
 def test_bad_settings_are_reported_to_the_user(editor: Editor, fake_llm: FakeLLM) -> None:
     editor.nvim.command("edit app.py")
-    editor.lua(
-        SETUP_LUA.replace('model = "fake-model",', 'model = "fake-model", maxTokens = "lots",'),
-        fake_llm.base_url,
-        sys.executable,
-        str(REPO),
-    )
+    setup_plugin(editor, fake_llm, {"maxTokens": "lots"})
     notes = wait_until(
         lambda: [n for n in editor.notes() if "maxTokens" in n["msg"] or "max_tokens" in n["msg"]],
         30,
@@ -325,13 +290,7 @@ def test_server_crash_ends_the_turn_with_a_message(agent: AgentEditor, fake_llm:
     agent.command("AgentChat a question")
     agent.wait_chat(lambda t: "Half an answer" in t, "the partial reply")
     # kill -9: no chance for the server to end the turn itself.
-    killed = agent.lua(
-        "local n = 0\n"
-        "for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do\n"
-        "  if (vim.api.nvim_get_proc(pid) or {}).name:find('python') then vim.uv.kill(pid, 'sigkill'); n = n + 1 end\n"
-        "end\n"
-        "return n"
-    )
+    killed = call(agent, "end_to_end.kill_server")
     assert killed == 1
     text = agent.wait_chat(lambda t: "the agent-lsp server stopped" in t, "the crash message")
     assert not agent.chat_running()
@@ -341,14 +300,7 @@ def test_server_crash_ends_the_turn_with_a_message(agent: AgentEditor, fake_llm:
 def test_malformed_notification_is_reported_and_the_chat_keeps_working(
     agent: AgentEditor, fake_llm: FakeLLM
 ) -> None:
-    agent.lua(
-        "local c = vim.lsp.get_clients({ name = 'agent_lsp' })[1]\n"
-        "local ctx = { client_id = c.id, method = 'x' }\n"
-        "c.handlers['agent/turnStarted'](nil, { turnId = 'bad', kind = 'chat', prompt = 'odd turn' }, ctx)\n"
-        "c.handlers['agent/textDelta'](nil, { turnId = 'bad', text = { 'not', 'a', 'string' } }, ctx)\n"
-        "c.handlers['agent/notice'](nil, { turnId = 'gone', level = 'warning', text = 'late notice' }, ctx)\n"
-        "c.handlers['agent/turnEnded'](nil, { turnId = 'bad', stopReason = 'end_turn' }, ctx)"
-    )
+    call(agent, "end_to_end.send_malformed_notifications")
     notes = [n["msg"] for n in agent.notes()]
     assert any(m.startswith("agent-lsp: could not show agent/textDelta") for m in notes), (notes, agent.chat_text())
     assert "agent-lsp: late notice" in notes
@@ -367,10 +319,7 @@ def test_one_server_per_workspace_root(agent: AgentEditor, tmp_path: Path, works
     (other / "x.py").write_text("x = 1\n")
     agent.command(f"edit {other / 'x.py'}")
     roots = wait_until(
-        lambda: (lambda r: r if len(r) == 2 else None)(
-            agent.lua("return vim.tbl_map(function(c) return c.config.root_dir end,"
-                      " vim.lsp.get_clients({ name = 'agent_lsp' }))")
-        ),
+        lambda: (lambda r: r if len(r) == 2 else None)(call(agent, "end_to_end.server_roots")),
         30,
         "a second server for the other workspace",
     )

@@ -2,7 +2,8 @@
 
 These pin down behaviour the end-to-end tests can only reach through a model: every notification
 kind drawn in the chat buffer, notifications that arrive before the `{turnId}` result, a restored
-transcript with tool calls, and `setup()` called twice or with bad options.
+transcript with tool calls, and `setup()` called twice or with bad options. The Lua each test runs
+in the editor is in tests/nvim/lua/plugin_units.lua.
 """
 
 from __future__ import annotations
@@ -12,24 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.nvim.conftest import PLUGIN, Editor, wait_until
+from tests.nvim.lua_calls import call
 
 pytestmark = pytest.mark.nvim
 
 
 def test_setup_twice_merges_defaults_and_bad_options_are_refused(editor: Editor) -> None:
-    result = editor.lua(
-        """
-        local agent = require("agent_lsp")
-        local config = require("agent_lsp.config")
-        agent.setup({ autostart = false, chat = { position = "below" }, settings = { model = "m1" } })
-        local first = vim.deepcopy(config.options)
-        agent.setup({ autostart = false, settings = { provider = "openai" } })
-        local second = vim.deepcopy(config.options)
-        agent.setup({ cmd = "not-a-list" })
-        return { first = first, second = second, kept = config.options, notes = _G.notes,
-                 groups = #vim.api.nvim_get_autocmds({ group = "agent_lsp" }) }
-        """
-    )
+    result = call(editor, "plugin_units.setup_twice")
     assert result["first"]["chat"]["position"] == "below"
     assert result["first"]["chat"]["keymaps"]["send"] == "<CR>"  # defaults filled in
     assert result["first"]["settings"] == {"model": "m1"}
@@ -51,32 +41,7 @@ def test_commands_are_defined_lazily(editor: Editor) -> None:
 
 
 def test_chat_buffer_renders_every_notification_kind(editor: Editor) -> None:
-    buf = editor.lua(
-        """
-        local chat = require("agent_lsp.chat")
-        local turns = require("agent_lsp.turns")
-        local view = chat.get(vim.fn.getcwd())
-        -- The user's draft below the prompt heading.
-        vim.api.nvim_buf_set_lines(view.buf, -2, -1, false, { "what does add do?" })
-        local ctx = { client_id = 0 }
-        -- Notifications before the {turnId} result are queued, then replayed in order.
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = "It sub" }, ctx)
-        view:open_turn(view:draft(), nil)
-        vim.api.nvim_buf_set_lines(view.buf, view:prompt_row() + 1, -1, false, { "next draft" })
-        turns.register("t1", view)
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = "tracts.\\nLet me " }, ctx)
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = "look." }, ctx)
-        turns.dispatch("agent/toolCall", { turnId = "t1", id = "c1", name = "read_file",
-            status = "started", arguments = { path = "app.py" } }, ctx)
-        turns.dispatch("agent/retry", { turnId = "t1", attempt = 1, maxAttempts = 3, delay = 0.5,
-            reason = "rate limited" }, ctx)
-        turns.dispatch("agent/toolCall", { turnId = "t1", id = "c1", name = "read_file",
-            status = "finished", output = "def add(a, b):\\n..." }, ctx)
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = "Done" }, ctx)
-        turns.dispatch("agent/turnEnded", { turnId = "t1", stopReason = "cancelled" }, ctx)
-        return view.buf
-        """
-    )
+    buf = call(editor, "plugin_units.chat_renders_every_notification_kind")
     assert editor.lines(buf) == [
         "# agent-lsp",
         "",
@@ -98,23 +63,7 @@ def test_chat_buffer_renders_every_notification_kind(editor: Editor) -> None:
 
 
 def test_restored_transcript_keeps_the_draft_and_folds_tool_results(editor: Editor) -> None:
-    buf = editor.lua(
-        """
-        local chat = require("agent_lsp.chat")
-        local view = chat.get(vim.fn.getcwd())
-        vim.api.nvim_buf_set_lines(view.buf, -2, -1, false, { "unsent words" })
-        view:show_transcript({ id = "s1", title = "Fix add" }, {
-          { role = "system", content = "You are..." },
-          { role = "user", content = "fix add\\nplease" },
-          { role = "assistant", content = "", toolCalls = { { id = "c1", name = "edit_file",
-              arguments = { path = "app.py" } } } },
-          { role = "tool", toolCallId = "c1", content = "edit refused", isError = true },
-          { role = "assistant", content = "Partial answ", interrupted = true },
-          { role = "user", kind = "edit_feedback", content = "rejected: keep the name" },
-        })
-        return view.buf
-        """
-    )
+    buf = call(editor, "plugin_units.restored_transcript")
     assert editor.lines(buf) == [
         "# Fix add",
         "",
@@ -138,29 +87,14 @@ def test_restored_transcript_keeps_the_draft_and_folds_tool_results(editor: Edit
 
 def test_chat_buffer_is_a_real_buffer_that_can_be_saved(editor: Editor, tmp_path: Path) -> None:
     target = tmp_path / "chat.md"
-    editor.lua(
-        """
-        local chat = require("agent_lsp.chat")
-        local view = chat.get(vim.fn.getcwd())
-        chat.show(view)
-        vim.api.nvim_buf_set_lines(view.buf, -2, -1, false, { "draft words" })
-        vim.cmd.write(...)
-        """,
-        str(target),
-    )
+    call(editor, "plugin_units.save_chat_buffer", str(target))
     assert target.read_text() == "# agent-lsp\n\n## You\ndraft words\n"
     assert editor.lua("return vim.bo.filetype") == "markdown"
     assert editor.lua("return vim.bo.buflisted")
 
 
 def test_chat_refuses_an_empty_prompt(editor: Editor) -> None:
-    notes = editor.lua(
-        """
-        local view = require("agent_lsp.chat").get(vim.fn.getcwd())
-        view:send()
-        return _G.notes
-        """
-    )
+    notes = call(editor, "plugin_units.send_empty_prompt")
     assert any("type a message" in n["msg"] for n in notes)
 
 
@@ -174,32 +108,14 @@ def test_chat_refuses_an_empty_prompt(editor: Editor) -> None:
     ],
 )
 def test_permission_answers(editor: Editor, pick: int | None, reason: str | None, expected: dict) -> None:
-    editor.lua(
-        """
-        local pick, reason = ...
-        vim.ui.select = function(items, opts, cb)
-          _G.shown = { prompt = opts.prompt, items = vim.tbl_map(opts.format_item, items),
-                       floats = #vim.tbl_filter(function(w)
-                         return vim.api.nvim_win_get_config(w).relative ~= "" end, vim.api.nvim_list_wins()) }
-          cb(pick and items[pick] or nil)
-        end
-        vim.ui.input = function(_, cb) cb(reason) end
-        -- Neovim runs server-request handlers in a coroutine; do the same.
-        coroutine.wrap(function()
-          _G.answer = require("agent_lsp.approval").request(
-            { turnId = "t1", tool = "edit_file", title = "Edit app.py", detail = "--- a/app.py\\n+++ b/app.py" }, {})
-        end)()
-        """,
-        pick,
-        reason,
-    )
+    call(editor, "plugin_units.answer_permission", pick, reason)
     answer = wait_until(lambda: editor.lua("return _G.answer"), 5, "the permission answer")
     assert answer == expected
     shown = editor.lua("return _G.shown")
     assert shown["items"] == ["Allow once", "Allow for this session", "Reject"]
     assert "Edit app.py" in shown["prompt"]
     assert shown["floats"] == 1  # the diff is shown while the question is open
-    assert editor.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())") == 0
+    assert call(editor, "plugin_units.floating_windows") == 0
 
 
 def test_help_opens_and_shipped_tags_are_current(editor: Editor, tmp_path: Path) -> None:
@@ -216,21 +132,7 @@ def test_help_opens_and_shipped_tags_are_current(editor: Editor, tmp_path: Path)
 
 
 def test_session_restored_during_a_turn_keeps_the_turn(editor: Editor) -> None:
-    lines = editor.lua(
-        """
-        local chat = require("agent_lsp.chat")
-        local turns = require("agent_lsp.turns")
-        local view = chat.get(vim.fn.getcwd())
-        view:open_turn({ "new prompt" }, nil)
-        turns.register("t1", view)
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = "streaming" }, { client_id = 0 })
-        -- The restore raced with the prompt: it holds the session up to, not including, this turn.
-        view:show_transcript({ id = "abc", title = "Other" }, { { role = "user", content = "old prompt" } })
-        turns.dispatch("agent/textDelta", { turnId = "t1", text = " on" }, { client_id = 0 })
-        turns.dispatch("agent/turnEnded", { turnId = "t1", stopReason = "end_turn" }, { client_id = 0 })
-        return vim.api.nvim_buf_get_lines(view.buf, 0, -1, false)
-        """
-    )
+    lines = call(editor, "plugin_units.session_restored_during_a_turn")
     assert lines == [
         "# Other", "", "## You", "old prompt", "",
         "## You", "new prompt", "", "## Agent", "streaming on", "", "## You", "",

@@ -94,6 +94,6 @@ async def test_deny_policy_and_private_folders(tmp_path: Path) -> None:
     assert denied.is_error and "approval.editFile = deny" in denied.output
     (tmp_path / ".git").mkdir()
     private = await Tools(tmp_path, allow_all()).run("edit_file", path=".git/config", new_text="x")
-    assert private.is_error and "never edited" in private.output
+    assert private.is_error and "Refused" in private.output
     sessions = await Tools(tmp_path, allow_all()).run("edit_file", path=".agent-lsp/sessions/x.jsonl", new_text="x")
-    assert sessions.is_error and "never edited" in sessions.output
+    assert sessions.is_error and "Refused" in sessions.output

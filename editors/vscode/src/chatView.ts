@@ -217,7 +217,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${style.toString()}">
 <title>Agent</title>
 </head>
 <body>
@@ -231,7 +231,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
     <button id="send">Send</button>
   </div>
 </div>
-<script nonce="${nonce}" src="${script}"></script>
+<script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
   }

@@ -136,7 +136,7 @@ export class AgentClient implements vscode.Disposable {
       middleware: {
         // Code actions run `agent.inlineEdit` as a VS Code command: ask for the instruction and
         // show the diff, instead of sending it to the server bare.
-        executeCommand: (command, args, next) =>
+        executeCommand: (command, args, next): unknown =>
           command === Commands.inlineEdit ? this.hooks.inlineEditCommand(args[0]) : next(command, args),
         workspace: {
           configuration: (params) => {
@@ -245,8 +245,11 @@ export class AgentClient implements vscode.Disposable {
     }
   }
 
-  /** Run a server command (`agent.chat`, ...); rejects with a readable message. */
-  async execute<T>(command: string, argument: object = {}): Promise<T> {
+  /**
+   * Run a server command (`agent.chat`, ...); rejects with a readable message. The result is the
+   * server's untrusted JSON: callers check it with the command's `parse*` from protocol.ts.
+   */
+  async execute(command: string, argument: object = {}): Promise<unknown> {
     if (!this.client || !this.running) {
       await this.start();
     }
@@ -254,9 +257,10 @@ export class AgentClient implements vscode.Disposable {
       throw new Error('The agent server is not running. See "Agent: Show Server Log", then run "Agent: Restart Server".');
     }
     try {
-      return (await this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] })) as T;
+      const result: unknown = await this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+      return result;
     } catch (error) {
-      throw new Error(messageOf(error));
+      throw new Error(messageOf(error), { cause: error });
     }
   }
 

@@ -7,7 +7,8 @@
  * changes.
  */
 import * as vscode from 'vscode';
-import { completionItem, type CompletionStatus, type StatusResult } from './status';
+import type { CompletionStatus, StatusResult } from './protocol';
+import { completionItem } from './status';
 
 export const TOGGLE_COMMAND = 'agentLsp.toggleCompletion';
 

@@ -7,10 +7,10 @@ import { ChatViewProvider } from './chatView';
 import { AgentClient, messageOf } from './client';
 import { CompletionBar, TOGGLE_COMMAND } from './completionBar';
 import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
-import { Commands } from './protocol';
+import { Commands, parseCancelResult, parseStatusResult } from './protocol';
 import { SessionCommands } from './sessions';
 import { changeAction } from './settings';
-import { formatStatus, type StatusResult } from './status';
+import { formatStatus } from './status';
 import { StatusBar } from './statusBar';
 import { TurnRouter } from './turns';
 
@@ -37,7 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   });
   client = agent;
-  const completionBar = new CompletionBar(() => agent.execute<StatusResult>(Commands.status));
+  const completionBar = new CompletionBar(async () => parseStatusResult(await agent.execute(Commands.status)));
   const chatView = new ChatViewProvider(context.extensionUri, agent);
   const inlineEdit: InlineEditController = new InlineEditController(agent);
   const sessions = new SessionCommands(agent, (event) => chatView.sessionRestored(event));
@@ -69,13 +69,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLsp.sessions', () => sessions.pick()),
     command('agentLsp.newSession', () => sessions.newSession()),
     command('agentLsp.cancel', async () => {
-      const result = (await agent.execute(Commands.cancel)) as { cancelled?: boolean };
-      if (!result?.cancelled) {
+      if (!parseCancelResult(await agent.execute(Commands.cancel))) {
         void vscode.window.showInformationMessage('Agent: nothing to cancel.');
       }
     }),
     command('agentLsp.status', async () => {
-      const lines = formatStatus((await agent.execute(Commands.status)) as StatusResult);
+      const lines = formatStatus(parseStatusResult(await agent.execute(Commands.status)));
       void vscode.window.showInformationMessage(lines[0], { modal: true, detail: lines.slice(1).join('\n') });
     }),
     command(TOGGLE_COMMAND, () => completionBar.toggle()),

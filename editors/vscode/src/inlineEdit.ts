@@ -14,8 +14,10 @@ import type { AgentClient } from './client';
 import { messageOf } from './client';
 import {
   Commands,
-  parseRange,
+  parseAcceptResult,
+  parseInlineEditArguments,
   parseTurnResult,
+  type InlineEditArguments,
   type InlineEditProposal,
   type NoticeEvent,
   type TextDelta,
@@ -83,15 +85,16 @@ export class InlineEditController implements TurnReceiver, vscode.TextDocumentCo
    * actions), intercepted so it gets the same instruction prompt and diff as the command.
    */
   async fromServerCommand(argument: unknown): Promise<void> {
-    const arg = (typeof argument === 'object' && argument !== null ? argument : {}) as { uri?: unknown; range?: unknown; instruction?: unknown };
-    if (typeof arg.uri !== 'string') {
-      void vscode.window.showErrorMessage('Edit with agent: the code action carried no document.');
+    let arg: InlineEditArguments;
+    try {
+      arg = parseInlineEditArguments(argument);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Edit with agent: the code action is malformed (${messageOf(error)}).`);
       return;
     }
-    const range = parseRange(arg.range);
+    const { start, end } = arg.range;
     const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(arg.uri));
-    const instruction = typeof arg.instruction === 'string' && arg.instruction.trim() ? arg.instruction : undefined;
-    await this.start(document, new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character), instruction);
+    await this.start(document, new vscode.Range(start.line, start.character, end.line, end.character), arg.instruction);
   }
 
   private async start(document: vscode.TextDocument, range: vscode.Range, given: string | undefined): Promise<void> {
@@ -202,9 +205,9 @@ export class InlineEditController implements TurnReceiver, vscode.TextDocumentCo
       return;
     }
     try {
-      const result = (await this.client.execute(Commands.inlineEditAccept, { turnId: proposal.turnId })) as { applied?: boolean; reason?: string };
-      if (!result?.applied) {
-        void vscode.window.showErrorMessage(`The edit was not applied: ${result?.reason ?? 'the editor refused it'}. The proposal stays open.`);
+      const result = parseAcceptResult(await this.client.execute(Commands.inlineEditAccept, { turnId: proposal.turnId }));
+      if (!result.applied) {
+        void vscode.window.showErrorMessage(`The edit was not applied: ${result.reason}. The proposal stays open.`);
         return;
       }
     } catch (error) {

@@ -1,10 +1,11 @@
 /**
  * The agent-lsp editor protocol (docs/protocol.md) as TypeScript types, plus checks that turn
- * untrusted notification params into those types.
+ * untrusted notification params and command results into those types.
  *
  * The server is a separate process and may be a different version; a malformed payload must be
- * logged and dropped, never crash the extension or corrupt the chat view, so every notification
- * goes through `parse*` before anything uses it. Pure (no `vscode` import).
+ * logged and dropped (a malformed command result fails that command with a readable message),
+ * never crash the extension or corrupt the chat view, so every notification and every command
+ * result goes through `parse*` before anything uses it. Pure (no `vscode` import).
  */
 
 export const Commands = {
@@ -310,9 +311,10 @@ export function parseTurnEnded(value: unknown): TurnEndedEvent {
   };
 }
 
-export function parseSessionRestored(value: unknown): SessionRestored {
-  const o = object(value, 'sessionRestored');
-  const transcript = Array.isArray(o.transcript) ? o.transcript : [];
+/** `agent/sessionRestored`, and the same shape answered by `agent.session.load`. */
+export function parseSessionRestored(value: unknown, what = 'sessionRestored'): SessionRestored {
+  const o = object(value, what);
+  const transcript: unknown[] = Array.isArray(o.transcript) ? o.transcript : [];
   return {
     session: parseSessionInfo(o.session),
     transcript: transcript.map((m, i) => parseMessage(m, `transcript[${i}]`)),
@@ -332,4 +334,140 @@ export function parsePermissionRequest(value: unknown): PermissionRequest {
 /** The turn id a command like `agent.chat` answered with. */
 export function parseTurnResult(value: unknown, command: string): string {
   return str(object(value, command), 'turnId', command);
+}
+
+/** What `agent.inlineEdit.accept` answered: applied, or why not. */
+export type AcceptResult = { applied: true } | { applied: false; reason: string };
+
+export function parseAcceptResult(value: unknown): AcceptResult {
+  const what = Commands.inlineEditAccept;
+  const o = object(value, what);
+  if (typeof o.applied !== 'boolean') {
+    throw new ProtocolError(`${what}: "applied" must be true or false`);
+  }
+  return o.applied ? { applied: true } : { applied: false, reason: str(o, 'reason', what, 'the editor refused it') };
+}
+
+/** Whether `agent.cancel` stopped a running turn. */
+export function parseCancelResult(value: unknown): boolean {
+  const o = object(value, Commands.cancel);
+  if (typeof o.cancelled !== 'boolean') {
+    throw new ProtocolError(`${Commands.cancel}: "cancelled" must be true or false`);
+  }
+  return o.cancelled;
+}
+
+/** The sessions `agent.session.list` answered with, newest first. */
+export function parseSessionList(value: unknown): SessionInfo[] {
+  const what = Commands.sessionList;
+  const o = object(value, what);
+  if (!Array.isArray(o.sessions)) {
+    throw new ProtocolError(`${what}: "sessions" must be a list`);
+  }
+  const sessions: unknown[] = o.sessions;
+  return sessions.map((s, i) => parseSessionInfo(s, `${what}.sessions[${i}]`));
+}
+
+/** The session answered by `agent.session.new`, `.save` and `.rename`. */
+export function parseSessionResult(value: unknown, command: string): SessionInfo {
+  return parseSessionInfo(object(value, command).session, `${command}.session`);
+}
+
+/** The Markdown answered by `agent.session.export`. */
+export function parseExportResult(value: unknown): string {
+  return str(object(value, Commands.sessionExport), 'markdown', Commands.sessionExport);
+}
+
+/** The answer of `agent.status`, as far as the Status dialog shows it (loose: tests build it by hand). */
+export interface StatusResult {
+  version?: string;
+  provider?: string | null;
+  model?: string | null;
+  session?: { id?: string; title?: string; messageCount?: number } | null;
+  usage?: { inputTokens?: number; outputTokens?: number } | null;
+  running?: boolean;
+  settingsProblems?: string[] | null;
+  completion?: CompletionStatus | null;
+}
+
+/** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
+export interface CompletionStatus {
+  enabled?: boolean;
+  source?: string | null;
+  model?: string | null;
+  endpoint?: string | null;
+  state?: string | null;
+  reason?: string | null;
+  problem?: string | null;
+  shown?: number;
+  accepted?: number;
+}
+
+function parseCompletionStatus(value: unknown, what: string): CompletionStatus | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const o = object(value, what);
+  return {
+    enabled: o.enabled === true,
+    source: optionalString(o, 'source', what),
+    model: optionalString(o, 'model', what),
+    endpoint: optionalString(o, 'endpoint', what),
+    state: optionalString(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
+    problem: optionalString(o, 'problem', what),
+    shown: num(o, 'shown', what, 0),
+    accepted: num(o, 'accepted', what, 0),
+  };
+}
+
+function optionalString(o: Obj, key: string, what: string): string | null {
+  const value = o[key];
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value !== 'string') {
+    throw new ProtocolError(`${what}: "${key}" must be a string or null`);
+  }
+  return value;
+}
+
+export function parseStatusResult(value: unknown): StatusResult {
+  const what = Commands.status;
+  const o = object(value, what);
+  const usage = o.usage === undefined || o.usage === null ? null : object(o.usage, `${what}.usage`);
+  const problems: unknown[] = Array.isArray(o.settingsProblems) ? o.settingsProblems : [];
+  return {
+    version: str(o, 'version', what, '?'),
+    provider: optionalString(o, 'provider', what),
+    model: optionalString(o, 'model', what),
+    session: o.session === undefined || o.session === null ? null : parseSessionInfo(o.session, `${what}.session`),
+    usage: usage && {
+      inputTokens: num(usage, 'inputTokens', `${what}.usage`, 0),
+      outputTokens: num(usage, 'outputTokens', `${what}.usage`, 0),
+    },
+    running: o.running === true,
+    settingsProblems: problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))),
+    // Absent from servers older than completions: then the Status dialog does not mention them.
+    ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
+  };
+}
+
+/** The arguments of the server's own `agent.inlineEdit` code actions ("Edit/Fix with agent"). */
+export interface InlineEditArguments {
+  uri: string;
+  range: Range;
+  /** Missing or blank: ask the user. */
+  instruction?: string;
+}
+
+export function parseInlineEditArguments(value: unknown): InlineEditArguments {
+  const what = Commands.inlineEdit;
+  const o = object(value, what);
+  const instruction = optionalString(o, 'instruction', what);
+  return {
+    uri: str(o, 'uri', what),
+    range: parseRange(o.range, `${what}.range`),
+    ...(instruction?.trim() ? { instruction } : {}),
+  };
 }

@@ -9,7 +9,15 @@
 import * as vscode from 'vscode';
 import type { AgentClient } from './client';
 import { messageOf } from './client';
-import { Commands, parseMessage, parseSessionInfo, type SessionInfo, type SessionRestored } from './protocol';
+import {
+  Commands,
+  parseExportResult,
+  parseSessionList,
+  parseSessionRestored,
+  parseSessionResult,
+  type SessionInfo,
+  type SessionRestored,
+} from './protocol';
 
 /** The quick pick row for one session. */
 function sessionItem(session: SessionInfo, now: Date): { label: string; description: string; detail: string } {
@@ -31,8 +39,8 @@ export class SessionCommands {
 
   async newSession(): Promise<void> {
     try {
-      const result = (await this.client.execute(Commands.sessionNew)) as { session: unknown };
-      this.show({ session: parseSessionInfo(result.session), transcript: [] });
+      const session = parseSessionResult(await this.client.execute(Commands.sessionNew), Commands.sessionNew);
+      this.show({ session, transcript: [] });
     } catch (error) {
       void vscode.window.showErrorMessage(`New session failed: ${messageOf(error)}`);
     }
@@ -41,8 +49,7 @@ export class SessionCommands {
   async pick(): Promise<void> {
     let sessions: SessionInfo[];
     try {
-      const result = (await this.client.execute(Commands.sessionList)) as { sessions?: unknown[] };
-      sessions = (result.sessions ?? []).map((s) => parseSessionInfo(s));
+      sessions = parseSessionList(await this.client.execute(Commands.sessionList));
     } catch (error) {
       void vscode.window.showErrorMessage(`Listing sessions failed: ${messageOf(error)}`);
       return;
@@ -89,11 +96,7 @@ export class SessionCommands {
   }
 
   private async resume(id: string): Promise<void> {
-    const result = (await this.client.execute(Commands.sessionLoad, { id })) as { session: unknown; transcript?: unknown[] };
-    this.show({
-      session: parseSessionInfo(result.session),
-      transcript: (result.transcript ?? []).map((m, i) => parseMessage(m, `transcript[${i}]`)),
-    });
+    this.show(parseSessionRestored(await this.client.execute(Commands.sessionLoad, { id }), Commands.sessionLoad));
   }
 
   private async rename(session: SessionInfo): Promise<void> {
@@ -105,8 +108,8 @@ export class SessionCommands {
   }
 
   private async export(id: string): Promise<void> {
-    const result = (await this.client.execute(Commands.sessionExport, { id })) as { markdown?: string };
-    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: result.markdown ?? '' });
+    const markdown = parseExportResult(await this.client.execute(Commands.sessionExport, { id }));
+    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
     await vscode.window.showTextDocument(document, { preview: false });
   }
 

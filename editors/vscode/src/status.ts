@@ -2,30 +2,25 @@
  * What "Agent: Status" shows: the answer of `agent.status` as readable lines. Pure (no `vscode`
  * import) so it is unit tested.
  */
+import type { CompletionStatus, StatusResult } from './protocol';
 
-/** The answer of `agent.status`, loosely typed: the server may add fields. */
-export interface StatusResult {
-  version?: string;
-  provider?: string | null;
-  model?: string | null;
-  session?: { id?: string; title?: string; messageCount?: number } | null;
-  usage?: { inputTokens?: number; outputTokens?: number } | null;
-  running?: boolean | string | null;
-  settingsProblems?: string[] | null;
-  completion?: CompletionStatus | null;
-}
-
-/** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
-export interface CompletionStatus {
-  enabled?: boolean;
-  source?: string | null;
-  model?: string | null;
-  endpoint?: string | null;
-  state?: string | null;
-  reason?: string | null;
-  problem?: string | null;
-  shown?: number;
-  accepted?: number;
+/** One line per fact, for the Status dialog. */
+export function formatStatus(status: StatusResult): string[] {
+  const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
+  if (status.session) {
+    lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
+  }
+  if (status.usage) {
+    lines.push(`Tokens this session: ${status.usage.inputTokens ?? 0} in, ${status.usage.outputTokens ?? 0} out`);
+  }
+  lines.push(status.running ? 'A turn is running.' : 'Idle.');
+  if (status.completion !== undefined) {
+    lines.push(formatCompletion(status.completion));
+  }
+  if (status.settingsProblems?.length) {
+    lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
+  }
+  return lines;
 }
 
 /** One line about completions, for the Status dialog and the status bar item's tooltip. */
@@ -58,23 +53,4 @@ export function completionItem(
   // The setting is the truth for on/off; the server may not have read a change yet.
   const shown = completion ? { ...completion, enabled: true, reason: null } : completion;
   return { text: `$(sparkle) ${completion?.source ?? '…'}`, tooltip: `${formatCompletion(shown)} Click to turn them off.` };
-}
-
-/** One line per fact, for the Status dialog. */
-export function formatStatus(status: StatusResult): string[] {
-  const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
-  if (status.session) {
-    lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
-  }
-  if (status.usage) {
-    lines.push(`Tokens this session: ${status.usage.inputTokens ?? 0} in, ${status.usage.outputTokens ?? 0} out`);
-  }
-  lines.push(status.running ? 'A turn is running.' : 'Idle.');
-  if (status.completion !== undefined) {
-    lines.push(formatCompletion(status.completion));
-  }
-  if (status.settingsProblems?.length) {
-    lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
-  }
-  return lines;
 }

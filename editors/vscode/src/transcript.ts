@@ -51,11 +51,15 @@ export function summarizeArguments(args: unknown, limit = 60): string {
   if (args === undefined || args === null) {
     return '';
   }
-  if (typeof args !== 'object') {
+  if (typeof args === 'string' || typeof args === 'number' || typeof args === 'boolean') {
     return shorten(String(args), limit);
   }
-  const values = Object.values(args as Record<string, unknown>)
-    .filter((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+  if (typeof args !== 'object') {
+    return '';
+  }
+  const all: unknown[] = Object.values(args);
+  const values = all
+    .filter((v): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
     .map((v) => String(v).replace(/\s+/g, ' '));
   return shorten(values.join(' '), limit);
 }

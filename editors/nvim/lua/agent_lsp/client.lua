@@ -116,9 +116,7 @@ function M.start(bufnr)
   local opts = config.options
   if vim.fn.executable(opts.cmd[1]) ~= 1 then
     return nil,
-      ("agent-lsp: server command %q not found; install agent-lsp or set `cmd` in setup()"):format(
-        opts.cmd[1]
-      )
+      ("agent-lsp: server command %q not found; install agent-lsp or set `cmd` in setup()"):format(opts.cmd[1])
   end
   local root = M.root_for(bufnr)
   -- Only real file buffers are attached (document sync); chat and scratch buffers only
@@ -157,7 +155,7 @@ function M.start(bufnr)
         fn(client)
       end
     end,
-    on_exit = function(code, signal, id)
+    on_exit = function(code, _, id)
       ready[id] = nil
       waiting[id] = nil
       local ids = vim.tbl_keys(running[id] or {})

@@ -53,7 +53,8 @@ local function check_server(c)
   local version = c and c.server_info and c.server_info.version or nil
   if not version then
     local ok, res = pcall(function()
-      return vim.system(vim.list_extend(vim.deepcopy(cmd), { "--version" }), { text = true, env = config.options.cmd_env }):wait(10000)
+      local argv = vim.list_extend(vim.deepcopy(cmd), { "--version" })
+      return vim.system(argv, { text = true, env = config.options.cmd_env }):wait(10000)
     end)
     if ok and res and res.code == 0 then
       version = vim.trim((res.stdout or "") .. (res.stderr or ""))
@@ -77,7 +78,8 @@ local function check_provider(status)
     health.warn("the server ignored a setting: " .. tostring(problem))
   end
   if status and status.provider and status.provider ~= vim.NIL then
-    health.ok(("provider %s, model %s (reported by the server)"):format(tostring(status.provider), tostring(status.model)))
+    local provider, model = tostring(status.provider), tostring(status.model)
+    health.ok(("provider %s, model %s (reported by the server)"):format(provider, model))
     return
   end
   local settings = config.options.settings or {}
@@ -156,8 +158,14 @@ local function check_completion(c, status)
   if info.enabled then
     local state = info.state and info.state ~= vim.NIL and (", " .. tostring(info.state)) or ""
     local endpoint = info.endpoint and info.endpoint ~= vim.NIL and (" through " .. tostring(info.endpoint)) or ""
-    health.ok(("source %s, model %s%s%s (reported by the server)"):format(
-      tostring(info.source), tostring(info.model), endpoint, state))
+    health.ok(
+      ("source %s, model %s%s%s (reported by the server)"):format(
+        tostring(info.source),
+        tostring(info.model),
+        endpoint,
+        state
+      )
+    )
     health.info(("suggestions shown %d, accepted %d"):format(tonumber(info.shown) or 0, tonumber(info.accepted) or 0))
   else
     health.warn("completion is off: " .. tostring(info.reason), {

@@ -60,8 +60,7 @@ function Proposal:render()
     return
   end
   local keys = config.options.inline.keymaps
-  local status = self.new_text
-      and ("agent-lsp: %s accept · %s reject"):format(keys.accept, keys.reject)
+  local status = self.new_text and ("agent-lsp: %s accept · %s reject"):format(keys.accept, keys.reject)
     or "agent-lsp: proposing…"
   local virt = {}
   local text = self.new_text or self.text

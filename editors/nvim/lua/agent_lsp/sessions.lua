@@ -50,7 +50,8 @@ function M.pick()
       vim.notify("agent-lsp: no sessions in this workspace yet", vim.log.levels.INFO)
       return
     end
-    vim.ui.select(sessions, { prompt = "agent-lsp sessions", format_item = M.format, kind = "agent_lsp_session" }, function(info)
+    local opts = { prompt = "agent-lsp sessions", format_item = M.format, kind = "agent_lsp_session" }
+    vim.ui.select(sessions, opts, function(info)
       if not info then
         return
       end

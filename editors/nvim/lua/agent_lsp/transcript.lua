@@ -97,57 +97,66 @@ function M.ended_line(params)
   if reason == "cancelled" then
     return "> _cancelled_"
   elseif reason == "error" or params.error then
-    return "> **error** " .. (M.split(params.error or "the turn failed")[1])
+    return "> **error** " .. M.split(params.error or "the turn failed")[1]
   end
   return nil
+end
+
+---Lines of one transcript message: none for notes meant for the model only (omissions, system
+---prompts; the user saw the real messages), its tool calls with their results folded in.
+---@param msg table protocol `Message`
+---@param results table<string, table> tool result messages by the id of their call
+---@return string[]
+local function message_lines(msg, results)
+  if msg.kind == "omission" or msg.role == "system" then
+    return {}
+  elseif msg.kind == "edit_feedback" then
+    return { "> edit feedback: " .. M.split(msg.content)[1], "" }
+  end
+  local lines = {}
+  if msg.kind == "summary" then
+    table.insert(lines, "> summary of earlier messages:")
+    for _, l in ipairs(M.split(msg.content)) do
+      table.insert(lines, "> " .. l)
+    end
+  elseif msg.role == "user" then
+    table.insert(lines, M.you)
+    vim.list_extend(lines, M.split(msg.content))
+  elseif msg.role == "assistant" then
+    table.insert(lines, M.agent)
+    if msg.content and msg.content ~= "" then
+      vim.list_extend(lines, M.split(msg.content))
+    end
+    for _, call in ipairs(msg.toolCalls or {}) do
+      local res = results[call.id]
+      table.insert(
+        lines,
+        M.tool_line(call.name, call.arguments, "finished", res and res.content or "", res and res.isError)
+      )
+    end
+    if msg.interrupted then
+      table.insert(lines, "> _interrupted_")
+    end
+  else
+    return {}
+  end
+  table.insert(lines, "")
+  return lines
 end
 
 ---Lines of a restored transcript: headings per message, tool results folded into their call.
 ---@param messages table[] protocol `Message` objects
 ---@return string[]
 function M.render(messages)
-  local lines = {}
   local results = {}
   for _, msg in ipairs(messages or {}) do
     if msg.role == "tool" and msg.toolCallId then
       results[msg.toolCallId] = msg
     end
   end
-  local function add(list)
-    vim.list_extend(lines, list)
-  end
+  local lines = {}
   for _, msg in ipairs(messages or {}) do
-    if msg.kind == "omission" or msg.role == "system" then
-      -- Notes for the model only; the user saw the real messages.
-    elseif msg.kind == "edit_feedback" then
-      add({ "> edit feedback: " .. M.split(msg.content)[1], "" })
-    elseif msg.kind == "summary" then
-      add({ "> summary of earlier messages:" })
-      for _, l in ipairs(M.split(msg.content)) do
-        table.insert(lines, "> " .. l)
-      end
-      add({ "" })
-    elseif msg.role == "user" then
-      add({ M.you })
-      add(M.split(msg.content))
-      add({ "" })
-    elseif msg.role == "assistant" then
-      add({ M.agent })
-      if msg.content and msg.content ~= "" then
-        add(M.split(msg.content))
-      end
-      for _, call in ipairs(msg.toolCalls or {}) do
-        local res = results[call.id]
-        table.insert(
-          lines,
-          M.tool_line(call.name, call.arguments, "finished", res and res.content or "", res and res.isError)
-        )
-      end
-      if msg.interrupted then
-        table.insert(lines, "> _interrupted_")
-      end
-      add({ "" })
-    end
+    vim.list_extend(lines, message_lines(msg, results))
   end
   return lines
 end

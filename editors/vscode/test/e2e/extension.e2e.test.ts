@@ -102,7 +102,7 @@ async function scenario(name: string, body: () => Promise<void>, options: { file
       await bench?.page.screenshot({ path: path.join(ARTIFACTS, `failure-${name}.png`) }).catch(() => undefined);
     }
     const logs = `\n--- agent log ---\n${profile ? agentLogTail(profile.userData) : ''}\n--- code-server ---\n${server?.log() ?? ''}`;
-    throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`);
+    throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`, { cause: error });
   }
 }
 
@@ -116,7 +116,7 @@ async function lastRequestText(): Promise<string> {
 }
 
 describe('VS Code extension end to end', { timeout: 240000 }, () => {
-  before(() => setup().catch(async (error) => {
+  before(() => setup().catch((error: unknown) => {
     const logs = `\n--- agent log ---\n${profile ? agentLogTail(profile.userData) : ''}\n--- code-server ---\n${server?.log() ?? ''}`;
     throw new Error(`${error instanceof Error ? error.stack : String(error)}${logs}`);
   }));
@@ -148,7 +148,7 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     if (vsix) {
       await installExtension(profile, vsix);
     } else {
-      const manifest = JSON.parse(readFileSync(path.join(EXTENSION_ROOT, 'package.json'), 'utf8'));
+      const manifest = JSON.parse(readFileSync(path.join(EXTENSION_ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
       symlinkSync(EXTENSION_ROOT, path.join(profile.extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
     }
     server = await CodeServer.start(profile);

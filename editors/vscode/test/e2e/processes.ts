@@ -26,7 +26,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      const why = lastError instanceof Error ? `: ${lastError.message}` : lastError ? `: ${JSON.stringify(lastError)}` : '';
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${why}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

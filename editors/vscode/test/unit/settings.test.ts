@@ -48,7 +48,9 @@ test('launch settings never reach the server (its schema rejects unknown keys)',
 });
 
 test('package.json declares exactly the server and launch settings', () => {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, unknown> } };
+  };
   const declared = Object.keys(manifest.contributes.configuration.properties).sort();
   const expected = [...SERVER_KEYS, ...LAUNCH_KEYS].map((key) => `agent.${key}`).sort();
   assert.deepEqual(declared, expected);
