@@ -106,7 +106,7 @@ async def complete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if engine.source.name == "local":
             try:
                 await asyncio.wait_for(local.ensure_started(), args.wait)
-            except (ProviderError, asyncio.TimeoutError) as exc:
+            except (ProviderError, TimeoutError) as exc:
                 err.write(f"{PROG}: the embedded model did not start: {exc or 'timed out'}\n")
                 return 1
         started = time.perf_counter()

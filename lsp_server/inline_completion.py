@@ -82,9 +82,12 @@ class Completions:
         self._server.notify("agent/notice", {"level": "warning", "text": f"agent-lsp completion: {problem}"})
 
     def _close_later(self, engine: CompletionEngine) -> None:
-        task = asyncio.ensure_future(engine.aclose())
-        task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or
-                               logger.warning("closing a completion engine failed: %s", t.exception()))
+        """An engine replaced by a settings change is closed in the background."""
+        def closed(task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                logger.warning("closing a completion engine failed: %s", task.exception())
+
+        asyncio.ensure_future(engine.aclose()).add_done_callback(closed)
 
     # -- the request ------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ class SuggestionCache:
     def get(self, document: str, before: str, after: str) -> str | None:
         """The rest of a suggestion made here or a few typed characters back, else None."""
         head = after[:AFTER_CHARS]
-        for typed in range(0, min(MAX_TYPED, len(before)) + 1):
+        for typed in range(min(MAX_TYPED, len(before)) + 1):
             earlier = before[:len(before) - typed]
             text = self._entries.get((document, earlier[-BEFORE_CHARS:], head))
             if text is None:

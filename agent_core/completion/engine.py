@@ -154,7 +154,7 @@ class CompletionEngine:
         self.counts["modelCalls"] += 1
         try:
             return await asyncio.wait_for(self.source.complete(ctx), self.config.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise CompletionProblem(f"the completion model took longer than {self.config.timeout:g} s "
                                     "(completion.timeout); suggestions stay empty until it answers faster") from None
 
@@ -163,9 +163,9 @@ class CompletionEngine:
                             suffix_lines=self.config.suffix_lines, path=request.path,
                             language=request.language)
         now = self._clock.now()
-        if self._last_commit is None or now - self._last_commit >= RING_COMMIT_INTERVAL:
-            if self.ring.commit() or self._last_commit is None:
-                self._last_commit = now
+        due = self._last_commit is None or now - self._last_commit >= RING_COMMIT_INTERVAL
+        if due and (self.ring.commit() or self._last_commit is None):
+            self._last_commit = now
         return replace(ctx, extra=self.ring.extra(ctx.window_lines()))
 
     def _show(self, request: CompletionRequest, text: str, how: str) -> CompletionResult:

@@ -107,7 +107,7 @@ def _provider_settings(name: str, config: CompletionConfig, chat: AgentConfig,
         same = False
     inherit = chat if same else AgentConfig()
     return AgentConfig(
-        provider=name,  # type: ignore[arg-type]
+        provider=name,
         model=config.model or inherit.model,
         base_url=config.base_url or inherit.base_url,
         api_key_env=config.api_key_env or inherit.api_key_env,

@@ -77,9 +77,8 @@ def test_accept_line_takes_the_first_line_and_dismiss_hides_the_rest(
     editor.nvim.input("<M-l>")
     wait_until(lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]") == "    total = a + b",
                10, "the first line accepted")
-    status = wait_until(lambda: (lambda s: s if s.get("accepted") == 1 else None)(completion_status(editor)),
-                        10, "the partial accept counted")
-    assert status["shown"] >= 1
+    wait_until(lambda: completion_status(editor).get("accepted") == 1, 10, "the partial accept counted")
+    assert completion_status(editor)["shown"] >= 1
     # The rest is suggested again from the cache at the new cursor; dismiss hides it.
     wait_until(lambda: ghosts(editor), 20, "the next ghost text")
     editor.nvim.input("<C-]>")
