@@ -171,7 +171,9 @@ class AgentLanguageServer(LanguageServer):
             except Exception:
                 logger.exception("closing the agent of %s failed", folder.uri)
         try:
-            await asyncio.wait_for(self.completions.aclose(), CLOSE_TIMEOUT)
+            # Not through wait_for (a task of its own): closing what was never used must not
+            # yield to the loop, or a shutdown answered right before end of input loses its reply.
+            await self.completions.aclose()
         except Exception:
             logger.exception("closing the completion engines failed")
 

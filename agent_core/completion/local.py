@@ -78,7 +78,9 @@ class EmbeddedModelServer:
         return url
 
     async def aclose(self) -> None:
-        if self._start is not None and not self._start.done():
+        if self._start is None:
+            return  # never started: nothing to stop
+        if not self._start.done():
             self._start.cancel()
         self._url, self.state = None, "stopped"
         await self._provider.aclose()

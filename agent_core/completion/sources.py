@@ -89,7 +89,8 @@ class ServerSource:
         self._family = family
         self._candidates = endpoints
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient()
+        #: Made on the first request, so a source never used has nothing to close.
+        self._http_client = http
         #: The endpoint found to work (fixed when the settings name one).
         self.endpoint: str | None = endpoints[0] if len(endpoints) == 1 else None
 
@@ -128,11 +129,17 @@ class ServerSource:
         except (_NotSupported, CompletionProblem) as exc:
             log.info("warming %s skipped: %s", self._where(), exc)
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._http_client is None:
+            self._http_client = httpx.AsyncClient()
+        return self._http_client
+
     async def aclose(self) -> None:
         if self._chat is not None:
             await self._chat.aclose()
-        if self._own_http:
-            await self._http.aclose()
+        if self._own_http and self._http_client is not None:
+            await self._http_client.aclose()
 
     # -- the endpoints --------------------------------------------------------------------------
 
