@@ -92,3 +92,6 @@ def test_checkhealth_reports_the_completion_source(editor: Editor, fake_llm: Fak
     text = "\n".join(editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
     assert "agent-lsp completion (ghost text)" in text
     assert "source openai, model qwen2.5-coder:1.5b" in text
+    editor.nvim.command("AgentStatus")
+    wait_until(lambda: any("completion: openai, model qwen2.5-coder:1.5b, 0 shown, 0 accepted" in n["msg"]
+                           for n in editor.notes()), 10, ":AgentStatus with the completion line")
