@@ -29,9 +29,9 @@ from agent_core.providers.base import Provider, ToolSpec
 from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
-from agent_core.tokens import estimate_tools, known_prefix
+from agent_core.tokens import estimate_message, estimate_tools, known_prefix
 from agent_core.tools import ToolRegistry
-from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, fit
+from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, ContextOverflowError, fit
 
 T = TypeVar("T")
 
@@ -274,13 +274,21 @@ class Agent:
             self.host.report(TurnStarted(turn_id=turn_id))
             return self._fail(turn_id, str(error))
         content = context.render(text) if context is not None else text
+        user = Message(role="user", content=content)
+        tools = ToolRegistry(self.workspace, self.host, self.config, self.approvals)
+        specs = tools.specs()
+        # Checked before saving: a saved prompt that can never fit would be kept in every later
+        # request (the first message and the latest ones are never left out), and each turn of
+        # the session would fail the same way.
+        refusal = self._too_big(user, provider, specs)
+        if refusal is not None:
+            self.host.report(TurnStarted(turn_id=turn_id))
+            return self._fail(turn_id, refusal)
         try:
-            session.append(Message(role="user", content=content))
+            session.append(user)
         except SessionError as error:
             self.host.report(TurnStarted(turn_id=turn_id))
             return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}")
-        tools = ToolRegistry(self.workspace, self.host, self.config, self.approvals)
-        specs = tools.specs()
         loop = AgentLoop(
             provider,
             tools,
@@ -312,19 +320,44 @@ class Agent:
         configured = self.config.truncation.context_window
         return configured or (provider.context_window if provider is not None else None) or DEFAULT_CONTEXT_WINDOW
 
-    def _prepare(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
-        """Truncation before every request: the system prompt prepended, the rest fitted."""
+    def _fit(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
+        """``messages`` with the system prompt prepended, fitted into the window (no side effects;
+        raises :class:`ContextOverflowError`)."""
         full = [Message(role="system", content=self.system_prompt(specs)), *messages]
-        settings = self.config.truncation
         window = self.context_window(provider)
-        fitted = fit(
+        return fit(
             full,
             context_window=window,
-            reserve_tokens=reply_reserve(settings.reserve_tokens, self.config.max_tokens, window),
-            min_recent=settings.min_recent_messages,
+            reserve_tokens=reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window),
+            min_recent=self.config.truncation.min_recent_messages,
             usage=known_prefix(full) if self._last_request_whole else None,
             fixed_tokens=estimate_tools(specs),
         )
+
+    def _too_big(self, user: Message, provider: Provider, specs: Sequence[ToolSpec]) -> str | None:
+        """Why ``user`` cannot be sent in this session (saying the limit), or None when it fits."""
+        window = self.context_window(provider)
+        reserve = reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window)
+        tools = estimate_tools(specs)
+        system = estimate_message(Message(role="system", content=self.system_prompt(specs)))
+        available = window - reserve - tools - system
+        size = estimate_message(user)
+        if size > available:
+            return (
+                f"Your message was not sent: it is about {size} tokens, more than the "
+                f"{max(available, 0)} this model can take in one message (context window {window}, "
+                f"minus {reserve} reserved for the reply, {tools} for tool definitions and {system} "
+                "for the system prompt). Shorten it, or send less context with it."
+            )
+        try:
+            self._fit([*self.history(), user], provider, specs)
+        except ContextOverflowError as error:
+            return f"Your message was not sent: {error}"
+        return None
+
+    def _prepare(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
+        """Truncation before every request: the system prompt prepended, the rest fitted."""
+        fitted = self._fit(messages, provider, specs)
         omission = next((m for m in fitted if m.kind == "omission"), None)
         self._last_request_whole = omission is None
         if omission is not None and not self._truncation_noted:

@@ -5,6 +5,11 @@ complained most about defaults that allow everything). ``ask`` goes to the front
 ``Host.ask_permission``; an "allow for this session" answer is remembered per tool for the life
 of this object (one object per open session), and a rejection's reason goes back to the model
 so it can change course instead of retrying blindly.
+
+What the user is asked about is made visible here, once for every front end: the title on one
+line and the detail (the whole diff or command, never cut) with every control, bidi and
+invisible character written as an escape (:mod:`agent_core.visible_text`), so no text from the
+model or a file can hide part of what would run.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 from agent_core.config import ApprovalConfig, ApprovalMode
 from agent_core.host import Decision, Host, PermissionRequest
+from agent_core.visible_text import visible
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,9 @@ class Approvals:
             return Approval(False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again.")
         if tool in self._allowed_for_session:
             return Approval(True)
+        request = PermissionRequest(tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id)
         try:
-            result = await self._host.ask_permission(PermissionRequest(tool=tool, title=title, detail=detail, turn_id=turn_id))
+            result = await self._host.ask_permission(request)
         except Exception as error:  # the front end failed to ask: never treat that as a yes
             return Approval(False, f"Could not ask the user for permission ({error}); the action was not taken.")
         if result.decision == Decision.ALLOW_SESSION:

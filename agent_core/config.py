@@ -92,6 +92,10 @@ class AgentConfig(_Settings):
     search_timeout: float = Field(10.0, gt=0, le=600)
     #: Characters of command output returned to the model (head and tail kept).
     output_cap: int = Field(30000, ge=1000)
+    #: Seconds an editor may take to answer an approval question; no answer is a rejection.
+    approval_timeout: float = Field(600.0, gt=0)
+    #: Seconds an editor may take to apply an edit (``workspace/applyEdit``); then it failed.
+    edit_timeout: float = Field(60.0, gt=0)
     system_prompt: str | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)

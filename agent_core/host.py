@@ -22,11 +22,12 @@ class Decision(enum.Enum):
 
 @dataclass(frozen=True)
 class PermissionRequest:
-    """What the agent wants to do, in words a user can judge."""
+    """What the agent wants to do, in words a user can judge. Both texts are already made visible
+    (:func:`agent_core.visible_text.visible`): no control, bidi or invisible character is left."""
 
     tool: str  # "edit_file" or "run_command"
-    title: str  # e.g. "Edit src/app.py" / "Run: pytest -q"
-    detail: str  # a unified diff, or the full command line and its working directory
+    title: str  # one line, e.g. "Edit src/app.py (+1 -1 lines)" / "Run: pytest -q"
+    detail: str  # the whole unified diff, or the whole command line and its working directory
     turn_id: str
 
 

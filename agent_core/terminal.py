@@ -7,6 +7,12 @@ says otherwise, and a prompt that is a slash command (``/session``) is handled a
 on stdout. Edits and commands are asked about on the terminal when stdin is one; without a
 terminal they are refused with a message saying to pass ``--yes``. Any failure exits non-zero with
 one clear line on stderr.
+
+A terminal obeys control characters, so nothing from the model, a file or a command's output
+reaches it raw: everything on stderr, and the reply when stdout is a terminal, goes through
+:func:`~agent_core.visible_text.visible` (an escape sequence or a carriage return that would
+overwrite the approval question is shown as ``\x1b`` / ``\r`` instead). A reply redirected to a
+file is written as the model sent it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from agent_core.shutdown import ShutdownHandler
 from agent_core.tools.atomic_write import write_file_atomic
 from agent_core.tools.files import MAX_FILE_BYTES
 from agent_core.tools.textfiles import read_regular
+from agent_core.visible_text import visible
 
 PROG = "agent-lsp chat"
 #: Characters of tool arguments and output shown per line on stderr.
@@ -55,6 +62,8 @@ class TerminalHost:
         self.command_mode = False
         self.errors_shown: list[str] = []
         self._line_open = False
+        #: A reply on a terminal is made visible like everything else; in a file it stays as sent.
+        self._out_shown = out.isatty()
 
     # -- Host ----------------------------------------------------------------------------------
 
@@ -98,8 +107,7 @@ class TerminalHost:
 
     def report(self, event: Event) -> None:
         if isinstance(event, TextDelta):
-            self.out.write(event.text)
-            self.out.flush()
+            self._write_out(event.text)
             self._line_open = not event.text.endswith("\n")
         elif isinstance(event, ToolStarted):
             arguments = json.dumps(event.call.arguments, ensure_ascii=False)
@@ -121,14 +129,17 @@ class TerminalHost:
             self._err(f"agent-lsp: error: {line}")
         elif self.command_mode and notice.level == "info":
             self.end_line()
-            self.out.write(notice.text.rstrip("\n") + "\n")
-            self.out.flush()
+            self._write_out(notice.text.rstrip("\n") + "\n")
         else:
             self._err(f"[{notice.level}] {notice.text}")
 
+    def _write_out(self, text: str) -> None:
+        self.out.write(visible(text) if self._out_shown else text)
+        self.out.flush()
+
     def _err(self, text: str) -> None:
         self.end_line()
-        self.err.write(text + "\n")
+        self.err.write(visible(text) + "\n")
         self.err.flush()
 
     def end_line(self) -> None:
@@ -145,7 +156,8 @@ def _short(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    """``text`` on one visible line (runs of whitespace become one space)."""
+    return visible(" ".join(text.split()), multiline=False)
 
 
 async def read_line(prompt: str, err: TextIO) -> str:

@@ -14,6 +14,8 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 #: LSP's "the request was valid but failed" code (LSP 3.17 ``RequestFailed``).
 REQUEST_FAILED = -32803
+#: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
+MAX_UINTEGER = 2**31 - 1
 
 
 class RequestFailed(JsonRpcException):
@@ -58,8 +60,8 @@ def parse_position(command: str, value: Any, name: str) -> types.Position:
     numbers: dict[str, int] = {}
     for part in ("line", "character"):
         number = value.get(part)
-        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-            raise invalid(command, f"'{name}.{part}' must be a non-negative integer")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= MAX_UINTEGER:
+            raise invalid(command, f"'{name}.{part}' must be an integer from 0 to {MAX_UINTEGER}")
         numbers[part] = number
     return types.Position(line=numbers["line"], character=numbers["character"])
 

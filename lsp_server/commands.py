@@ -151,7 +151,7 @@ def inline_edit(server: AgentLanguageServer, command: str, arg: dict[str, Any]) 
     range_ = parse_range(command, arg.get("range"))
     instruction = optional_str(command, arg, "instruction")
     instruction = instruction if instruction and instruction.strip() else DEFAULT_INSTRUCTION
-    folder = server.folders.for_uri(uri)
+    folder = _inline_edit_folder(server, uri)
     doc = snapshot(server, uri)
     codec = server.workspace.position_codec
     range_ = clamp_range(doc.text, range_, codec)
@@ -170,6 +170,22 @@ def inline_edit(server: AgentLanguageServer, command: str, arg: dict[str, Any]) 
 
     server.turns.start(turn, body, "Agent: inline edit", instruction)
     return {"turnId": turn.id}
+
+
+def _inline_edit_folder(server: AgentLanguageServer, uri: str) -> FolderAgent:
+    """The folder an inline edit of ``uri`` belongs to. Like the tools, inline edits stay inside
+    the workspace: a file outside every folder, or a link inside one that points out, is refused
+    before anything is read or sent to the model. An ``untitled:`` buffer open in the editor has
+    no file anywhere; it is the user's own text, so it is accepted (routed to the first folder)."""
+    folder = server.folders.containing(uri)
+    if folder is not None:
+        return folder
+    if uri.startswith("untitled:") and uri in server.workspace.text_documents:
+        return server.folders.for_uri(None)
+    raise InlineEditInputError(
+        f"{uri} is outside the workspace (or a link that points out of it); inline edits work only on "
+        "files inside a workspace folder"
+    )
 
 
 async def inline_accept(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:

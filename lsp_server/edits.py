@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from agent_core.host import EditResult
+from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +62,15 @@ def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
     return types.WorkspaceEdit(document_changes=[create, fill])
 
 
-async def send_edit(server: LanguageServer, edit: types.WorkspaceEdit, label: str) -> EditResult:
-    """Ask the client to apply ``edit``; a refusal or an error becomes ``applied=False`` with a
-    reason the model can act on."""
+async def send_edit(server: LanguageServer, edit: types.WorkspaceEdit, label: str, *, timeout: float) -> EditResult:
+    """Ask the client to apply ``edit``; a refusal, an error or no answer within ``timeout``
+    seconds becomes ``applied=False`` with a reason the model can act on."""
+    params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
     try:
-        result = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        result = await ask_client(server, types.WORKSPACE_APPLY_EDIT, params, timeout=timeout, setting="editTimeout")
+    except NoAnswer as exc:
+        logger.warning("%s", exc)
+        return EditResult(applied=False, reason=f"{exc}; the edit may not have been applied, read the file again")
     except Exception as exc:  # the client answered with an error: report it, never raise into the loop
         logger.warning("workspace/applyEdit failed: %s", exc)
         return EditResult(applied=False, reason=f"the editor could not apply the edit: {exc}")

@@ -84,13 +84,18 @@ class FolderAgents:
         """
         if not self._folders:
             raise LookupError("the server is not initialized yet (no workspace folder)")
-        path = uri_to_path(uri) if uri else None
-        if path is not None:
-            path = path.resolve()
-            owners = [f for f in self._folders if path == f.root or f.root in path.parents]
-            if owners:
-                return max(owners, key=lambda f: len(f.root.parts))
-        return self._folders[0]
+        return (self.containing(uri) if uri else None) or self._folders[0]
+
+    def containing(self, uri: str) -> FolderAgent | None:
+        """The deepest folder that really contains the ``file:`` URI ``uri``: its path with
+        every symbolic link resolved is inside the folder (so a link inside that points out does
+        not count). None for a path outside every folder, or a URI that is not a local file."""
+        path = uri_to_path(uri)
+        if path is None:
+            return None
+        path = path.resolve()
+        owners = [f for f in self._folders if path == f.root or f.root in path.parents]
+        return max(owners, key=lambda f: len(f.root.parts)) if owners else None
 
     def update_config(self, configs: Callable[[FolderAgent], AgentConfig]) -> None:
         for folder in self._folders:

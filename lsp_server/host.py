@@ -17,10 +17,12 @@ beside chat turns, so they get a :class:`TurnHost` bound to their own stream.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from pygls.lsp.server import LanguageServer
 
+from agent_core.config import AgentConfig
 from agent_core.events import Event, Notice
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
 from lsp_server import edits
@@ -32,9 +34,11 @@ logger = logging.getLogger(__name__)
 
 
 class LspHost:
-    def __init__(self, server: LanguageServer, root: Path) -> None:
+    def __init__(self, server: LanguageServer, root: Path, config: Callable[[], AgentConfig]) -> None:
         self._server = server
         self.root = root
+        #: The folder's current settings (the bounds on waiting for the editor come from them).
+        self._config = config
         #: The stream of the agent's running chat turn (None between turns).
         self.turn: TurnStream | None = None
 
@@ -59,14 +63,15 @@ class LspHost:
                 return EditResult(False, "the buffer changed since the agent read it; read the file again")
             edit = edits.text_edit(document.uri, document.version, full_range(current, codec), new_text,
                                    versioned=versioned)
-            return await edits.send_edit(self._server, edit, label)
+            return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
         uri = path_to_uri(path)
         if original is None:
             if path.exists():
                 return EditResult(False, f"{_display(path, self.root)} already exists")
             if not edits.supports_create(self._server):
                 return EditResult(False, "the editor cannot create files through LSP; create the file first")
-            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label)
+            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label,
+                                         timeout=self._config().edit_timeout)
         try:
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -74,10 +79,10 @@ class LspHost:
         if on_disk != original:
             return EditResult(False, "the file changed on disk since the agent read it; read it again")
         edit = edits.text_edit(uri, None, full_range(on_disk, codec), new_text, versioned=versioned)
-        return await edits.send_edit(self._server, edit, label)
+        return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
-        return await ask_permission(self._server, request)
+        return await ask_permission(self._server, request, timeout=self._config().approval_timeout)
 
     def report(self, event: Event) -> None:
         if self.turn is not None:

@@ -123,7 +123,8 @@ async def accept(server: LanguageServer, proposal: Proposal) -> dict[str, Any]:
                 "reason": "the document changed since the proposal was made; ask for a new proposal"}
     edit = edits.text_edit(proposal.uri, current.version, proposal.range, proposal.new_text,
                            versioned=edits.supports_document_changes(server))
-    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}")
+    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}",
+                                   timeout=proposal.folder.agent.config.edit_timeout)
     return {"applied": True} if result.applied else {"applied": False, "reason": result.reason}
 
 

@@ -5,15 +5,24 @@ so nothing here ever writes to stdout. Records of the agent's own loggers (``age
 ``lsp_server``) go to the editor as ``window/logMessage`` (VS Code's output channel, Neovim's
 ``:LspLog``) and, with ``--log-file``, to a file with timestamps. pygls' own logger is never
 forwarded to the editor: it logs every message it sends, so forwarding it would feed itself.
+
+The log file is private: created ``0600`` (an existing one is made ``0600``), opened with
+``O_NOFOLLOW`` so a link planted at its path is refused rather than written through, and only a
+regular file is used. What could hold secrets (approval diffs, prompts, tool output, and with
+pygls' logger every message) is logged at debug level only, which needs ``-v``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import stat
 import sys
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -25,6 +34,44 @@ _LEVELS = (
     (logging.WARNING, types.MessageType.Warning),
     (logging.INFO, types.MessageType.Info),
 )
+
+
+#: The log file is the user's alone: approval questions and errors can quote code and commands.
+LOG_FILE_MODE = 0o600
+
+
+class LogFileError(Exception):
+    """``--log-file`` names something the server will not write to; the message says why."""
+
+
+def open_log_file(path: Path) -> TextIO:
+    """Open ``path`` for appending, private to the user, never through a link (see the module
+    docstring); raises :class:`LogFileError`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                     | os.O_CLOEXEC, LOG_FILE_MODE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LogFileError(f"--log-file {path} is a symbolic link; the log is never written "
+                               "through a link (give the real path)") from None
+        if exc.errno == errno.ENXIO:
+            raise LogFileError(f"--log-file {path} is not a regular file") from None
+        raise LogFileError(f"cannot open --log-file {path}: {exc.strerror or exc}") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise LogFileError(f"--log-file {path} is not a regular file")
+        if stat.S_IMODE(status.st_mode) != LOG_FILE_MODE:
+            os.fchmod(fd, LOG_FILE_MODE)
+    except OSError as exc:
+        os.close(fd)
+        raise LogFileError(f"cannot make --log-file {path} private (chmod 600): {exc.strerror or exc}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    # A lone surrogate in a message must not make logging fail.
+    return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
 
 
 class LogMessageHandler(logging.Handler):
@@ -72,7 +119,9 @@ class LogMessageHandler(logging.Handler):
 
 def configure(server: LanguageServer, *, verbose: bool, log_file: Path | None) -> LogMessageHandler:
     """Set up logging for the server process and return the editor handler (bind its loop once
-    the loop runs)."""
+    the loop runs). Raises :class:`LogFileError` before changing anything when ``log_file``
+    cannot be used."""
+    log_stream = open_log_file(log_file) if log_file is not None else None
     level = logging.DEBUG if verbose else logging.INFO
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -87,15 +136,17 @@ def configure(server: LanguageServer, *, verbose: bool, log_file: Path | None) -
         logger.setLevel(level)
         logger.addHandler(editor)
 
-    logging.getLogger("pygls").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Libraries log details at INFO that belong to debug here: pygls every message it sends,
+    # httpx every request URL (with any user:password in a base URL).
+    for library in ("pygls", "httpx", "httpcore"):
+        logging.getLogger(library).setLevel(logging.DEBUG if verbose else logging.WARNING)
     # Anything unhandled still reaches stderr (which editors show), never stdout.
     fallback = logging.StreamHandler(sys.stderr)
     fallback.setLevel(logging.WARNING)
     root.addHandler(fallback)
 
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    if log_stream is not None:
+        file_handler = logging.StreamHandler(log_stream)
         file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(file_handler)

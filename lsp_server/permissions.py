@@ -6,19 +6,33 @@ command line). Every other LSP client still works: the question goes out as a st
 ``window/showMessageRequest`` with the actions "Allow once", "Allow for this session", "Reject".
 Anything but a clear yes (no answer, an error, an unknown decision) is a rejection, so a confused
 client can never grant permission by accident.
+
+The custom request carries the whole detail (every changed line, the whole command): the client
+must let the user see all of it. A message popup cannot, so a detail longer than
+``MESSAGE_DETAIL_CHARS`` characters or ``MESSAGE_DETAIL_LINES`` lines is shown as its head and its
+tail around a line that says how much lies between them and where the whole text is: a private
+temporary file (mode 0600, deleted once the user answered), opened in the editor with
+``window/showDocument`` when the client supports it, its path in the message in any case. The end
+of a command, where ``; curl ... | sh`` would hide, is always in the message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import uuid
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
+from agent_core.visible_text import Excerpt, excerpt
+from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +44,10 @@ ACTIONS: dict[str, Decision] = {
     "Reject": Decision.REJECT,
 }
 
-#: ``window/showMessageRequest`` is a notification-sized popup; a long diff is cut to this.
+#: ``window/showMessageRequest`` is a notification-sized popup: a longer detail shows its head and
+#: tail (half of each limit each) and the whole text is put in a file.
 MESSAGE_DETAIL_CHARS = 1500
+MESSAGE_DETAIL_LINES = 30
 
 
 def client_answers_permission(server: LanguageServer) -> bool:
@@ -43,27 +59,28 @@ def client_answers_permission(server: LanguageServer) -> bool:
     return isinstance(agent, dict) and agent.get("permissionRequest") is True
 
 
-async def ask_permission(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
-    if client_answers_permission(server):
-        return await _ask_custom(server, request)
-    return await _ask_with_message(server, request)
-
-
-async def _request(server: LanguageServer, method: str, params: Any) -> Any:
-    """Send a request; if the turn is cancelled meanwhile, tell the client to close its prompt."""
-    msg_id = str(uuid.uuid4())
+async def ask_permission(server: LanguageServer, request: PermissionRequest, *, timeout: float) -> PermissionResult:
+    """Ask the user; no answer within ``timeout`` seconds is a rejection saying so."""
     try:
-        return await server.protocol.send_request_async(method, params, msg_id=msg_id)
-    except asyncio.CancelledError:
-        server.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-        raise
+        if client_answers_permission(server):
+            return await _ask_custom(server, request, timeout)
+        return await _ask_with_message(server, request, timeout)
+    except NoAnswer as exc:
+        logger.warning("%s", exc)
+        return PermissionResult(Decision.REJECT, f"{exc}; treated as a rejection")
 
 
-async def _ask_custom(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
+async def _request(server: LanguageServer, method: str, params: Any, timeout: float) -> Any:
+    """Send a request, bounded; if the turn is cancelled meanwhile, the client is told to close
+    its prompt (see :func:`ask_client`)."""
+    return await ask_client(server, method, params, timeout=timeout, setting="approvalTimeout")
+
+
+async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
     params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
     try:
-        answer = await _request(server, PERMISSION_REQUEST, params)
-    except asyncio.CancelledError:
+        answer = await _request(server, PERMISSION_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
@@ -89,19 +106,67 @@ def parse_answer(answer: Any) -> PermissionResult:
     return PermissionResult(decision, reason if decision is Decision.REJECT else None)
 
 
-async def _ask_with_message(server: LanguageServer, request: PermissionRequest) -> PermissionResult:
-    detail = request.detail
-    if len(detail) > MESSAGE_DETAIL_CHARS:
-        detail = detail[:MESSAGE_DETAIL_CHARS] + "\n… (cut; the full text is in the agent's log)"
-        logger.info("permission detail for %r:\n%s", request.title, request.detail)
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Warning,
-        message=f"Agent: {request.title}\n\n{detail}",
-        actions=[types.MessageActionItem(title=title) for title in ACTIONS],
-    )
+async def _ask_with_message(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
+    shown = excerpt(request.detail, MESSAGE_DETAIL_CHARS, MESSAGE_DETAIL_LINES)
+    with _whole_text_file(request, shown) as whole:
+        detail = shown.head
+        if whole is not None:
+            where = f"open in the editor: {whole}" if await _show_document(server, whole, timeout) else f"in {whole}"
+            note = f"[... {_omitted(shown)} not shown here; the whole text is {where} ...]"
+            detail = "\n".join([shown.head.rstrip("\n"), note, shown.tail])
+        params = types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=f"Agent: {request.title}\n\n{detail}",
+            actions=[types.MessageActionItem(title=title) for title in ACTIONS],
+        )
+        return await _message_answer(server, params, timeout)
+
+
+@contextlib.contextmanager
+def _whole_text_file(request: PermissionRequest, shown: Excerpt) -> Iterator[Path | None]:
+    """A private file holding the whole detail while the question is open (None: it fits)."""
+    if shown.whole:
+        yield None
+        return
+    suffix = ".diff" if request.tool == "edit_file" else ".txt"
+    fd, name = tempfile.mkstemp(prefix="agent-lsp-approval-", suffix=suffix)  # mode 0600
     try:
-        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(request.detail)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _omitted(shown: Excerpt) -> str:
+    """``12,345 characters`` or ``470 lines (12,345 characters)``."""
+    chars = f"{shown.omitted_chars:,} characters"
+    return f"{shown.omitted_lines:,} lines ({chars})" if shown.omitted_lines else chars
+
+
+async def _show_document(server: LanguageServer, path: Path, timeout: float) -> bool:
+    """Open ``path`` in the editor if the client can; True when it says it did."""
+    window = server.client_capabilities.window
+    if window is None or window.show_document is None or not window.show_document.support:
+        return False
+    try:
+        params = types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+        result = await _request(server, types.WINDOW_SHOW_DOCUMENT, params, timeout)
     except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.warning("window/showDocument failed: %s", exc)
+        return False
+    return bool(getattr(result, "success", False))
+
+
+async def _message_answer(
+    server: LanguageServer, params: types.ShowMessageRequestParams, timeout: float
+) -> PermissionResult:
+    try:
+        answer = await _request(server, types.WINDOW_SHOW_MESSAGE_REQUEST, params, timeout)
+    except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
         logger.warning("window/showMessageRequest failed: %s", exc)

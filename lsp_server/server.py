@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,13 @@ from lsp_server.folders import FolderAgent, FolderAgents
 from lsp_server.host import LspHost
 from lsp_server.inline_completion import Completions
 from lsp_server.inline_edits import ProposalStore
+from lsp_server.logging_setup import LogFileError
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.progress import TurnProgress
 from lsp_server.protocol import AgentProtocol
 from lsp_server.settings import SECTION, ParsedSettings, parse_settings
 from lsp_server.streaming import DEFAULT_INTERVAL, TurnKind, TurnStream
+from lsp_server.tcp_auth import TcpSetupError, tcp_settings
 from lsp_server.transcript import session_info_to_protocol, transcript_to_protocol
 from lsp_server.turns import Turn, TurnRegistry
 
@@ -62,7 +65,8 @@ class AgentLanguageServer(LanguageServer):
         self.initial_settings = ParsedSettings(AgentConfig(), given=False)
         self.folder_configs: dict[Path, AgentConfig] = {}
         self.settings_problems: list[str] = []
-        self.folders = FolderAgents(lambda root: LspHost(self, root), self._make_agent)
+        self.folders = FolderAgents(lambda root: LspHost(self, root, lambda: self.config_for(root)),
+                                    self._make_agent)
         #: Set when ``initialized`` has pulled the settings and restored the sessions; turns
         #: (answered at once) wait for it before they run.
         self.started = asyncio.Event()
@@ -274,7 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-lsp", description="The agent-lsp language server (stdio by default).")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", metavar="HOST:PORT", type=_host_port,
-                        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free port)")
+                        help="listen on HOST:PORT for one client instead of using stdio (port 0: any free "
+                             "port); the client must send the token as initializationOptions.token")
+    parser.add_argument("--token-file", metavar="PATH", type=Path,
+                        help="with --tcp: read the token from this file (mode 600) instead of making one up "
+                             "and printing it on stderr")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="with --tcp: allow a HOST that is not a loopback address")
     parser.add_argument("--log-file", metavar="PATH", type=Path, help="also write the log to this file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--version", action="version", version=f"agent-lsp {__version__}")
@@ -289,10 +299,20 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """``agent-lsp [--stdio | --tcp HOST:PORT] [--log-file PATH] [-v]``; returns the exit code."""
+    """``agent-lsp [--stdio | --tcp HOST:PORT [--token-file PATH] [--allow-remote]] [--log-file PATH]
+    [-v]``; returns the exit code."""
     args, unknown = build_parser().parse_known_args(argv)
+    try:
+        tcp = tcp_settings(*args.tcp, token_file=args.token_file, allow_remote=args.allow_remote) if args.tcp else None
+    except TcpSetupError as exc:
+        sys.stderr.write(f"agent-lsp: {exc}\n")
+        return 2
     server = create_server()
-    log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    try:
+        log_handler = configure_logging(server, verbose=args.verbose, log_file=args.log_file)
+    except LogFileError as exc:
+        sys.stderr.write(f"agent-lsp: {exc}\n")
+        return 2
     if unknown:
         logger.warning("ignoring unknown arguments: %s", " ".join(unknown))
-    return transport.serve(server, log_handler, tcp=args.tcp)
+    return transport.serve(server, log_handler, tcp=tcp)

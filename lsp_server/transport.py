@@ -7,7 +7,8 @@ close the session) and return, well within an editor's shutdown grace period.
 
 The process ends for one of four reasons, all of which save first: the ``exit`` notification
 (pygls exits after our handler closed the agents), end of input (the editor died), SIGTERM or
-SIGINT, or the TCP client disconnecting.
+SIGINT, or the TCP client disconnecting. Over TCP a connection is served only after its first
+message passed :mod:`lsp_server.tcp_auth` (loopback, token).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
 from lsp_server.logging_setup import LogMessageHandler
+from lsp_server.tcp_auth import Refused, TcpListen, read_first_message
 
 if TYPE_CHECKING:
     from lsp_server.server import AgentLanguageServer as ClosableServer
@@ -32,19 +34,28 @@ _io_logger = logging.getLogger("pygls.io")
 
 
 class _StreamReader:
-    """asyncio's StreamReader with pygls' reader interface (a short read at EOF, not an error)."""
+    """asyncio's StreamReader with pygls' reader interface (a short read at EOF, not an error),
+    reading ``first`` (bytes already taken from the stream) before the stream itself."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, first: bytes = b"") -> None:
         self._reader = reader
+        self._first = first
 
     async def readline(self) -> bytes:
+        if self._first:
+            end = self._first.find(b"\n") + 1 or len(self._first)
+            line, self._first = self._first[:end], self._first[end:]
+            return line
         return await self._reader.readline()
 
     async def readexactly(self, n: int) -> bytes:
+        head, self._first = self._first[:n], self._first[n:]
+        if len(head) == n:
+            return head
         try:
-            return await self._reader.readexactly(n)
+            return head + await self._reader.readexactly(n - len(head))
         except asyncio.IncompleteReadError as exc:
-            return exc.partial
+            return head + exc.partial
 
 
 async def _stdin_reader() -> Any:
@@ -66,30 +77,43 @@ async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
                     error_handler=server.report_server_error)
 
 
-async def _serve_tcp(server: ClosableServer, stop: threading.Event, host: str, port: int) -> None:
+async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpListen) -> None:
     finished = asyncio.Event()
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if server.protocol.writer is not None:
             writer.close()  # one client per server process
             return
+        try:
+            first = await read_first_message(reader, tcp.token)
+        except Refused as refusal:
+            logger.warning("refused a connection from %s: %s", writer.get_extra_info("peername"), refusal)
+            writer.write(refusal.answer)
+            writer.close()
+            return
+        if server.protocol.writer is not None:  # another client got in while this one was checked
+            writer.close()
+            return
         server.protocol.set_writer(writer)  # type: ignore[arg-type]
         try:
-            await run_async(stop_event=stop, reader=_StreamReader(reader), protocol=server.protocol,
+            await run_async(stop_event=stop, reader=_StreamReader(reader, first), protocol=server.protocol,
                             logger=_io_logger, error_handler=server.report_server_error)
         finally:
             finished.set()
 
-    listener = await asyncio.start_server(connection, host, port)
+    listener = await asyncio.start_server(connection, tcp.host, tcp.port)
     address = listener.sockets[0].getsockname()
-    # stderr, never stdout; a launcher that asked for port 0 reads the real port here.
+    # stderr, never stdout; a launcher that asked for port 0 reads the real port here, and the
+    # token on the next line when it was made up for this run.
     sys.stderr.write(f"agent-lsp: listening on {address[0]}:{address[1]}\n")
+    if tcp.generated:
+        sys.stderr.write(f"agent-lsp: token {tcp.token}\n")
     sys.stderr.flush()
     async with listener:
         await finished.wait()
 
 
-async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tuple[str, int] | None) -> None:
+async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: TcpListen | None) -> None:
     loop = asyncio.get_running_loop()
     log_handler.bind_loop(loop)
     stop = threading.Event()
@@ -108,7 +132,7 @@ async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tup
             break
     try:
         if tcp is not None:
-            await _serve_tcp(server, stop, *tcp)
+            await _serve_tcp(server, stop, tcp)
         else:
             await _serve_stdio(server, stop)
     except asyncio.CancelledError:
@@ -117,7 +141,7 @@ async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: tup
         await server.aclose()
 
 
-def serve(server: ClosableServer, log_handler: LogMessageHandler, *, tcp: tuple[str, int] | None) -> int:
+def serve(server: ClosableServer, log_handler: LogMessageHandler, *, tcp: TcpListen | None) -> int:
     """Serve until exit; returns the process exit code."""
     try:
         asyncio.run(_main(server, log_handler, tcp))

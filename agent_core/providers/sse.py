@@ -34,6 +34,7 @@ from agent_core.errors import (
     error_fields,
     make_error,
 )
+from agent_core.surrogates import valid_json
 
 __all__ = ["ServerSentEvent", "json_payload", "open_events"]
 
@@ -50,13 +51,15 @@ async def open_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """POST ``body`` and yield the response's events; raise a classified ProviderError on a
     non-200 status, a non-SSE answer, or any transport failure (connect, timeout, drop).
+    A lone surrogate anywhere in ``body`` is sent as U+FFFD (see :mod:`agent_core.surrogates`).
 
     ``wall`` (epoch seconds) turns an HTTP-date ``retry-after`` into a wait.
     Closing the generator closes the HTTP response, which is how a cancel stops the stream.
     """
     try:
         target, auth = _without_credentials(url)
-        async with http.stream("POST", target, json=body, headers=headers, timeout=timeout, auth=auth) as response:
+        async with http.stream("POST", target, json=valid_json(body), headers=headers, timeout=timeout,
+                               auth=auth) as response:
             if response.status_code != 200:
                 raw = (await response.aread()).decode("utf-8", "replace")
                 raise classify_status(response.status_code, raw, response.headers, ctx, wall)
@@ -76,9 +79,11 @@ async def open_events(
 
 
 def json_payload(data: str, ctx: ErrorContext) -> dict[str, Any]:
-    """An event's ``data`` as a JSON object, or a (retryable) ``bad_response`` error."""
+    """An event's ``data`` as a JSON object, or a (retryable) ``bad_response`` error. A lone
+    surrogate the model sent (``"\\ud83d"`` is valid JSON) becomes U+FFFD here, before any of
+    the text is counted, saved or sent back."""
     try:
-        value = json.loads(data)
+        value = valid_json(json.loads(data))
     except ValueError:
         raise make_error("bad_response", ctx, detail=f"not JSON: {data[:200]!r}") from None
     if not isinstance(value, dict):

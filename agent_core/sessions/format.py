@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent_core.messages import Message
+from agent_core.surrogates import valid_text
 
 #: The version this code writes. Bump it when a record changes shape, and add a migration.
 FORMAT_VERSION = 1
@@ -98,8 +99,10 @@ def is_prompt(message: Message) -> bool:
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
-    """One record as one complete line. JSON escapes newlines, so a line never spans two."""
-    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    """One record as one complete line. JSON escapes newlines, so a line never spans two; a lone
+    surrogate (half an emoji from an editor or a model) is saved as U+FFFD."""
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return valid_text(line).encode("utf-8")
 
 
 def message_record(message: Message) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from agent_core.sessions.atomic import FILE_MODE
+from agent_core.sessions.nofollow import open_regular
 
 
 class SessionLock:
@@ -35,7 +35,8 @@ class SessionLock:
         if self._fd is None:
             return
         if remove:
-            with contextlib.suppress(FileNotFoundError):
+            # Gone already, or the folder turned read-only: an empty lock file left is harmless.
+            with contextlib.suppress(OSError):
                 os.unlink(self.path)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
@@ -43,8 +44,9 @@ class SessionLock:
 
 
 def try_lock(path: Path) -> SessionLock | None:
-    """Take the lock at ``path`` without waiting; ``None`` when someone else holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    """Take the lock at ``path`` without waiting; ``None`` when someone else holds it. A link
+    planted at ``path`` is refused (SessionError), never followed to create a file elsewhere."""
+    fd = open_regular(path, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:

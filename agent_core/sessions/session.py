@@ -24,15 +24,13 @@ from pydantic.alias_generators import to_camel
 from agent_core.clock import Clock
 from agent_core.messages import Message
 from agent_core.sessions import format as fmt
+from agent_core.sessions.errors import SessionError
 from agent_core.sessions.atomic import write_atomic
 from agent_core.sessions.lock import SessionLock
+from agent_core.sessions.nofollow import open_regular
 
 #: How many characters of the first user message a listing shows.
 PREVIEW_CHARS = 80
-
-
-class SessionError(Exception):
-    """Something about a session the user must read: what happened, and that nothing was lost."""
 
 
 class SessionInfo(BaseModel):
@@ -198,7 +196,7 @@ class Session:
 
     def _file_vanished(self) -> bool:
         try:
-            status = os.fstat(self._fd) if self._fd is not None else os.stat(self.path)
+            status = os.fstat(self._fd) if self._fd is not None else os.lstat(self.path)
         except FileNotFoundError:
             return True
         return status.st_nlink == 0
@@ -221,7 +219,7 @@ class Session:
         assert self._size is not None
         try:
             if self._fd is None:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+                self._fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND)
             view = memoryview(line)
             while view:
                 view = view[os.write(self._fd, view) :]

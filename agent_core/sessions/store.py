@@ -26,9 +26,12 @@ from agent_core.config import SessionConfig
 from agent_core.messages import new_id
 from agent_core.sessions import format as fmt
 from agent_core.sessions.atomic import fsync_dir, write_atomic
+from agent_core.sessions.errors import SessionError
 from agent_core.sessions.export import render_markdown
+from agent_core.sessions.location import check_folder, resolve_folder
 from agent_core.sessions.lock import SessionLock, try_lock
-from agent_core.sessions.session import Session, SessionError, SessionInfo, make_preview
+from agent_core.sessions.nofollow import is_regular, link_refused, open_regular, read_regular
+from agent_core.sessions.session import Session, SessionInfo, make_preview
 
 #: Ids are file names: no separators, no dots, so an id can never point outside the folder.
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -44,8 +47,7 @@ class SessionStore:
     ) -> None:
         self.workspace = Path(workspace).resolve()
         self.config = config or SessionConfig()
-        folder = Path(self.config.folder).expanduser()
-        self.folder = folder if folder.is_absolute() else self.workspace / folder
+        self.folder = resolve_folder(self.workspace, self.config.folder)
         self._clock = clock or SystemClock()
         #: Sessions this store opened for writing, so it can tell "open here" from "elsewhere".
         self._writers: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
@@ -59,7 +61,7 @@ class SessionStore:
             session_id = new_id()
             if self._path(session_id).exists():
                 continue
-            lock = try_lock(self._lock_path(session_id))
+            lock = self._try_lock(session_id)
             if lock is not None:
                 break
         header = fmt.Header(session_id, self._clock.wall(), str(self.workspace), "")
@@ -85,7 +87,7 @@ class SessionStore:
         if held is not None:
             return held
         path = self._existing(session_id)
-        lock = try_lock(self._lock_path(session_id))
+        lock = self._try_lock(session_id)
         try:
             return self._load(path, lock)
         except BaseException:
@@ -105,7 +107,7 @@ class SessionStore:
             return self.new()
         latest = max(paths, key=_mtime)
         session_id = latest.name[: -len(_SUFFIX)]
-        lock = try_lock(self._lock_path(session_id))
+        lock = self._try_lock(session_id)
         if lock is None:
             return self.new()
         try:
@@ -121,11 +123,14 @@ class SessionStore:
     def list(self) -> builtins.list[SessionInfo]:
         """Every session in the folder, newest update first, built from the files themselves."""
         infos: builtins.list[SessionInfo] = []
-        for path in self._session_paths():
+        for path in self._candidates():
             session_id = path.name[: -len(_SUFFIX)]
             try:
-                mtime = path.stat().st_mtime
-                summary = fmt.summarize(path.read_bytes())
+                mtime = _mtime(path)
+                summary = fmt.summarize(read_regular(path))
+            except SessionError as exc:
+                infos.append(_unreadable(session_id, _mtime(path), str(exc)))
+                continue
             except OSError as exc:
                 infos.append(_unreadable(session_id, _mtime(path), f"cannot be read: {exc}"))
                 continue
@@ -179,7 +184,7 @@ class SessionStore:
             raise SessionError(
                 f"session {session_id} is the open session here; switch to another one first"
             )
-        lock = try_lock(self._lock_path(session_id))
+        lock = self._try_lock(session_id)
         if lock is None:
             raise SessionError(f"session {session_id} is open in another window; not deleted")
         try:
@@ -229,48 +234,84 @@ class SessionStore:
             raise SessionError(
                 f"invalid session id {session_id!r} (letters, digits, '-' and '_' only)"
             )
+        self._check_folder()
         return self.folder / f"{session_id}{_SUFFIX}"
+
+    def _check_folder(self) -> None:
+        check_folder(self.workspace, self.folder, self.config.folder)
+
+    def _try_lock(self, session_id: str) -> SessionLock | None:
+        """:func:`try_lock` with a folder the user cannot write in reported as a session error
+        that names the folder and the fix (a read-only checkout, an immutable folder)."""
+        try:
+            return try_lock(self._lock_path(session_id))
+        except OSError as exc:
+            raise SessionError(
+                f"cannot write in the sessions folder {self._shown_folder()}: {exc.strerror or exc}; "
+                "the chat cannot be saved. Make the folder writable, or set sessions.folder to a "
+                "writable folder"
+            ) from exc
+
+    def _shown_folder(self) -> str:
+        """The folder as the user set it, with the full path when that differs."""
+        setting = self.config.folder
+        return setting if setting == str(self.folder) else f"{setting} ({self.folder})"
 
     def _lock_path(self, session_id: str) -> Path:
         return self.folder / f"{session_id}.lock"
 
     def _existing(self, session_id: str) -> Path:
         path = self._path(session_id)
-        if not path.is_file():
+        if path.is_symlink():
+            raise link_refused(path)
+        if not path.exists():
             raise SessionError(f"no session {session_id} in {self.config.folder}")
         return path
 
-    def _session_paths(self) -> builtins.list[Path]:
+    def _candidates(self) -> builtins.list[Path]:
+        """Every entry named like a session file (links and other non-files included, so a
+        listing can show them as unusable)."""
+        self._check_folder()
         if not self.folder.is_dir():
             return []
         return [
-            p
-            for p in self.folder.glob(f"*{_SUFFIX}")
-            if p.is_file() and _ID_PATTERN.fullmatch(p.name[: -len(_SUFFIX)])
+            p for p in self.folder.glob(f"*{_SUFFIX}") if _ID_PATTERN.fullmatch(p.name[: -len(_SUFFIX)])
         ]
+
+    def _session_paths(self) -> builtins.list[Path]:
+        """The session files that can be used: regular files, never links."""
+        return [p for p in self._candidates() if is_regular(p)]
 
     def _held_here(self, session_id: str) -> Session | None:
         session = self._writers.get(session_id)
         return session if session is not None and not session.read_only else None
 
     def _ensure_folder(self) -> None:
-        """Create the folder (0700) and a ``.gitignore`` of ``*`` so no chat is committed."""
+        """Create the folder (0700) and a ``.gitignore`` of ``*`` so no chat is committed.
+
+        The ``.gitignore`` goes into ``.agent-lsp`` (ours), or into a custom folder only when the
+        store made it or finds it empty: a ``*`` in a folder that already holds the user's files
+        would make them private to git.
+        """
         own_root = self.workspace / ".agent-lsp"
-        ignore_in = own_root if self.folder.is_relative_to(own_root) else self.folder
-        gitignore = ignore_in / ".gitignore"
+        ours = self.folder.is_relative_to(own_root)
+        gitignore = (own_root if ours else self.folder) / ".gitignore"
+        self._check_folder()
         try:
+            ours = ours or not self.folder.exists() or not any(self.folder.iterdir())
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not gitignore.exists():
+            self._check_folder()  # a link that appeared while the folders were made
+            if ours and not gitignore.exists():
                 write_atomic(gitignore, b"# agent-lsp chats are private; never commit them.\n*\n")
         except OSError as exc:
             raise SessionError(
-                f"cannot create the sessions folder {self.config.folder} ({exc}); "
-                "set sessions.folder to a writable place"
+                f"cannot create the sessions folder {self._shown_folder()}: {exc.strerror or exc}. "
+                "Make it writable, or set sessions.folder to a writable folder"
             ) from exc
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
-            return path.read_bytes()
+            return read_regular(path)
         except OSError as exc:
             raise SessionError(
                 f"session file {path.name} cannot be read ({exc.strerror}); it was left as it is"
@@ -338,7 +379,7 @@ class SessionStore:
 
     def _cut_tail(self, path: Path, good_length: int) -> None:
         """Truncate to the last complete line so the next append starts on a fresh line."""
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        fd = open_regular(path, os.O_WRONLY)
         try:
             os.ftruncate(fd, good_length)
             os.fsync(fd)
@@ -348,8 +389,8 @@ class SessionStore:
     def _migrate(self, path: Path, parsed: fmt.ParsedSession) -> int:
         """Rewrite an older-format file in the current format, keeping the original beside it."""
         backup = path.with_name(f"{path.name}.v{parsed.migrated_from}.bak")
-        if not backup.exists():
-            write_atomic(backup, path.read_bytes())
+        if not os.path.lexists(backup):
+            write_atomic(backup, read_regular(path))
         if not parsed.header.workspace:
             parsed.header.workspace = str(self.workspace)
         data = fmt.encode_file(parsed.header, parsed.messages, parsed.title)
@@ -359,13 +400,13 @@ class SessionStore:
     def _backup(self, path: Path, data: bytes) -> str:
         """Copy an unusable file aside once (an identical earlier copy is reused)."""
         for existing in path.parent.glob(f"{path.name}.corrupt-*"):
-            with contextlib.suppress(OSError):
-                if existing.stat().st_size == len(data) and existing.read_bytes() == data:
+            with contextlib.suppress(OSError, SessionError):
+                if existing.lstat().st_size == len(data) and read_regular(existing) == data:
                     return existing.name
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._clock.wall()))
         backup = path.with_name(f"{path.name}.corrupt-{stamp}")
         suffix = 1
-        while backup.exists():
+        while os.path.lexists(backup):
             suffix += 1
             backup = path.with_name(f"{path.name}.corrupt-{stamp}-{suffix}")
         write_atomic(backup, data)
@@ -380,7 +421,7 @@ def _fallback_title(parsed: fmt.ParsedSession) -> str:
 
 def _mtime(path: Path) -> float:
     try:
-        return path.stat().st_mtime
+        return path.lstat().st_mtime
     except OSError:
         return 0.0
 

@@ -57,9 +57,8 @@ class RunCommand(Tool):
             raise ToolError(f"The working folder {shown_cwd} does not exist or is not a folder.")
         limit = ctx.config.command_timeout
         timeout = min(args.timeout, limit) if args.timeout else limit
-        title = f"Run: {command}" if len(command) <= 80 else f"Run: {command[:77]}..."
         detail = f"{command}\n\nWorking directory: {shown_cwd} (workspace {ctx.workspace.root})"
-        approval = await ctx.approvals.check(self.name, title, detail, ctx.turn_id)
+        approval = await ctx.approvals.check(self.name, _title(command), detail, ctx.turn_id)
         if not approval.allowed:
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
@@ -82,6 +81,14 @@ class RunCommand(Tool):
         if code is not None and code < 0:
             return ToolOutcome(body + f"[killed by signal {-code}]", True)
         return ToolOutcome(body + f"[exit code {code}]", code != 0)
+
+
+def _title(command: str) -> str:
+    """One line for the approval's title: the command's first line (cut at 80 characters) and how
+    many lines follow it; the approval's detail always holds the whole command."""
+    first, *rest = command.split("\n")
+    title = f"Run: {first}" if len(first) <= 80 else f"Run: {first[:77]}..."
+    return f"{title} (+{len(rest)} more lines)" if rest else title
 
 
 def command_env(config: AgentConfig) -> dict[str, str]:

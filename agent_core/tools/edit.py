@@ -2,9 +2,11 @@
 
 The edit is computed here against the text the user sees (the editor buffer when open), shown
 for approval as a unified diff, and applied by the host with the original text attached, so a
-host that finds the buffer changed meanwhile refuses instead of clobbering the user's work. Every
-refusal (text not found, not unique, rejected, apply failed) goes back to the model as an error
-result with the reason, never as an exception.
+host that finds the buffer changed meanwhile refuses instead of clobbering the user's work. The
+diff is never cut: a line past a cut would be approved unseen (a front end that cannot show it
+all shows its head and tail and lets the user open the whole). Every refusal (text not found,
+not unique, rejected, apply failed) goes back to the model as an error result with the reason,
+never as an exception.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from pydantic import Field
 
 from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
 from agent_core.tools.files import current_text
-
-#: A diff shown for approval is cut to this many lines (the title still names the file).
-MAX_DIFF_LINES = 400
 
 
 class EditFileArgs(ToolArgs):
@@ -93,7 +92,7 @@ def _new_text(original: str | None, args: EditFileArgs, shown: str) -> tuple[str
 
 
 def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
-    """A unified diff for the approval prompt (cut if very long) and a "+a -r lines" count."""
+    """The whole unified diff for the approval prompt and a "+a -r lines" count."""
     lines = list(
         difflib.unified_diff(
             _lines(original or ""),
@@ -106,9 +105,6 @@ def _diff(original: str | None, new_text: str, shown: str) -> tuple[str, str]:
     added = sum(1 for line in body if line.startswith("+"))
     removed = sum(1 for line in body if line.startswith("-"))
     lines = [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
-    if len(lines) > MAX_DIFF_LINES:
-        omitted = len(lines) - MAX_DIFF_LINES
-        lines = lines[:MAX_DIFF_LINES] + [f"[... {omitted} more diff lines ...]\n"]
     return "".join(lines), f"+{added} -{removed} lines"
 
 

@@ -130,14 +130,35 @@ async def test_truncation_runs_before_every_request_without_touching_the_history
     await agent.aclose()
 
 
-async def test_context_overflow_is_a_turn_error_not_a_loop(tmp_path: Path) -> None:
-    provider = ScriptedProvider()
-    agent, _ = make_agent(tmp_path, provider, truncation={"contextWindow": 3000, "reserveTokens": 1000})
+async def test_a_prompt_too_big_for_the_window_is_refused_before_it_is_saved(tmp_path: Path) -> None:
+    """Saved, it would be the session's first message, which is never left out of a request:
+    every later turn would fail the same way. Refused, the session stays usable."""
+    provider = ScriptedProvider(reply("small answer"))
+    agent, host = make_agent(tmp_path, provider, truncation={"contextWindow": 3000, "reserveTokens": 1000})
     ended = await agent.submit("paste " * 3000)
     assert ended.stop_reason == "error"
-    assert "does not fit in the model's context window" in (ended.error or "")
+    error = ended.error or ""
+    assert "Your message was not sent: it is about 4504 tokens, more than the 1230 this model" in error
+    assert "context window 3000" in error and "750 reserved for the reply" in error
     assert provider.requests == []  # nothing sent
-    assert stored(tmp_path)[0][1].startswith("paste")  # and the prompt is not lost
+    assert agent.session.messages == [] and SessionStore(tmp_path).list() == []  # nothing saved
+    assert any(isinstance(e, Notice) and e.level == "error" and "not sent" in e.text for e in host.events)
+
+    ended = await agent.submit("a small question")
+    assert ended.stop_reason == "end_turn", ended.error
+    assert stored(tmp_path) == [("user", "a small question"), ("assistant", "small answer")]
+    await agent.aclose()
+
+
+async def test_a_prompt_that_does_not_fit_with_the_kept_history_is_refused_unsaved(tmp_path: Path) -> None:
+    provider = ScriptedProvider(reply("first answer"))
+    agent, _ = make_agent(tmp_path, provider, truncation={"contextWindow": 3000, "reserveTokens": 1000})
+    assert (await agent.submit("long task " * 400)).stop_reason == "end_turn"  # about 1000 tokens
+    ended = await agent.submit("more detail " * 400)  # fits alone, not beside the first message
+    assert ended.stop_reason == "error"
+    assert "Your message was not sent" in (ended.error or "") and "/compact" in (ended.error or "")
+    assert len(provider.requests) == 1
+    assert [role for role, _ in stored(tmp_path)] == ["user", "assistant"]
     await agent.aclose()
 
 

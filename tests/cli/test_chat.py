@@ -146,7 +146,7 @@ def test_context_overflow_is_one_line_and_nothing_is_sent(fake_llm: FakeLLM, tmp
     huge = "lorem ipsum " * 50_000  # about 150k tokens by the bytes/4 estimate
     done = run_chat(*openai_args(fake_llm, tmp_path), env=keyed(), input=huge)
     assert done.returncode == 1
-    assert done.stderr.startswith("agent-lsp: error: The conversation does not fit in the model's context window")
+    assert done.stderr.startswith("agent-lsp: error: Your message was not sent: it is about 150004 tokens")
     assert len(done.stderr.strip().splitlines()) == 1
     assert fake_llm.requests == []
 

@@ -203,10 +203,12 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     async def start(client_name: str, *, settings: Any = None, root: Path | None = None,
                     permission_request: bool = False, configuration: Any = None,
                     extra_folders: list[Path] | None = None,
-                    hold_configuration: asyncio.Event | None = None) -> AgentClient:
+                    hold_configuration: asyncio.Event | None = None,
+                    server_args: tuple[str, ...] = ()) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
-        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"], server_env=server_env())
+        config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", *server_args],
+                                    server_env=server_env())
         client = await config.start()
         assert isinstance(client, LanguageClient)
         agent_client = AgentClient(client, root)

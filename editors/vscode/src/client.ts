@@ -36,7 +36,7 @@ import {
   type SessionRestored,
 } from './protocol';
 import { resolveServerCommand, ServerNotFoundError } from './serverLaunch';
-import { toServerSettings, type ServerSettings } from './settings';
+import { ignoredNotice, ignoredWorkspaceKeys, launchSettings, toServerSettings, type ServerSettings, type SettingsSource } from './settings';
 import type { TurnRouter } from './turns';
 
 /** What the client needs from the rest of the extension. */
@@ -65,11 +65,6 @@ class AgentCapabilities implements StaticFeature {
   clear(): void {}
 }
 
-/** The server settings for a folder (its folder-level settings win) or for the whole window. */
-function currentSettings(scope?: vscode.Uri): ServerSettings {
-  return toServerSettings(vscode.workspace.getConfiguration('agent', scope));
-}
-
 /** The value of a dotted section ("agent.retry") within the server settings object. */
 function sectionValue(settings: ServerSettings, section: string | undefined): unknown {
   const parts = (section ?? 'agent').split('.');
@@ -86,6 +81,8 @@ function sectionValue(settings: ServerSettings, section: string | undefined): un
 export class AgentClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<void> | undefined;
+  /** User-only settings a workspace tried to set, already reported (said once per window). */
+  private readonly ignoredReported = new Set<string>();
 
   constructor(
     private readonly output: vscode.LogOutputChannel,
@@ -111,11 +108,10 @@ export class AgentClient implements vscode.Disposable {
       return;
     }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const launch = vscode.workspace.getConfiguration('agent.server');
     let serverOptions: ServerOptions;
     try {
       const command = resolveServerCommand(
-        { path: launch.get<string | null>('path'), pythonPath: launch.get<string | null>('pythonPath') },
+        launchSettings(this.configuration()),
         process.env,
         folder,
         (file) => fs.existsSync(file),
@@ -132,7 +128,7 @@ export class AgentClient implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
-      initializationOptions: currentSettings(),
+      initializationOptions: this.currentSettings(),
       middleware: {
         // Code actions run `agent.inlineEdit` as a VS Code command: ask for the instruction and
         // show the diff, instead of sending it to the server bare.
@@ -142,7 +138,9 @@ export class AgentClient implements vscode.Disposable {
           configuration: (params) => {
             // After the answer has gone out (the server applies it when it arrives).
             setTimeout(() => this.hooks.settingsRead(), 0);
-            return params.items.map((item) => sectionValue(currentSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined), item.section));
+            return params.items.map((item) =>
+              sectionValue(this.currentSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined), item.section),
+            );
           },
         },
       },
@@ -165,6 +163,28 @@ export class AgentClient implements vscode.Disposable {
       await client.dispose().catch(() => undefined);
       this.showStartError(`The agent server failed to start: ${messageOf(error)}`);
     }
+  }
+
+  /** The server settings for a folder (its folder-level settings win) or for the whole window. */
+  private currentSettings(scope?: vscode.Uri): ServerSettings {
+    return toServerSettings(this.configuration(scope));
+  }
+
+  /** The `agent` settings; a user-only setting a workspace tried to set is reported once. */
+  private configuration(scope?: vscode.Uri): SettingsSource {
+    const configuration = vscode.workspace.getConfiguration('agent', scope);
+    const ignored = ignoredWorkspaceKeys(configuration).filter((key) => !this.ignoredReported.has(key));
+    if (ignored.length > 0) {
+      ignored.forEach((key) => this.ignoredReported.add(key));
+      const notice = ignoredNotice(ignored);
+      this.output.warn(notice);
+      void vscode.window.showWarningMessage(notice, 'Open User Settings').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'agent.');
+        }
+      });
+    }
+    return configuration;
   }
 
   private showStartError(message: string): void {
@@ -238,7 +258,7 @@ export class AgentClient implements vscode.Disposable {
   /** Tell a running server that settings changed. */
   pushSettings(): void {
     if (this.client && this.running) {
-      const settings = currentSettings();
+      const settings = this.currentSettings();
       void this.client.sendNotification('workspace/didChangeConfiguration', { settings }).then(() =>
         this.output.info(`Settings changed; sent to the server: ${Object.keys(settings).join(', ') || '(defaults)'}`),
       );

@@ -2,7 +2,7 @@
  * Entry point: wires the modules together and registers commands. No logic of its own.
  */
 import * as vscode from 'vscode';
-import { askPermission } from './approvals';
+import { APPROVAL_SCHEME, ApprovalDialogs } from './approvals';
 import { ChatViewProvider } from './chatView';
 import { AgentClient, messageOf } from './client';
 import { CompletionBar, TOGGLE_COMMAND } from './completionBar';
@@ -20,10 +20,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('Agent LSP', { log: true });
   const statusBar = new StatusBar();
   const router = new TurnRouter();
+  const approvals = new ApprovalDialogs();
   const agent: AgentClient = new AgentClient(output, {
     router,
     sessionRestored: (event) => chatView.sessionRestored(event),
-    requestPermission: askPermission,
+    requestPermission: (request) => approvals.ask(request),
     inlineEditCommand: (argument): Promise<void> => inlineEdit.fromServerCommand(argument),
     settingsRead: () => void completionBar.refresh(),
     runningChanged: (running) => {
@@ -61,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     inlineEdit,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, inlineEdit),
+    vscode.workspace.registerTextDocumentContentProvider(APPROVAL_SCHEME, approvals),
     command('agentLsp.chat', () => chatView.focus()),
     command('agentLsp.addSelection', () => chatView.addSelection()),
     command('agentLsp.editSelection', () => inlineEdit.editSelection()),

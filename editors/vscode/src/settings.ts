@@ -7,7 +7,14 @@
  * which the server's strict schema would reject). Only values the user actually set are sent, so
  * the server's own defaults stay the single source of truth. Pure: no `vscode` import, so unit
  * tests run in plain Node.
+ *
+ * A repository's `.vscode/settings.json` must not decide trust, where the API key goes, or which
+ * program runs. The settings that do (`USER_ONLY_KEYS`) are declared `application` or `machine`
+ * scope in package.json, and since an older VS Code or another host may still hand out workspace
+ * values, they are read here from the user's own (global) value only; a workspace or folder value
+ * is ignored and reported by `ignoredWorkspaceKeys`, so the extension can say so once.
  */
+import type { LaunchSettings } from './serverLaunch';
 
 /** Settings keys (below `agent.`) that the server understands, camelCase, dotted for nesting. */
 export const SERVER_KEYS: readonly string[] = [
@@ -19,6 +26,12 @@ export const SERVER_KEYS: readonly string[] = [
   'readTimeout',
   'maxRounds',
   'commandTimeout',
+  'commandLimits.maxProcesses',
+  'commandLimits.maxMemoryMb',
+  'commandLimits.maxFileMb',
+  'searchTimeout',
+  'approvalTimeout',
+  'editTimeout',
   'outputCap',
   'systemPrompt',
   'retry.maxAttempts',
@@ -54,6 +67,24 @@ export const SERVER_KEYS: readonly string[] = [
 /** Settings keys that only change how the server process is launched: a change restarts it. */
 export const LAUNCH_KEYS: readonly string[] = ['server.path', 'server.pythonPath'];
 
+/**
+ * Settings only the user may set: approvals and command limits (trust), `baseUrl` and `apiKeyEnv`
+ * (where the key is sent and which key), where transcripts are written, and the server program.
+ * Workspace and folder values of these are ignored.
+ */
+export const USER_ONLY_KEYS: readonly string[] = [
+  'approval.editFile',
+  'approval.runCommand',
+  'commandLimits.maxProcesses',
+  'commandLimits.maxMemoryMb',
+  'commandLimits.maxFileMb',
+  'sessions.folder',
+  'baseUrl',
+  'apiKeyEnv',
+  'server.path',
+  'server.pythonPath',
+];
+
 /** The part of `vscode.WorkspaceConfiguration` this module needs (so tests can pass a plain map). */
 export interface SettingsSource {
   inspect(key: string):
@@ -68,18 +99,47 @@ export interface SettingsSource {
 /** A JSON object as the server receives it. */
 export type ServerSettings = { [key: string]: unknown };
 
-/** The value the user set for `key` (folder beats workspace beats user), or undefined if none. */
+const isSet = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
+/**
+ * The value set for `key` (folder beats workspace beats user), or undefined if none. For a
+ * `USER_ONLY_KEYS` key only the user's own value counts.
+ */
 export function explicitValue(source: SettingsSource, key: string): unknown {
   const info = source.inspect(key);
   if (!info) {
     return undefined;
   }
-  for (const value of [info.workspaceFolderValue, info.workspaceValue, info.globalValue]) {
-    if (value !== undefined && value !== null && value !== '') {
-      return value;
-    }
-  }
-  return undefined;
+  const candidates = USER_ONLY_KEYS.includes(key)
+    ? [info.globalValue]
+    : [info.workspaceFolderValue, info.workspaceValue, info.globalValue];
+  return candidates.find(isSet);
+}
+
+/** The `USER_ONLY_KEYS` a workspace or folder tried to set (and that are therefore ignored). */
+export function ignoredWorkspaceKeys(source: SettingsSource): string[] {
+  return USER_ONLY_KEYS.filter((key) => {
+    const info = source.inspect(key);
+    return info !== undefined && (isSet(info.workspaceValue) || isSet(info.workspaceFolderValue));
+  });
+}
+
+/** The notice shown (once) when a workspace tried to set user-only settings. */
+export function ignoredNotice(keys: readonly string[]): string {
+  const names = keys.map((key) => `agent.${key}`).join(', ');
+  return (
+    `Agent: ignored ${names} from this workspace's settings. Settings that decide approvals, where ` +
+    'your API key is sent, or which program runs are only read from your user settings.'
+  );
+}
+
+/** The launch settings (`agent.server.*`), from the user's own settings only. */
+export function launchSettings(source: SettingsSource): LaunchSettings {
+  const text = (key: string): string | undefined => {
+    const value = explicitValue(source, key);
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { path: text('server.path'), pythonPath: text('server.pythonPath') };
 }
 
 /**

@@ -109,11 +109,12 @@ function M.send_empty_prompt()
   return _G.notes
 end
 
----Answer a permission request by picking item `pick` (nil: dismiss) and giving `reason` when asked.
----The answer lands in `_G.answer`, what was shown in `_G.shown`.
+---Answer a permission request (default: an edit of app.py) by picking item `pick` (nil: dismiss)
+---and giving `reason` when asked. The answer lands in `_G.answer`, what was shown in `_G.shown`.
 ---@param pick integer?
 ---@param reason string?
-function M.answer_permission(pick, reason)
+---@param request table?
+function M.answer_permission(pick, reason, request)
   vim.ui.select = function(items, opts, cb)
     _G.shown = {
       prompt = opts.prompt,
@@ -127,12 +128,10 @@ function M.answer_permission(pick, reason)
   end
   -- Neovim runs server-request handlers in a coroutine; do the same.
   coroutine.wrap(function()
-    _G.answer = require("agent_lsp.approval").request({
-      turnId = "t1",
-      tool = "edit_file",
-      title = "Edit app.py",
-      detail = "--- a/app.py\n+++ b/app.py",
-    }, {})
+    _G.answer = require("agent_lsp.approval").request(
+      request or { turnId = "t1", tool = "edit_file", title = "Edit app.py", detail = "--- a/app.py\n+++ b/app.py" },
+      {}
+    )
   end)()
 end
 
