@@ -14,10 +14,12 @@ infill``, the local source's own path), and prints, from one run:
 * latency through the server at the end of 1,000-, 10,000- and 100,000-line documents, beside
   the direct request for the same position (the windows are the same size, so it must not grow).
 
-The ring of extra chunks is off (``ringChunks: 0``) so both paths send the same prompt. Run from
-the repository root::
+The ring of extra chunks is off (``ringChunks: 0``) so both paths send the same prompt. With
+``--instant`` the model is the fake LLM server (tests/fakes) in its own process, answering at once:
+what is left is the server's own cost per request, free of the model's timing noise. Run from the
+repository root::
 
-    python3 bench/completion.py [--model FILE.gguf] [--positions N] [--sizes 1000,10000,100000]
+    python3 bench/completion.py [--model FILE.gguf | --instant] [--positions N] [--sizes 1000,10000,100000]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,9 +125,16 @@ class Bench:
         items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
         return elapsed, str(items[0].insert_text) if items else ""
 
+    async def settled(self) -> None:
+        """Messages are handled in order: once a status request is answered, so is the didOpen
+        sent before it (parsing a large document is not part of the completion request)."""
+        params = types.ExecuteCommandParams(command="agent.status", arguments=[{}])
+        await asyncio.wait_for(self.client.workspace_execute_command_async(params), TIMEOUT)
+
     async def pair(self, name: str, text: str, line: int, column: int, order: int) -> tuple[float, float, str]:
         """One position: warm llama.cpp's cache, then the direct and the server request."""
         uri = self.open(name, text)
+        await self.settled()
         offset = sum(len(part) + 1 for part in text.split("\n")[:line]) + column
         ctx = build_context(text, offset, prefix_lines=self.config.prefix_lines,
                             suffix_lines=self.config.suffix_lines, path=name, language="python")
@@ -139,7 +149,33 @@ class Bench:
         return direct, server, suggestion
 
 
-async def run(args: argparse.Namespace) -> None:
+class InstantModel:
+    """The fake LLM server as a process, answering every ``/infill`` at once with one line."""
+
+    def __init__(self, folder: Path) -> None:
+        port_file = folder / "fake-llm.port"
+        self._process = subprocess.Popen([sys.executable, "-m", "tests.fakes.llm_server", "--port-file",
+                                          str(port_file)], cwd=Path(__file__).resolve().parents[1])
+        deadline = time.monotonic() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the fake LLM server did not start")
+            time.sleep(0.02)  # waiting for another process to start listening
+        self.url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        httpx.post(self.url + "/_script", json={"responses": [], "default": {"text": "total = sum(values)"}},
+                   timeout=10).raise_for_status()
+
+    async def aclose(self) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+
+
+async def start_model(args: argparse.Namespace, folder: Path) -> tuple[str, Any]:
+    """The model server's root URL and what stops it."""
+    if args.instant:
+        instant = InstantModel(folder)
+        print(f"model: instant (the fake LLM server at {instant.url})")
+        return instant.url, instant
     model = Path(args.model) if args.model else local_model_path()
     if model is None:
         sys.exit("no embedded model installed; pass --model FILE.gguf (a model with fill-in-the-middle tokens)")
@@ -147,7 +183,12 @@ async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     llama = await provider.server_url()
     print(f"model {model.name}, llama.cpp server ready in {time.perf_counter() - started:.1f} s at {llama}")
+    return llama, provider
+
+
+async def run(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="agent-lsp-bench-completion-"))
+    llama, provider = await start_model(args, folder)
     client = LanguageClient("bench", "1")
     await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(Path(__file__).resolve().parents[1]))
     settings = {"provider": "openai", "baseUrl": llama + "/v1", "model": "local",
@@ -162,7 +203,7 @@ async def run(args: argparse.Namespace) -> None:
             probe = await bench.infill({"input_prefix": "def f():\n", "input_suffix": "", "prompt": "    ",
                                         "n_predict": 1})
         except httpx.HTTPStatusError as exc:
-            sys.exit(f"{model.name} cannot fill in the middle (/infill answered {exc.response.status_code})")
+            sys.exit(f"the model cannot fill in the middle (/infill answered {exc.response.status_code})")
         del probe
         await overhead(bench, args.positions)
         await sizes(bench, [int(s) for s in args.sizes.split(",")], args.size_positions)
@@ -188,6 +229,7 @@ async def overhead(bench: Bench, count: int) -> None:
             lines = text.split("\n")
             lines[line] = lines[line][:column] + typed + lines[line][column:]
             bench.change(uri, "\n".join(lines))
+            await bench.settled()
             hit, rest = await bench.through_server(uri, line, column + len(typed))
             if rest and suggestion.startswith(typed + rest[:1]):
                 hits.append(hit)
@@ -227,6 +269,7 @@ async def sizes(bench: Bench, sizes: list[int], count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", help="a GGUF file with fill-in-the-middle tokens (default: the embedded model)")
+    parser.add_argument("--instant", action="store_true", help="a model that answers at once (the server's own cost)")
     parser.add_argument("--positions", type=int, default=20, help="positions for the overhead comparison")
     parser.add_argument("--sizes", default="1000,10000,100000", help="document sizes in lines")
     parser.add_argument("--size-positions", type=int, default=5, help="positions per document size")
