@@ -5,28 +5,40 @@ the workspace's sessions (every message saved the moment it is complete), the pr
 from the config on first use and wrapped in the one retry layer), the agent loop with truncation
 before every request, slash commands, and a clean shutdown. The LSP server and the terminal only
 translate between their world and this class (plus :mod:`agent_core.inline_edit`).
+
+Each turn reports to the host it was submitted with (``submit(..., host=...)``): its loop, tools,
+approvals, notices and a session switch by a slash command all go there, so turns never share a
+mutable "current turn". Outside a turn (start-up, a session loaded by a front-end command) the
+agent reports to the host it was created with. The front end announces a turn's start itself and
+its end from the :class:`~agent_core.events.TurnEnded` that ``submit`` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from agent_core import __version__, commands
 from agent_core.approvals import Approvals
 from agent_core.clock import Clock, SystemClock
-from agent_core.commands import Level
+from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT
 from agent_core.config import AgentConfig, ConfigError
-from agent_core.events import Notice, StopReason, TurnEnded, TurnStarted
+from agent_core.events import Notice, NoticeLevel, SessionChanged, StopReason, TurnEnded
+from agent_core.exceptions import AgentBusy, CommandCancelled
 from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.messages import Message, Usage, new_id
-from agent_core.providers.base import Provider, ToolSpec
-from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
+from agent_core.prompt import PromptContext, default_system_prompt, reply_reserve
+from agent_core.providers.base import ChatRequest, Provider, ProviderError, ToolSpec
+from agent_core.providers.local import LocalProvider
+from agent_core.providers.model_server import ModelStatus
+from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider, local_model_status
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
 from agent_core.tokens import estimate_message, estimate_tools, known_prefix
@@ -34,85 +46,43 @@ from agent_core.tools import ToolRegistry
 from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, ContextOverflowError, fit
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: Settings that shape the provider object; changing one means creating a new provider.
-_PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
-
-
-class AgentBusy(Exception):
-    """A turn (or a command) is already running; one at a time per workspace."""
+_PROVIDER_FIELDS = (
+    "provider",
+    "model",
+    "base_url",
+    "api_key_env",
+    "read_timeout",
+    "retry",
+    "local_model",
+    "text_tool_calls",
+)
 
 
 @dataclass(frozen=True)
-class PromptContext:
-    """Where the user is in the editor when they ask: a file, a range, the selected text, and the
-    diagnostics on it. Lines are 1-based and inclusive; every part is optional."""
+class AgentStatus:
+    """What a status line shows about one agent (see :meth:`Agent.status`)."""
 
-    path: str | None = None
-    selection: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    diagnostics: list[str] = field(default_factory=list)
-
-    def render(self, prompt: str) -> str:
-        """The user message: the prompt, then the editor context the model needs to act on it."""
-        parts = [prompt]
-        lines = ""
-        if self.start_line is not None:
-            same = self.end_line is None or self.end_line == self.start_line
-            lines = f"line {self.start_line}" if same else f"lines {self.start_line}-{self.end_line}"
-        where = " ".join(part for part in (f"`{self.path}`" if self.path else "", lines) if part)
-        if self.selection:
-            fence = _fence(self.selection)
-            language = Path(self.path).suffix.lstrip(".") if self.path else ""
-            parts.append(f"\nSelected text{' in ' + where if where else ''}:")
-            parts.append(f"{fence}{language}\n{self.selection.rstrip(chr(10))}\n{fence}")
-        elif where:
-            parts.append(f"\nCurrent file: {where}")
-        if self.diagnostics:
-            parts.append("\nDiagnostics:")
-            parts.extend(f"- {line}" for line in self.diagnostics)
-        return "\n".join(parts)
-
-
-def _fence(text: str) -> str:
-    """A backtick fence longer than any backtick run in ``text``, so a selection that itself holds
-    a fenced block cannot close ours early."""
-    longest = run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    return "`" * max(3, longest + 1)
-
-
-def default_system_prompt(workspace: Path, tools: Sequence[ToolSpec]) -> str:
-    """The system prompt used unless ``config.system_prompt`` replaces it. It names the workspace
-    and the tools (their full descriptions travel with every request as tool definitions, so
-    they are not repeated here) and states the rules users expect from a coding agent."""
-    names = ", ".join(tool.name for tool in tools)
-    return (
-        "You are agent-lsp, a careful coding agent working inside the user's editor.\n"
-        f"The workspace is the folder {workspace.name!r}; every path you use is relative to it.\n"
-        f"Your tools: {names}.\n"
-        "Read a file before you edit it, make small exact edits, and run the project's tests when "
-        "that checks your work. Edits and commands may need the user's approval; when one is "
-        "rejected, read the reason and change course. Answer concisely in Markdown and say what "
-        "you changed."
-    )
-
-
-def reply_reserve(reserve_tokens: int, max_tokens: int, context_window: int) -> int:
-    """Tokens kept free for the reply: never more than the reply may use (``max_tokens``), nor
-    more than a quarter of the window, so a small local model (4k window, 4k default reserve)
-    still has room for the conversation; its reply is then cut by the window instead."""
-    return min(reserve_tokens, max_tokens, context_window // 4)
+    version: str
+    #: The provider in use, or the one the settings and environment select (None: none does).
+    provider: str | None
+    model: str | None
+    session: SessionInfo | None
+    #: Tokens used by this agent's turns since it was created.
+    usage: Usage
+    running: bool
+    #: The embedded model's state when it is the provider (else None).
+    local_model: ModelStatus | None = None
 
 
 class Agent:
     """One workspace's agent (see the module docstring and docs/architecture.md).
 
-    ``provider`` may be injected (tests, or a front end that built one); it is then used as it is,
-    without another retry layer. ``env`` defaults to the process environment and is where
+    ``host`` hears what happens outside a turn (each turn brings its own). ``provider`` may be
+    injected (tests, or a front end that built one); it is then used as it is, without another
+    retry layer. ``env`` defaults to the process environment and is where
     :func:`create_provider` finds API keys and base URLs.
     """
 
@@ -138,6 +108,8 @@ class Agent:
         self._session: Session | None = None
         self.approvals = Approvals(config.approval, host)
         self._running: AgentLoop | None = None
+        #: The id of the turn :meth:`submit` is running (None when idle).
+        self._turn_id: str | None = None
         #: Cancels whatever runs instead of a loop turn (a /compact request).
         self._cancel_other: Callable[[], object] | None = None
         self._idle = asyncio.Event()
@@ -176,17 +148,22 @@ class Agent:
 
     def restore(self) -> Session:
         """Open the workspace's latest session (a new one if none or it is busy elsewhere), and
-        report what loading repaired and which old sessions the retention settings removed."""
+        report the switch, what loading repaired and which old sessions the retention settings
+        removed. Raises :class:`SessionError` when the sessions folder cannot be used."""
         if self._session is not None:
             self._session.close()
-        session = self.store.open_latest()
-        self._switch(session)
+            self._session = None
+        try:
+            session = self.store.open_latest()
+        except OSError as error:  # the sessions folder cannot be created or read
+            raise SessionError(str(error)) from error
+        self._switch(session, self.host)
         deleted = self.store.cleanup(session.id)
         if deleted:
-            self._notice(f"Removed {len(deleted)} old session(s) per the retention settings: {', '.join(deleted)}", "info")
+            self._notice(f"Removed {len(deleted)} old session(s) per the retention settings: {', '.join(deleted)}")
         return session
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> AgentStatus:
         """What a status line shows. Never creates the provider (that may start a local model):
         before the first turn it names the provider the settings and environment select."""
         provider = self._provider
@@ -201,14 +178,23 @@ class Agent:
             except ConfigError:
                 name = None
             model = self.config.model or (DEFAULT_MODELS.get(name) if name else None)
-        return {
-            "version": __version__,
-            "provider": name,
-            "model": model,
-            "session": session.info().model_dump() if session is not None else None,
-            "usage": self.usage.model_dump(),
-            "running": self.busy,
-        }
+        target = getattr(provider, "inner", provider)
+        local = None
+        if isinstance(target, LocalProvider):
+            local = target.status()
+        elif name == "local":
+            with contextlib.suppress(ConfigError):
+                local = local_model_status(self.config)
+            model = local.name if local is not None else model
+        return AgentStatus(
+            version=__version__,
+            provider=name,
+            model=model,
+            session=session.info() if session is not None else None,
+            usage=self.usage,
+            running=self.busy,
+            local_model=local,
+        )
 
     def update_config(self, config: AgentConfig) -> None:
         """Use new settings from the next turn on; the provider is rebuilt when its settings
@@ -239,63 +225,68 @@ class Agent:
     # -- turns ---------------------------------------------------------------------------------
 
     async def submit(
-        self, text: str, *, context: PromptContext | None = None, turn_id: str | None = None
+        self,
+        text: str,
+        *,
+        context: PromptContext | None = None,
+        turn_id: str | None = None,
+        host: Host | None = None,
     ) -> TurnEnded:
-        """Run one prompt: a slash command, or one agent-loop turn. Never raises for a bad
-        config, provider or session; those end the turn with ``error`` and a notice."""
+        """Run one prompt: a slash command, or one agent-loop turn, reporting to ``host`` (the
+        turn's own; default the agent's) and returning how it ended. Never raises for a bad
+        config, provider or session; those end the turn with ``error`` and a notice. Raises
+        :class:`AgentBusy` while another turn runs."""
         if self.busy:
             raise AgentBusy("A turn is already running; wait for it to finish or cancel it first.")
         self._idle.clear()
         turn_id = turn_id or new_id()
+        host = host or self.host
+        self._turn_id = turn_id
         try:
             await self._close_stale()
             if commands.is_command(text):
-                self.host.report(TurnStarted(turn_id=turn_id))
-                output = await commands.run(self, text)
-                self._notice(output.text, output.level)
+                output = await commands.run(self, text, host)
+                self._notice(output.text, output.level, host)
                 if output.level == "error":
-                    return self._end(turn_id, "error", output.text)
-                return self._end(turn_id, "cancelled" if output.cancelled else "end_turn", None)
-            return await self._turn(text, context, turn_id)
+                    return _ended(turn_id, "error", output.text)
+                return _ended(turn_id, "cancelled" if output.cancelled else "end_turn", None)
+            return await self._turn(text, context, turn_id, host)
         finally:
+            self._turn_id = None
             self._idle.set()
 
-    async def _turn(self, text: str, context: PromptContext | None, turn_id: str) -> TurnEnded:
+    async def _turn(self, text: str, context: PromptContext | None, turn_id: str, host: Host) -> TurnEnded:
         try:
             session = self.session
-        except (SessionError, OSError) as error:
-            self.host.report(TurnStarted(turn_id=turn_id))
-            return self._fail(turn_id, f"The workspace's sessions cannot be opened: {error}")
+        except SessionError as error:
+            return self._fail(turn_id, f"The workspace's sessions cannot be opened: {error}", host)
         # The provider is built before the prompt is saved: a configuration problem is not part
         # of the conversation, and the front end still shows the prompt for sending again.
         try:
             provider = self.provider
         except ConfigError as error:
-            self.host.report(TurnStarted(turn_id=turn_id))
-            return self._fail(turn_id, str(error))
+            return self._fail(turn_id, str(error), host)
         content = context.render(text) if context is not None else text
         user = Message(role="user", content=content)
-        tools = ToolRegistry(self.workspace, self.host, self.config, self.approvals)
+        tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host))
         specs = tools.specs()
         # Checked before saving: a saved prompt that can never fit would be kept in every later
         # request (the first message and the latest ones are never left out), and each turn of
         # the session would fail the same way.
         refusal = self._too_big(user, provider, specs)
         if refusal is not None:
-            self.host.report(TurnStarted(turn_id=turn_id))
-            return self._fail(turn_id, refusal)
+            return self._fail(turn_id, refusal, host)
         try:
             session.append(user)
         except SessionError as error:
-            self.host.report(TurnStarted(turn_id=turn_id))
-            return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}")
+            return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
         loop = AgentLoop(
             provider,
             tools,
-            self.host,
+            host,
             self.config,
-            on_message=self._save,
-            prepare=lambda messages: self._prepare(messages, provider, specs),
+            on_message=lambda message: self._save(message, host),
+            prepare=lambda messages: self._prepare(messages, provider, specs, host),
         )
         self._running = loop
         self._truncation_noted = False
@@ -313,8 +304,14 @@ class Agent:
         start = max((i for i, m in enumerate(messages) if m.kind == "summary"), default=0)
         return list(messages[start:])
 
-    def system_prompt(self, specs: Sequence[ToolSpec]) -> str:
-        return self.config.system_prompt or default_system_prompt(self.workspace, specs)
+    def system_prompt(self, specs: Sequence[ToolSpec], provider: Provider | None = None) -> str:
+        """The configured prompt, else the compact one for providers that ask for it (small local
+        models), else the default one."""
+        if self.config.system_prompt:
+            return self.config.system_prompt
+        if getattr(provider, "prompt_style", "full") == "compact":
+            return COMPACT_SYSTEM_PROMPT
+        return default_system_prompt(self.workspace, specs)
 
     def context_window(self, provider: Provider | None) -> int:
         configured = self.config.truncation.context_window
@@ -323,7 +320,7 @@ class Agent:
     def _fit(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
         """``messages`` with the system prompt prepended, fitted into the window (no side effects;
         raises :class:`ContextOverflowError`)."""
-        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
+        full = [Message(role="system", content=self.system_prompt(specs, provider)), *messages]
         window = self.context_window(provider)
         return fit(
             full,
@@ -339,7 +336,7 @@ class Agent:
         window = self.context_window(provider)
         reserve = reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window)
         tools = estimate_tools(specs)
-        system = estimate_message(Message(role="system", content=self.system_prompt(specs)))
+        system = estimate_message(Message(role="system", content=self.system_prompt(specs, provider)))
         available = window - reserve - tools - system
         size = estimate_message(user)
         if size > available:
@@ -355,26 +352,36 @@ class Agent:
             return f"Your message was not sent: {error}"
         return None
 
-    def _prepare(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
+    def _prepare(
+        self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec], host: Host
+    ) -> list[Message]:
         """Truncation before every request: the system prompt prepended, the rest fitted."""
         fitted = self._fit(messages, provider, specs)
         omission = next((m for m in fitted if m.kind == "omission"), None)
         self._last_request_whole = omission is None
         if omission is not None and not self._truncation_noted:
             self._truncation_noted = True
-            self._notice("Earlier messages were left out of this request to fit the model's context window (use /compact to summarise them).", "info")
+            self._notice(
+                "Earlier messages were left out of this request to fit the model's context window "
+                "(use /compact to summarise them).",
+                "info",
+                host,
+            )
         return fitted
 
-    def _save(self, message: Message) -> None:
+    def _save(self, message: Message, host: Host) -> None:
         """Save each message the moment it is complete; a failed save is reported, not raised
         (the message stays in the running turn, and the file keeps everything before it)."""
         try:
             self.session.append(message)
         except SessionError as error:
-            self._notice(f"Could not save a message: {error}", "error")
+            self._notice(f"Could not save a message: {error}", "error", host)
 
-    def cancel(self) -> bool:
-        """Stop the running turn or command; True if something was running."""
+    def cancel(self, turn_id: str | None = None) -> bool:
+        """Stop the running turn or command (only if it is ``turn_id``, when given); True if
+        something was stopped."""
+        if turn_id is not None and turn_id != self._turn_id:
+            return False
         if self._running is not None:
             self._running.cancel()
             return True
@@ -385,7 +392,7 @@ class Agent:
 
     async def run_cancellable(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` so that :meth:`cancel` stops it (used by ``/compact``); raises
-        :class:`~agent_core.commands.CommandCancelled` then; a cancellation of the caller itself
+        :class:`~agent_core.exceptions.CommandCancelled` then; a cancellation of the caller itself
         passes through unchanged."""
         task = asyncio.ensure_future(work)
         self._cancel_other = task.cancel
@@ -394,10 +401,39 @@ class Agent:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and (current is None or current.cancelling() == 0):
-                raise commands.CommandCancelled() from None
+                raise CommandCancelled() from None
             raise
         finally:
             self._cancel_other = None
+
+    async def warm(self) -> bool:
+        """When the provider is the embedded model: start it and get the fixed start of every
+        request (system prompt and tools) into its cache, so the first turn does not wait for it.
+        Meant to run in the background; a turn sent meanwhile simply waits for the model. Returns
+        whether anything was warmed; failures are left for the first turn to report."""
+        try:
+            provider = self.provider
+        except ConfigError:
+            return False
+        local = getattr(provider, "inner", provider)
+        if not isinstance(local, LocalProvider):
+            return False
+        specs = ToolRegistry(self.workspace, self.host, self.config, self.approvals).specs()
+        prefix = ChatRequest(
+            messages=[Message(role="system", content=self.system_prompt(specs, provider))], tools=specs
+        )
+        try:
+            outcome = await local.warm(prefix)
+        except ProviderError as error:
+            log.info("warming the local model failed: %s", error.message)
+            return False
+        log.info(
+            "the local model %s is ready for %s (its fixed prefix: %s)",
+            local.model,
+            self.workspace,
+            outcome or "already cached",
+        )
+        return True
 
     def record(self, message: Message) -> None:
         """Append ``message`` to the open session (inline-edit feedback); raises SessionError."""
@@ -421,18 +457,21 @@ class Agent:
     def list_sessions(self) -> list[SessionInfo]:
         return self.store.list()
 
-    def load_session(self, session_id: str) -> Session:
-        self._require_idle()
-        return self._switch(self.store.open(session_id))
+    # Switching sessions reports to ``host``: the turn's when a slash command switches, else the
+    # agent's own.
 
-    def new_session(self) -> Session:
+    def load_session(self, session_id: str, *, host: Host | None = None) -> Session:
         self._require_idle()
-        return self._switch(self.store.new())
+        return self._switch(self.store.open(session_id), host or self.host)
 
-    def fork_session(self, session_id: str) -> Session:
+    def new_session(self, *, host: Host | None = None) -> Session:
+        self._require_idle()
+        return self._switch(self.store.new(), host or self.host)
+
+    def fork_session(self, session_id: str, *, host: Host | None = None) -> Session:
         """A copy of ``session_id`` under a new id, which becomes the open session."""
         self._require_idle()
-        return self._switch(self.store.fork(session_id))
+        return self._switch(self.store.fork(session_id), host or self.host)
 
     def save_session(self, title: str | None = None) -> SessionInfo:
         """Every message is already saved; this names the session (default: its first prompt)."""
@@ -459,16 +498,19 @@ class Agent:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _switch(self, session: Session) -> Session:
+    def _switch(self, session: Session, host: Host) -> Session:
+        """Make ``session`` the open one and announce it (:class:`SessionChanged`), after what
+        loading it repaired."""
         if self._session is not None and self._session is not session:
             self._session.close()
         self._session = session
         self.approvals.forget()
         self._last_request_whole = False
         for warning in session.warnings:
-            self._notice(warning, "warning")
+            self._notice(warning, "warning", host)
         if session.read_only:
-            self._notice(f"Session {session.id} is open in another window; it is read-only here.", "warning")
+            self._notice(f"Session {session.id} is open in another window; it is read-only here.", "warning", host)
+        host.report(SessionChanged(session=session.info(), messages=list(session.messages)))
         return session
 
     def _require_idle(self) -> None:
@@ -477,18 +519,18 @@ class Agent:
         if self._running is not None or self._cancel_other is not None:
             raise AgentBusy("A turn is running; cancel it before switching sessions.")
 
-    def _notice(self, text: str, level: Level = "info") -> None:
-        self.host.report(Notice(level=level, text=text))
+    def _notice(self, text: str, level: NoticeLevel = "info", host: Host | None = None) -> None:
+        (host or self.host).report(Notice(level=level, text=text))
 
-    def _fail(self, turn_id: str, error: str) -> TurnEnded:
-        self._notice(error, "error")
-        return self._end(turn_id, "error", error)
-
-    def _end(self, turn_id: str, stop_reason: StopReason, error: str | None) -> TurnEnded:
-        ended = TurnEnded(turn_id=turn_id, stop_reason=stop_reason, usage=Usage(), error=error)
-        self.host.report(ended)
-        return ended
+    def _fail(self, turn_id: str, error: str, host: Host) -> TurnEnded:
+        self._notice(error, "error", host)
+        return _ended(turn_id, "error", error)
 
     async def _close_stale(self) -> None:
         while self._stale:
             await self._stale.pop().aclose()
+
+
+def _ended(turn_id: str, stop_reason: StopReason, error: str | None) -> TurnEnded:
+    """How a turn that never reached the model ended (no tokens used)."""
+    return TurnEnded(turn_id=turn_id, stop_reason=stop_reason, usage=Usage(), error=error)

@@ -1,10 +1,11 @@
 """Whether a tool that changes something (an edit, a command) may run.
 
 The policy is per tool (``allow`` / ``deny`` / ``ask``, default ``ask``: users of other agents
-complained most about defaults that allow everything). ``ask`` goes to the front end through
-``Host.ask_permission``; an "allow for this session" answer is remembered per tool for the life
-of this object (one object per open session), and a rejection's reason goes back to the model
-so it can change course instead of retrying blindly.
+complained most about defaults that allow everything). ``ask`` goes to the front end through the
+``Host.ask_permission`` of the turn that wants the action (see :meth:`Approvals.for_host`); an
+"allow for this session" answer is remembered per tool for the life of the agent's object (it is
+forgotten when the session changes), and a rejection's reason goes back to the model so it can
+change course instead of retrying blindly.
 
 What the user is asked about is made visible here, once for every front end: the title on one
 line and the detail (the whole diff or command, never cut) with every control, bidi and
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic.alias_generators import to_camel
+
 from agent_core.config import ApprovalConfig, ApprovalMode
-from agent_core.host import Decision, Host, PermissionRequest
+from agent_core.host import Decision, Host, PermissionRequest, ProposedEdit
 from agent_core.visible_text import visible
 
 
@@ -32,28 +35,46 @@ class Approval:
 class Approvals:
     """Applies the approval policy, asking the user through the host when it says ``ask``."""
 
-    def __init__(self, policy: ApprovalConfig, host: Host) -> None:
+    def __init__(self, policy: ApprovalConfig, host: Host, *, allowed: set[str] | None = None) -> None:
         self.policy = policy
         self._host = host
-        self._allowed_for_session: set[str] = set()
+        self._allowed_for_session: set[str] = set() if allowed is None else allowed
+
+    def for_host(self, host: Host) -> Approvals:
+        """The same policy and "allow for this session" memory, asking through ``host`` (one
+        turn's): an answer given in one turn holds for the next."""
+        return Approvals(self.policy, host, allowed=self._allowed_for_session)
 
     def mode(self, tool: str) -> ApprovalMode:
         """The policy for ``tool``; a tool the policy does not name is asked about (safe default)."""
         mode: ApprovalMode = getattr(self.policy, tool, "ask")
         return mode
 
-    async def check(self, tool: str, title: str, detail: str, turn_id: str) -> Approval:
+    async def check(
+        self, tool: str, title: str, detail: str, turn_id: str, *, edit: ProposedEdit | None = None
+    ) -> Approval:
         """Decide for one call; asks the user only when the policy says ``ask`` and the user has
-        not already allowed this tool for the session."""
+        not already allowed this tool for the session. ``edit`` travels with the question."""
         mode = self.mode(tool)
         if mode == "allow":
             return Approval(True)
         if mode == "deny":
-            setting = "approval." + _camel(tool)
-            return Approval(False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again.")
+            setting = "approval." + to_camel(tool)
+            return Approval(
+                False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again."
+            )
         if tool in self._allowed_for_session:
             return Approval(True)
-        request = PermissionRequest(tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id)
+        shown_edit = (
+            None
+            if edit is None
+            else ProposedEdit(
+                edit.path, None if edit.original is None else visible(edit.original), visible(edit.new_text)
+            )
+        )
+        request = PermissionRequest(
+            tool=tool, title=visible(title, multiline=False), detail=visible(detail), turn_id=turn_id, edit=shown_edit
+        )
         try:
             result = await self._host.ask_permission(request)
         except Exception as error:  # the front end failed to ask: never treat that as a yes
@@ -70,8 +91,3 @@ class Approvals:
     def forget(self) -> None:
         """Drop every "allow for this session" answer (a new session starts asking again)."""
         self._allowed_for_session.clear()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -6,40 +6,73 @@ A prompt that starts with ``/`` is a command and never reaches the model: ``/sav
 as in git. Each command returns one :class:`CommandOutput`, which the agent reports as a notice;
 a mistake (unknown command, unknown id) is an ``error`` output with a message that says what
 would work, never an exception and never a model call.
+
+Commands see the agent only through :class:`AgentControls` (the agent passes itself), and report
+through the host of the turn they run in.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Protocol, TypeVar
 
 from agent_core import compaction
-from agent_core.config import ConfigError
-from agent_core.providers.base import ProviderError
-from agent_core.sessions import SessionError, SessionInfo
+from agent_core.config import AgentConfig, ConfigError
+from agent_core.events import NoticeLevel
+from agent_core.exceptions import AgentError, CommandCancelled, CommandError
+from agent_core.host import Host
+from agent_core.messages import Message
+from agent_core.providers.base import Provider
+from agent_core.sessions import Session, SessionInfo
 
-if TYPE_CHECKING:
-    from agent_core.agent import Agent
+T = TypeVar("T")
 
-Level = Literal["info", "warning", "error"]
+
+class AgentControls(Protocol):
+    """What a slash command may do to the agent (:class:`agent_core.agent.Agent` is one).
+
+    Operations that switch the session take the ``host`` of the command's turn, which hears
+    about the switch."""
+
+    config: AgentConfig
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def provider(self) -> Provider: ...
+
+    def history(self) -> list[Message]: ...
+
+    def context_window(self, provider: Provider | None) -> int: ...
+
+    def list_sessions(self) -> list[SessionInfo]: ...
+
+    def load_session(self, session_id: str, *, host: Host | None = None) -> Session: ...
+
+    def new_session(self, *, host: Host | None = None) -> Session: ...
+
+    def save_session(self, title: str | None = None) -> SessionInfo: ...
+
+    def rename_session(self, session_id: str, title: str) -> SessionInfo: ...
+
+    def delete_session(self, session_id: str) -> None: ...
+
+    def record(self, message: Message) -> None: ...
+
+    def switch_model(self, model: str) -> Provider: ...
+
+    async def run_cancellable(self, work: Coroutine[Any, Any, T]) -> T: ...
 
 
 @dataclass(frozen=True)
 class CommandOutput:
     text: str
-    level: Level = "info"
+    level: NoticeLevel = "info"
     #: The command was stopped by a cancel (the turn ends ``cancelled``).
     cancelled: bool = False
-
-
-class CommandError(Exception):
-    """A command used wrongly; the message says how to use it."""
-
-
-class CommandCancelled(Exception):
-    """A command's model request was stopped by ``Agent.cancel``."""
 
 
 HELP = """Commands:
@@ -59,51 +92,54 @@ def is_command(text: str) -> bool:
     return text.lstrip().startswith("/")
 
 
-async def run(agent: Agent, text: str) -> CommandOutput:
-    """Run one command line against ``agent``; every failure becomes an ``error`` output."""
-    name, rest = (text.strip()[1:].split(None, 1) + ["", ""])[:2]
+async def run(agent: AgentControls, text: str, host: Host) -> CommandOutput:
+    """Run one command line against ``agent`` in a turn reporting to ``host``; every error meant
+    for the user becomes an ``error`` output (anything else is a bug and propagates)."""
+    name, rest = ([*text.strip()[1:].split(None, 1), "", ""])[:2]
     handler = _HANDLERS.get(name.lower())
     if handler is None:
         shown = f"/{name}" if name else "/"
         names = ", ".join(f"/{command}" for command in _LISTED)
-        return CommandOutput(f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error")
+        return CommandOutput(
+            f"Unknown command {shown}; nothing was sent to the model. Commands: {names} (/help explains them).", "error"
+        )
     try:
-        return await handler(agent, rest.strip())
-    except (CommandError, SessionError, ConfigError, ProviderError, compaction.CompactionError) as error:
+        return await handler(agent, rest.strip(), host)
+    except AgentError as error:
         return CommandOutput(str(error), "error")
     except OSError as error:  # the session folder cannot be read or written
         return CommandOutput(f"/{name} failed: {error}", "error")
 
 
-async def _help(agent: Agent, args: str) -> CommandOutput:
+async def _help(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     return CommandOutput(HELP)
 
 
-async def _save(agent: Agent, args: str) -> CommandOutput:
+async def _save(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     info = agent.save_session(args or None)
-    return CommandOutput(f"Session {info.id} saved as \"{info.title}\" ({info.message_count} messages).")
+    return CommandOutput(f'Session {info.id} saved as "{info.title}" ({info.message_count} messages).')
 
 
-async def _clear(agent: Agent, args: str) -> CommandOutput:
+async def _clear(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     if args:
         raise CommandError("/clear takes no arguments.")
     old = agent.session
     kept = f" The previous session {old.id} is still listed (/session)." if old.messages else ""
-    session = agent.new_session()
+    session = agent.new_session(host=host)
     return CommandOutput(f"Started a new session {session.id}.{kept}")
 
 
-async def _session(agent: Agent, args: str) -> CommandOutput:
-    action, rest = (args.split(None, 1) + ["", ""])[:2]
+async def _session(agent: AgentControls, args: str, host: Host) -> CommandOutput:
+    action, rest = ([*args.split(None, 1), "", ""])[:2]
     rest = rest.strip()
     if not action or action == "list":
         return CommandOutput(format_listing(agent.list_sessions(), agent.session.id))
     if action == "new":
-        session = agent.new_session()
+        session = agent.new_session(host=host)
         return CommandOutput(f"Started a new session {session.id}.")
     if action == "load":
-        session = agent.load_session(_resolve(agent, rest, "/session load ID"))
-        title = f" \"{session.title}\"" if session.title else ""
+        session = agent.load_session(_resolve(agent, rest, "/session load ID"), host=host)
+        title = f' "{session.title}"' if session.title else ""
         return CommandOutput(f"Loaded session {session.id}{title} ({len(session.messages)} messages).")
     if action == "delete":
         session_id = _resolve(agent, rest, "/session delete ID")
@@ -116,11 +152,14 @@ async def _session(agent: Agent, args: str) -> CommandOutput:
         if not new_title:
             raise CommandError("Usage: /session rename [ID] TITLE")
         info = agent.rename_session(named or agent.session.id, new_title)
-        return CommandOutput(f"Renamed session {info.id} to \"{info.title}\".")
-    raise CommandError(f"Unknown /session action {action!r}; use /session, /session load ID, /session new, /session rename [ID] TITLE or /session delete ID.")
+        return CommandOutput(f'Renamed session {info.id} to "{info.title}".')
+    raise CommandError(
+        f"Unknown /session action {action!r}; use /session, /session load ID, /session new, "
+        "/session rename [ID] TITLE or /session delete ID."
+    )
 
 
-async def _compact(agent: Agent, args: str) -> CommandOutput:
+async def _compact(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     if args:
         raise CommandError("/compact takes no arguments.")
     messages = agent.history()
@@ -136,7 +175,7 @@ async def _compact(agent: Agent, args: str) -> CommandOutput:
                 messages,
                 context_window=agent.context_window(provider),
                 max_tokens=agent.config.max_tokens,
-                report=agent.host.report,
+                report=host.report,
             )
         )
     except CommandCancelled:
@@ -147,7 +186,7 @@ async def _compact(agent: Agent, args: str) -> CommandOutput:
     )
 
 
-async def _model(agent: Agent, args: str) -> CommandOutput:
+async def _model(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     if args:
         if any(char.isspace() for char in args):
             raise CommandError("Usage: /model [NAME] (a model name has no spaces)")
@@ -160,7 +199,7 @@ async def _model(agent: Agent, args: str) -> CommandOutput:
     return CommandOutput(f"Provider: {provider.name}, model: {provider.model}.")
 
 
-def _id_or_none(agent: Agent, word: str) -> str | None:
+def _id_or_none(agent: AgentControls, word: str) -> str | None:
     """``word`` as a session id when it is one, or a unique prefix of at least six characters
     (shorter words are more likely the start of a title)."""
     ids = {info.id for info in agent.list_sessions()} | {agent.session.id}
@@ -170,7 +209,7 @@ def _id_or_none(agent: Agent, word: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _resolve(agent: Agent, prefix: str, usage: str) -> str:
+def _resolve(agent: AgentControls, prefix: str, usage: str) -> str:
     return resolve_id([info.id for info in agent.list_sessions()] + [agent.session.id], prefix, usage)
 
 
@@ -206,7 +245,7 @@ def format_listing(infos: list[SessionInfo], current_id: str) -> str:
 #: The commands named in messages, in the order of HELP (``/sessions`` is an accepted alias).
 _LISTED = ("save", "session", "clear", "compact", "model", "help")
 
-_HANDLERS: dict[str, Callable[[Agent, str], Awaitable[CommandOutput]]] = {
+_HANDLERS: dict[str, Callable[[AgentControls, str, Host], Awaitable[CommandOutput]]] = {
     "help": _help,
     "save": _save,
     "session": _session,

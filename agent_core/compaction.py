@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from agent_core.events import Event, RetryScheduled, TextDelta
+from agent_core.events import Event, Notice, RetryScheduled, TextDelta
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 from agent_core.providers.base import ChatRequest, Provider
 from agent_core.tokens import estimate_text
@@ -28,7 +29,7 @@ SUMMARY_INSTRUCTIONS = (
 RESULT_CHARS = 2000
 
 
-class CompactionError(Exception):
+class CompactionError(AgentError):
     """The model gave no usable summary; nothing was appended."""
 
 
@@ -59,7 +60,9 @@ def _fit_text(text: str, tokens: int) -> str:
     if estimate_text(text) <= tokens:
         return text
     keep = max(0, tokens * 4 - 100)
-    return "[...the oldest part of the conversation is cut here...]\n" + text.encode("utf-8")[-keep:].decode("utf-8", "ignore")
+    return "[...the oldest part of the conversation is cut here...]\n" + text.encode("utf-8")[-keep:].decode(
+        "utf-8", "ignore"
+    )
 
 
 async def summarise(
@@ -88,7 +91,7 @@ async def summarise(
     async for event in provider.stream(request):
         if isinstance(event, TextDelta):
             parts.append(event.text)
-        elif isinstance(event, RetryScheduled):
+        elif isinstance(event, (RetryScheduled, Notice)):
             report(event)
     text = "".join(parts).strip()
     if not text:

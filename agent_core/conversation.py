@@ -20,6 +20,7 @@ from agent_core.events import (
     ToolCallStarted,
     UsageReported,
 )
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message, ToolCall, Usage
 
 #: The text of a synthetic result: the model reads it, so it says what happened and what not.
@@ -27,7 +28,7 @@ INTERRUPTED_RESULT = "Interrupted: this tool call did not finish (the turn was s
 NOT_RUN_RESULT = "Not run: the turn was stopped before this tool call started."
 
 
-class RequestNotSendable(Exception):
+class RequestNotSendable(AgentError):
     """The conversation cannot be turned into a request (for example it does not fit the context
     window). The message is for the user; the loop ends the turn with it as the error.
 

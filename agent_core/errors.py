@@ -50,16 +50,23 @@ class Rule:
 RULES: dict[str, Rule] = {
     "bad_request": Rule(False, "{provider} rejected the request{http}{detail}"),
     "auth": Rule(False, "{provider} rejected the API key{http}{detail}. {key_hint}"),
-    "permission": Rule(False, "{provider} refused access to model '{model}'{http}{detail}. "
-                              "Check that your key may use this model."),
-    "not_found": Rule(False, "{provider} does not know model '{model}'{http}{detail}. "
-                             "Check the model name and the base URL ({base_url})."),
-    "too_large": Rule(False, "The request is too large for {provider}{http}{detail}. "
-                             "Use /compact or start a new session."),
-    "context_overflow": Rule(False, "The conversation no longer fits the context window of "
-                                    "'{model}'{detail}. Use /compact or start a new session."),
-    "quota": Rule(False, "Your {provider} account has no quota left{detail}. "
-                         "Check its plan and billing; retrying will not help."),
+    "permission": Rule(
+        False, "{provider} refused access to model '{model}'{http}{detail}. Check that your key may use this model."
+    ),
+    "not_found": Rule(
+        False,
+        "{provider} does not know model '{model}'{http}{detail}. Check the model name and the base URL ({base_url}).",
+    ),
+    "too_large": Rule(
+        False, "The request is too large for {provider}{http}{detail}. Use /compact or start a new session."
+    ),
+    "context_overflow": Rule(
+        False,
+        "The conversation no longer fits the context window of '{model}'{detail}. Use /compact or start a new session.",
+    ),
+    "quota": Rule(
+        False, "Your {provider} account has no quota left{detail}. Check its plan and billing; retrying will not help."
+    ),
     "rate_limit": Rule(True, "{provider} is rate limiting requests{http}{detail}"),
     "timeout": Rule(True, "{provider} did not answer in time{http}{detail}"),
     "conflict": Rule(True, "{provider} reported a conflict{http}{detail}"),
@@ -71,12 +78,23 @@ RULES: dict[str, Rule] = {
     "bad_response": Rule(True, "{provider} sent something that is not a valid response stream{detail}"),
     "other": Rule(False, "{provider} answered with an unexpected status{http}{detail}"),
     "local_start": Rule(False, "The local model could not start{detail}"),
+    "local_stopped": Rule(
+        False, "The local model server stopped during the reply{detail}. Send your message again to restart it."
+    ),
 }
 
 #: HTTP status -> kind (5xx not listed here are ``server``; anything else unlisted is ``other``).
 STATUS_KINDS: dict[int, str] = {
-    400: "bad_request", 401: "auth", 403: "permission", 404: "not_found", 408: "timeout",
-    409: "conflict", 413: "too_large", 422: "bad_request", 429: "rate_limit", 529: "overloaded",
+    400: "bad_request",
+    401: "auth",
+    403: "permission",
+    404: "not_found",
+    408: "timeout",
+    409: "conflict",
+    413: "too_large",
+    422: "bad_request",
+    429: "rate_limit",
+    529: "overloaded",
 }
 
 #: Error ``type`` / ``code`` strings from either wire format -> kind (in-stream errors and bodies).
@@ -144,8 +162,15 @@ class ErrorContext:
         return redact(text, self.secret)
 
 
-def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detail: str = "",
-               retry_after: float | None = None, should_retry: bool | None = None) -> ProviderError:
+def make_error(
+    kind: str,
+    ctx: ErrorContext,
+    *,
+    status: int | None = None,
+    detail: str = "",
+    retry_after: float | None = None,
+    should_retry: bool | None = None,
+) -> ProviderError:
     """Build the ProviderError for ``kind`` from the table; ``should_retry`` is the server's
     ``x-should-retry`` answer when it sent one."""
     rule = RULES[kind]
@@ -158,8 +183,11 @@ def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detai
         key_hint = "No API key was sent; set one with apiKeyEnv or the provider's usual variable."
     detail = detail.strip().rstrip(". ")
     message = rule.message.format(
-        provider=ctx.provider, model=ctx.model, base_url=ctx.base_url,
-        http=f" (HTTP {status})" if status is not None else "", key_hint=key_hint,
+        provider=ctx.provider,
+        model=ctx.model,
+        base_url=ctx.base_url,
+        http=f" (HTTP {status})" if status is not None else "",
+        key_hint=key_hint,
         detail=f": {detail}" if detail else "",
     )
     # The one place a provider failure becomes text: the server's echo, the provider's label and
@@ -168,8 +196,9 @@ def make_error(kind: str, ctx: ErrorContext, *, status: int | None = None, detai
     return ProviderError(message, kind=kind, retryable=retryable, status=status, retry_after=retry_after)
 
 
-def classify_status(status: int, body: str, headers: Mapping[str, str], ctx: ErrorContext,
-                    wall: Callable[[], float]) -> ProviderError:
+def classify_status(
+    status: int, body: str, headers: Mapping[str, str], ctx: ErrorContext, wall: Callable[[], float]
+) -> ProviderError:
     """A non-200 answer: kind from the body's error type when it is more specific, else the status."""
     err_type, detail = error_fields(body)
     kind = STATUS_KINDS.get(status) or ("server" if status >= 500 else "other")
@@ -180,9 +209,14 @@ def classify_status(status: int, body: str, headers: Mapping[str, str], ctx: Err
         kind = "context_overflow"
     if not detail and body.strip() and not body.lstrip().startswith(("{", "<")):
         detail = body.strip()
-    return make_error(kind, ctx, status=status, detail=detail[:500],
-                      retry_after=parse_retry_after(headers, wall),
-                      should_retry=_should_retry(headers))
+    return make_error(
+        kind,
+        ctx,
+        status=status,
+        detail=detail[:500],
+        retry_after=parse_retry_after(headers, wall),
+        should_retry=_should_retry(headers),
+    )
 
 
 def classify_stream_error(err_type: str | None, message: str, ctx: ErrorContext) -> ProviderError:
@@ -256,7 +290,6 @@ def _finite(raw: str | None) -> float | None:
 def _should_retry(headers: Mapping[str, str]) -> bool | None:
     value = {k.lower(): v for k, v in headers.items()}.get("x-should-retry", "").strip().lower()
     return {"true": True, "false": False}.get(value)
-
 
 
 async def mark_output_started(events: AsyncIterator[ProviderEvent]) -> AsyncIterator[ProviderEvent]:

@@ -1,18 +1,22 @@
-"""Events: what providers yield and what the agent loop reports to its front end.
+"""Events: what providers yield and what the agent reports to a front end while it works.
 
-Every event is a small pydantic model with a ``type`` tag, so a front end can forward
-``event.model_dump(mode="json")`` as-is (the LSP server does) or print it (the terminal does).
-Provider events are a subset of loop events: the loop passes text deltas, tool calls, usage and
-retries straight through.
+Every event is a small pydantic model with a ``type`` tag, reported through the ``Host`` of the
+turn it belongs to (or the agent's own host outside a turn). Provider events are a subset of
+loop events: the loop passes text deltas, tool calls, usage and retries straight through.
+
+A turn's start and end are not events: the front end that starts a turn announces it, and
+:class:`TurnEnded` is what ``Agent.submit`` (and the loop) *return*, so each front end sends
+exactly one end, from that value.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel
 
 from agent_core.messages import Message, ToolCall, Usage
+from agent_core.sessions.session import SessionInfo
 
 #: Why a turn ended. ``end_turn``: the model finished. ``cancelled``: cancel() or shutdown.
 #: ``max_rounds``: the configured round limit was hit. ``max_tokens``: the reply was cut by the
@@ -66,11 +70,6 @@ class RetryScheduled(BaseModel):
     reason: str
 
 
-class TurnStarted(BaseModel):
-    type: Literal["turn_started"] = "turn_started"
-    turn_id: str
-
-
 class ToolStarted(BaseModel):
     """A tool call passed approval (or needed none) and is now running."""
 
@@ -93,15 +92,31 @@ class MessageAdded(BaseModel):
     message: Message
 
 
+#: How much a notice matters to the user.
+NoticeLevel = Literal["info", "warning", "error"]
+
+
 class Notice(BaseModel):
     """Something the user should read that is not model output (truncation, cleanup, commands)."""
 
     type: Literal["notice"] = "notice"
-    level: Literal["info", "warning", "error"] = "info"
+    level: NoticeLevel = "info"
     text: str
 
 
+class SessionChanged(BaseModel):
+    """The agent now works in another session (restored at start-up, loaded, new, forked, or
+    switched by a slash command): a front end shows its history instead of the old one's."""
+
+    type: Literal["session_changed"] = "session_changed"
+    session: SessionInfo
+    #: The whole history of the session, summary records included.
+    messages: list[Message]
+
+
 class TurnEnded(BaseModel):
+    """How a turn ended: returned by the loop and by ``Agent.submit``, never reported."""
+
     type: Literal["turn_ended"] = "turn_ended"
     turn_id: str
     stop_reason: StopReason
@@ -109,19 +124,19 @@ class TurnEnded(BaseModel):
     error: str | None = None
 
 
-ProviderEvent = Union[TextDelta, ToolCallStarted, ToolCallReady, UsageReported, StreamFinished, RetryScheduled]
+#: A provider may also yield a :class:`Notice` (the local model says a request waits for it).
+ProviderEvent = TextDelta | ToolCallStarted | ToolCallReady | UsageReported | StreamFinished | RetryScheduled | Notice
 
-Event = Union[
-    TextDelta,
-    ToolCallStarted,
-    ToolCallReady,
-    UsageReported,
-    StreamFinished,
-    RetryScheduled,
-    TurnStarted,
-    ToolStarted,
-    ToolFinished,
-    MessageAdded,
-    Notice,
-    TurnEnded,
-]
+Event = (
+    TextDelta
+    | ToolCallStarted
+    | ToolCallReady
+    | UsageReported
+    | StreamFinished
+    | RetryScheduled
+    | ToolStarted
+    | ToolFinished
+    | MessageAdded
+    | Notice
+    | SessionChanged
+)

@@ -21,6 +21,16 @@ class Decision(enum.Enum):
 
 
 @dataclass(frozen=True)
+class ProposedEdit:
+    """The whole-file change an ``edit_file`` approval is about, for front ends that show a diff
+    of their own (an ACP client's diff view) instead of the unified diff in ``detail``."""
+
+    path: Path
+    original: str | None  # None: the file is created
+    new_text: str
+
+
+@dataclass(frozen=True)
 class PermissionRequest:
     """What the agent wants to do, in words a user can judge. Both texts are already made visible
     (:func:`agent_core.visible_text.visible`): no control, bidi or invisible character is left."""
@@ -29,6 +39,7 @@ class PermissionRequest:
     title: str  # one line, e.g. "Edit src/app.py (+1 -1 lines)" / "Run: pytest -q"
     detail: str  # the whole unified diff, or the whole command line and its working directory
     turn_id: str
+    edit: ProposedEdit | None = None  # for edit_file: exactly what the diff in ``detail`` shows
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent_core.events import RetryScheduled, StreamFinished, TextDelta, TurnStarted, UsageReported
+from agent_core.events import Notice, RetryScheduled, StreamFinished, TextDelta, UsageReported
+from agent_core.exceptions import AgentError
 from agent_core.host import Host
 from agent_core.messages import Message
 from agent_core.providers.base import ChatRequest, Provider
@@ -36,7 +37,7 @@ _FENCE = "```"
 _TRAILING_HOLD = re.compile(r"[\s`]*\Z")
 
 
-class InlineEditError(Exception):
+class InlineEditError(AgentError):
     """The model's answer cannot be used as a proposal (e.g. it was cut by the output limit)."""
 
 
@@ -136,7 +137,7 @@ class FenceFilter:
             self._head_done = True
             self._head = ""
             self._opened = newline >= 0
-            return stripped[newline + 1:] if newline >= 0 else head
+            return stripped[newline + 1 :] if newline >= 0 else head
         if not final and _FENCE.startswith(stripped):
             return ""
         self._head_done = True
@@ -144,16 +145,15 @@ class FenceFilter:
         return head
 
 
-async def propose(provider: Provider, request: InlineEditRequest, host: Host, turn_id: str) -> str:
+async def propose(provider: Provider, request: InlineEditRequest, host: Host) -> str:
     """Stream a replacement for the request's region and return it.
 
-    ``TurnStarted``, text deltas (already fence-filtered), retries and usage are reported to
-    ``host``; the deltas' text
-    adds up exactly to the result. Raises :class:`~agent_core.providers.base.ProviderError` when
-    the provider fails and :class:`InlineEditError` when the answer was cut by the output limit
-    (a truncated proposal must never be applied). Cancelling the calling task stops the stream.
+    ``host`` is the edit's own (its turn's): text deltas (already fence-filtered), retries and
+    usage are reported to it, and the deltas' text adds up exactly to the result. Raises
+    :class:`~agent_core.providers.base.ProviderError` when the provider fails and
+    :class:`InlineEditError` when the answer was cut by the output limit (a truncated proposal
+    must never be applied). Cancelling the calling task stops the stream.
     """
-    host.report(TurnStarted(turn_id=turn_id))
     chat = ChatRequest(messages=build_messages(request), tools=[], max_tokens=request.max_tokens)
     fences = FenceFilter(request.selection)
     parts: list[str] = []
@@ -166,12 +166,11 @@ async def propose(provider: Provider, request: InlineEditRequest, host: Host, tu
     async for event in provider.stream(chat):
         if isinstance(event, TextDelta):
             emit(fences.feed(event.text))
-        elif isinstance(event, (RetryScheduled, UsageReported)):
+        elif isinstance(event, (RetryScheduled, UsageReported, Notice)):
             host.report(event)
         elif isinstance(event, StreamFinished) and event.stop_reason == "max_tokens":
             raise InlineEditError(
-                "the proposal was cut off by the output limit (maxTokens); "
-                "select a smaller range or raise maxTokens"
+                "the proposal was cut off by the output limit (maxTokens); select a smaller range or raise maxTokens"
             )
     emit(fences.finish())
     return "".join(parts)

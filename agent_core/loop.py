@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,17 +28,19 @@ from agent_core.conversation import (
     INTERRUPTED_RESULT,
     NOT_RUN_RESULT,
     PartialReply,
-    RequestNotSendable,
     interrupted_result,
     repair,
 )
-from agent_core.events import Event, MessageAdded, StopReason, ToolFinished, ToolStarted, TurnEnded, TurnStarted
+from agent_core.events import Event, MessageAdded, StopReason, ToolFinished, ToolStarted, TurnEnded
+from agent_core.exceptions import AgentError
 from agent_core.host import Host
 from agent_core.messages import Message, ToolCall, Usage, new_id
-from agent_core.providers.base import ChatRequest, Provider, ProviderError
+from agent_core.providers.base import ChatRequest, Provider
 from agent_core.tools import ToolOutcome, ToolRegistry
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 class _Cancelled(Exception):
@@ -96,36 +99,35 @@ class AgentLoop:
 
     async def run_turn(self, messages: list[Message], turn_id: str) -> TurnEnded:
         """Run one turn on ``messages`` (ending with the new, already saved user message),
-        appending and saving every new message; returns the reported :class:`TurnEnded`."""
+        appending and saving every new message; returns how it ended (the caller, not the
+        loop, tells the front end)."""
         if self._turn is not None:
             raise RuntimeError("A turn is already running on this conversation.")
         turn = _Turn(turn_id, messages)
         self._turn = turn
         self._cancel_requested = False
         try:
-            self._report(TurnStarted(turn_id=turn_id))
             try:
                 stop_reason, error = await self._rounds(turn)
             except asyncio.CancelledError:
-                # The caller's task was cancelled (shutdown): leave a valid conversation behind,
-                # say the turn ended, and let the cancellation go on (a failed save cannot stop it).
+                # The caller's task was cancelled (shutdown): leave a valid conversation behind
+                # and let the cancellation go on (a failed save cannot stop it).
                 with contextlib.suppress(Exception):
                     self._recover(turn)
-                self._end(turn, "cancelled", None)
                 raise
             except _Cancelled:
                 stop_reason, error = "cancelled", None
-            except ProviderError as provider_error:
-                stop_reason, error = "error", provider_error.message
-            except RequestNotSendable as not_sendable:
-                stop_reason, error = "error", str(not_sendable)
+            except AgentError as failure:  # provider errors, a request that cannot be sent
+                stop_reason, error = "error", str(failure)
             except Exception as failure:  # a bug or a failed save must not take the front end down
+                logger.exception("turn %s failed", turn_id)
                 stop_reason, error = "error", f"Internal error: {type(failure).__name__}: {failure}"
             try:
                 self._recover(turn)  # nothing to do unless the turn stopped mid-step
             except Exception as failure:
+                logger.exception("saving the interrupted turn %s failed", turn_id)
                 stop_reason, error = "error", error or f"Could not save the interrupted turn: {failure}"
-            return self._end(turn, stop_reason, error)
+            return TurnEnded(turn_id=turn.turn_id, stop_reason=stop_reason, usage=turn.usage, error=error)
         finally:
             self._turn = None
             self._step_task = None
@@ -232,18 +234,15 @@ class AgentLoop:
         self._on_message(message)
         self._report(MessageAdded(message=message))
 
-    def _add_result(self, turn: _Turn, call: ToolCall, output: str, is_error: bool, *, interrupted: bool = False) -> None:
+    def _add_result(
+        self, turn: _Turn, call: ToolCall, output: str, is_error: bool, *, interrupted: bool = False
+    ) -> None:
         if interrupted:
             message = interrupted_result(call, output, message_id=new_id())
         else:
             message = Message(role="tool", content=output, tool_call_id=call.id, name=call.name, is_error=is_error)
         self._report(ToolFinished(call_id=call.id, name=call.name, output=output, is_error=is_error))
         self._add(turn, message)
-
-    def _end(self, turn: _Turn, stop_reason: StopReason, error: str | None) -> TurnEnded:
-        ended = TurnEnded(turn_id=turn.turn_id, stop_reason=stop_reason, usage=turn.usage, error=error)
-        self._report(ended)
-        return ended
 
     def _report(self, event: Event) -> None:
         self.host.report(event)

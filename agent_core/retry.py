@@ -37,6 +37,7 @@ class RetryingProvider:
         self.name: str = inner.name
         self.model: str = inner.model
         self.context_window: int | None = inner.context_window
+        self.prompt_style: str = getattr(inner, "prompt_style", "full")
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -44,7 +45,7 @@ class RetryingProvider:
     def backoff(self, retry_number: int) -> float:
         """The SDKs' delay before retry ``retry_number`` (0 for the first retry), with jitter."""
         cfg = self.config
-        return min(cfg.initial_delay * 2**retry_number, cfg.max_delay) * (1 - 0.25 * self.clock.random())
+        return min(cfg.initial_delay * 2.0**retry_number, cfg.max_delay) * (1 - 0.25 * self.clock.random())
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Yield the inner provider's events; on a retryable failure before any output, yield a
@@ -71,22 +72,33 @@ class RetryingProvider:
                     raise _gave_up(err, f"gave up after {attempt} attempts") from err
                 if err.retry_after:  # a wait of 0 (or a date in the past) gets the backoff, as in the SDKs
                     if err.retry_after > cfg.max_retry_after:
-                        raise _gave_up(err, f"the server asked to wait {err.retry_after:.0f} s, longer than "
-                                            f"the {cfg.max_retry_after:.0f} s limit (retry.maxRetryAfter)") from err
+                        raise _gave_up(
+                            err,
+                            f"the server asked to wait {err.retry_after:.0f} s, longer than "
+                            f"the {cfg.max_retry_after:.0f} s limit (retry.maxRetryAfter)",
+                        ) from err
                     delay = err.retry_after
                 else:
                     delay = self.backoff(attempt - 1)
                 elapsed = self.clock.now() - started
                 if elapsed + delay > cfg.total_timeout:
-                    raise _gave_up(err, f"retrying for {elapsed + delay:.0f} s would pass the "
-                                        f"{cfg.total_timeout:.0f} s limit (retry.totalTimeout)") from err
+                    raise _gave_up(
+                        err,
+                        f"retrying for {elapsed + delay:.0f} s would pass the "
+                        f"{cfg.total_timeout:.0f} s limit (retry.totalTimeout)",
+                    ) from err
                 attempt += 1
-                yield RetryScheduled(attempt=attempt, max_attempts=cfg.max_attempts, delay=delay,
-                                     reason=err.message)
+                yield RetryScheduled(attempt=attempt, max_attempts=cfg.max_attempts, delay=delay, reason=err.message)
                 await self.clock.sleep(delay)
 
 
 def _gave_up(err: ProviderError, why: str) -> ProviderError:
     """The same failure, no longer retryable, with the reason retrying stopped."""
-    return ProviderError(f"{err.message} ({why})", kind=err.kind, retryable=False, status=err.status,
-                         retry_after=err.retry_after, output_started=err.output_started)
+    return ProviderError(
+        f"{err.message} ({why})",
+        kind=err.kind,
+        retryable=False,
+        status=err.status,
+        retry_after=err.retry_after,
+        output_started=err.output_started,
+    )

@@ -36,18 +36,27 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+import httpx
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
-from agent_core.completion.config import CompletionConfig  # noqa: E402
-from agent_core.completion.context import build_context  # noqa: E402
-from agent_core.completion.sources import infill_body  # noqa: E402
-from agent_core.providers.local import LocalProvider, local_model_path  # noqa: E402
+from agent_core.completion.config import CompletionConfig
+from agent_core.completion.context import build_context
+from agent_core.completion.sources import infill_body
+from agent_core.providers.local import LocalProvider, local_model_path
 
 TIMEOUT = 300.0
-COMPLETION = {"prefixLines": 16, "suffixLines": 4, "maxTokens": 16, "timeBudgetMs": 1000, "debounceMs": 0,
-              "ringChunks": 0, "endpoint": "infill", "model": "local", "timeout": 120}
+COMPLETION = {
+    "prefixLines": 16,
+    "suffixLines": 4,
+    "maxTokens": 16,
+    "timeBudgetMs": 1000,
+    "debounceMs": 0,
+    "ringChunks": 0,
+    "endpoint": "infill",
+    "model": "local",
+    "timeout": 120,
+}
 
 
 def document(lines: int) -> str:
@@ -55,10 +64,16 @@ def document(lines: int) -> str:
     out: list[str] = []
     i = 0
     while len(out) < lines:
-        out += [f"def scale_{i}(values, factor={i % 7 + 2}):",
-                f'    """Return each value of ``values`` times {i % 7 + 2}, as a list."""',
-                "    result = []", "    for value in values:", "        result.append(value * factor)",
-                "    return result", "", ""]
+        out += [
+            f"def scale_{i}(values, factor={i % 7 + 2}):",
+            f'    """Return each value of ``values`` times {i % 7 + 2}, as a list."""',
+            "    result = []",
+            "    for value in values:",
+            "        result.append(value * factor)",
+            "    return result",
+            "",
+            "",
+        ]
         i += 1
     return "\n".join(out[:lines]) + "\n"
 
@@ -78,12 +93,12 @@ def with_empty_body(text: str, line: int) -> str:
     """``text`` with the body of the function at ``line`` replaced by one line of four spaces:
     the cursor's line, where the model writes the body."""
     lines = text.split("\n")
-    return "\n".join(lines[:line] + ["    "] + lines[line + 4:])
+    return "\n".join([*lines[:line], "    ", *lines[line + 4 :]])
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Bench:
@@ -105,20 +120,30 @@ class Bench:
         path = self.folder / name
         path.write_text(text)
         self.version += 1
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=path.as_uri(), language_id="python", version=self.version, text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=path.as_uri(), language_id="python", version=self.version, text=text
+                )
+            )
+        )
         return path.as_uri()
 
     def change(self, uri: str, text: str) -> None:
         self.version += 1
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
 
     async def through_server(self, uri: str, line: int, column: int) -> tuple[float, str]:
         params = types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=column),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=column),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )
         start = time.perf_counter()
         result = await asyncio.wait_for(self.client.text_document_inline_completion_async(params), TIMEOUT)
         elapsed = time.perf_counter() - start
@@ -136,8 +161,14 @@ class Bench:
         uri = self.open(name, text)
         await self.settled()
         offset = sum(len(part) + 1 for part in text.split("\n")[:line]) + column
-        ctx = build_context(text, offset, prefix_lines=self.config.prefix_lines,
-                            suffix_lines=self.config.suffix_lines, path=name, language="python")
+        ctx = build_context(
+            text,
+            offset,
+            prefix_lines=self.config.prefix_lines,
+            suffix_lines=self.config.suffix_lines,
+            path=name,
+            language="python",
+        )
         body = infill_body(ctx, self.config)
         await self.infill({**body, "n_predict": 0})
         if order % 2:
@@ -154,16 +185,19 @@ class InstantModel:
 
     def __init__(self, folder: Path) -> None:
         port_file = folder / "fake-llm.port"
-        self._process = subprocess.Popen([sys.executable, "-m", "tests.fakes.llm_server", "--port-file",
-                                          str(port_file)], cwd=Path(__file__).resolve().parents[1])
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.llm_server", "--port-file", str(port_file)],
+            cwd=Path(__file__).resolve().parents[1],
+        )
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().strip()):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the fake LLM server did not start")
             time.sleep(0.02)  # waiting for another process to start listening
         self.url = f"http://127.0.0.1:{int(port_file.read_text())}"
-        httpx.post(self.url + "/_script", json={"responses": [], "default": {"text": "total = sum(values)"}},
-                   timeout=10).raise_for_status()
+        httpx.post(
+            self.url + "/_script", json={"responses": [], "default": {"text": "total = sum(values)"}}, timeout=10
+        ).raise_for_status()
 
     async def aclose(self) -> None:
         self._process.terminate()
@@ -191,17 +225,27 @@ async def run(args: argparse.Namespace) -> None:
     llama, provider = await start_model(args, folder)
     client = LanguageClient("bench", "1")
     await client.start_io(sys.executable, "-m", "lsp_server", cwd=str(Path(__file__).resolve().parents[1]))
-    settings = {"provider": "openai", "baseUrl": llama + "/v1", "model": "local",
-                "completion": {**COMPLETION, "source": "openai", "baseUrl": llama + "/v1"}}
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=folder.as_uri(), initialization_options=settings,
-        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="bench")]))
+    settings = {
+        "provider": "openai",
+        "baseUrl": llama + "/v1",
+        "model": "local",
+        "completion": {**COMPLETION, "source": "openai", "baseUrl": llama + "/v1"},
+    }
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            root_uri=folder.as_uri(),
+            initialization_options=settings,
+            workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="bench")],
+        )
+    )
     client.initialized(types.InitializedParams())
     async with httpx.AsyncClient() as http:
         bench = Bench(llama, client, folder, http)
         try:
-            probe = await bench.infill({"input_prefix": "def f():\n", "input_suffix": "", "prompt": "    ",
-                                        "n_predict": 1})
+            probe = await bench.infill(
+                {"input_prefix": "def f():\n", "input_suffix": "", "prompt": "    ", "n_predict": 1}
+            )
         except httpx.HTTPStatusError as exc:
             sys.exit(f"the model cannot fill in the middle (/infill answered {exc.response.status_code})")
         del probe
@@ -235,16 +279,22 @@ async def overhead(bench: Bench, count: int) -> None:
                 hits.append(hit)
     print(f"\nsame requests, {len(directs)} positions in a 1,000-line file (prompt cached for both):")
     for label, values in (("llama.cpp /infill directly", directs), ("through agent-lsp", servers)):
-        print(f"  {label:28} p50 {percentile(values, .5) * 1000:8.1f} ms   p95 {percentile(values, .95) * 1000:8.1f} ms")
-    ratio50 = percentile(servers, .5) / percentile(directs, .5)
-    ratio95 = percentile(servers, .95) / percentile(directs, .95)
-    overheads = [s - d for s, d in zip(servers, directs)]
-    print(f"  ratio server / direct: p50 {ratio50:.3f}, p95 {ratio95:.3f}  "
-          f"(per-request difference: median {statistics.median(overheads) * 1000:.1f} ms)")
+        print(
+            f"  {label:28} p50 {percentile(values, 0.5) * 1000:8.1f} ms   p95 {percentile(values, 0.95) * 1000:8.1f} ms"
+        )
+    ratio50 = percentile(servers, 0.5) / percentile(directs, 0.5)
+    ratio95 = percentile(servers, 0.95) / percentile(directs, 0.95)
+    overheads = [s - d for s, d in zip(servers, directs, strict=True)]
+    print(
+        f"  ratio server / direct: p50 {ratio50:.3f}, p95 {ratio95:.3f}  "
+        f"(per-request difference: median {statistics.median(overheads) * 1000:.1f} ms)"
+    )
     if hits:
         print(f"\ncache hits (typed the suggestion's first 2 characters), {len(hits)} requests:")
-        print(f"  p50 {percentile(hits, .5) * 1000:.1f} ms   p95 {percentile(hits, .95) * 1000:.1f} ms   "
-              f"(no model call)")
+        print(
+            f"  p50 {percentile(hits, 0.5) * 1000:.1f} ms   p95 {percentile(hits, 0.95) * 1000:.1f} ms   "
+            f"(no model call)"
+        )
 
 
 async def sizes(bench: Bench, sizes: list[int], count: int) -> None:
@@ -255,15 +305,18 @@ async def sizes(bench: Bench, sizes: list[int], count: int) -> None:
         directs: list[float] = []
         servers: list[float] = []
         for order, (line, column) in enumerate(positions(base, count, last=True)):
-            direct, server, _ = await bench.pair(f"size_{size}_{order}.py", with_empty_body(base, line), line,
-                                                 column, order)
+            direct, server, _ = await bench.pair(
+                f"size_{size}_{order}.py", with_empty_body(base, line), line, column, order
+            )
             directs.append(direct)
             servers.append(server)
-        p50 = percentile(servers, .5)
+        p50 = percentile(servers, 0.5)
         reference = reference or p50
-        overhead = statistics.median([s - d for s, d in zip(servers, directs)])
-        print(f"  {size:>7,} lines: server p50 {p50 * 1000:8.1f} ms (x{p50 / reference:.2f} of the first), "
-              f"direct p50 {percentile(directs, .5) * 1000:8.1f} ms, server - direct median {overhead * 1000:6.1f} ms")
+        overhead = statistics.median([s - d for s, d in zip(servers, directs, strict=True)])
+        print(
+            f"  {size:>7,} lines: server p50 {p50 * 1000:8.1f} ms (x{p50 / reference:.2f} of the first), "
+            f"direct p50 {percentile(directs, 0.5) * 1000:8.1f} ms, server - direct median {overhead * 1000:6.1f} ms"
+        )
 
 
 def main() -> None:

@@ -30,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+import httpx
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
-from agent_core.config import SessionConfig  # noqa: E402
-from agent_core.messages import Message  # noqa: E402
-from agent_core.sessions import SessionStore  # noqa: E402
+from agent_core.config import SessionConfig
+from agent_core.messages import Message
+from agent_core.sessions import SessionStore
 
 TIMEOUT = 60.0
 
@@ -46,8 +46,10 @@ class FakeLLMProcess:
 
     def __init__(self, folder: Path) -> None:
         self._port_file = folder / "fake-llm.port"
-        self._process = subprocess.Popen([sys.executable, "-m", "tests.fakes.llm_server", "--port-file",
-                                          str(self._port_file)], cwd=Path(__file__).resolve().parents[1])
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.llm_server", "--port-file", str(self._port_file)],
+            cwd=Path(__file__).resolve().parents[1],
+        )
         deadline = time.monotonic() + TIMEOUT
         while not (self._port_file.exists() and self._port_file.read_text().strip()):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -89,10 +91,12 @@ class BenchClient:
         def record(ls: LanguageClient, params: Any) -> None:
             self.events.append((time.perf_counter(), method, params))
             self._arrived.set()
+
         return record
 
     async def wait(self, method: str, turn_id: str | None = None) -> float:
         """The arrival time of the first ``method`` notification (of ``turn_id``)."""
+
         async def find() -> float:
             while True:
                 for when, name, params in self.events:
@@ -100,6 +104,7 @@ class BenchClient:
                         return when
                 self._arrived.clear()
                 await self._arrived.wait()
+
         return await asyncio.wait_for(find(), TIMEOUT)
 
     async def start(self, root: Path, settings: dict[str, Any]) -> tuple[float, float]:
@@ -107,9 +112,14 @@ class BenchClient:
         started = time.perf_counter()
         await self.client.start_io(sys.executable, "-m", "lsp_server")
         capabilities = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
-        await self.client.initialize_async(types.InitializeParams(
-            capabilities=capabilities, root_uri=root.as_uri(), initialization_options=settings,
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
+        await self.client.initialize_async(
+            types.InitializeParams(
+                capabilities=capabilities,
+                root_uri=root.as_uri(),
+                initialization_options=settings,
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            )
+        )
         initialized = time.perf_counter() - started
         self.client.initialized(types.InitializedParams())
         restored = await self.wait("agent/sessionRestored") - started
@@ -155,8 +165,10 @@ async def bench_startup(llm: FakeLLMProcess, folder: Path) -> None:
         initialized, restored = await client.start(root, settings_for(llm))
         _, _, params = next(e for e in client.events if e[1] == "agent/sessionRestored")
         await client.stop()
-        print(f"  {label:24s} initialize {initialized * 1000:7.1f} ms   "
-              f"restored {restored * 1000:7.1f} ms   ({len(params.transcript)} messages sent)")
+        print(
+            f"  {label:24s} initialize {initialized * 1000:7.1f} ms   "
+            f"restored {restored * 1000:7.1f} ms   ({len(params.transcript)} messages sent)"
+        )
 
 
 def words(count: int) -> str:
@@ -189,8 +201,11 @@ async def server_rate(client: BenchClient, llm: FakeLLMProcess, text: str) -> tu
     sent = time.perf_counter()
     turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
     await client.wait("agent/turnEnded", turn_id)
-    deltas = [(when, params.text) for when, name, params in client.events
-              if name == "agent/textDelta" and params.turnId == turn_id]
+    deltas = [
+        (when, params.text)
+        for when, name, params in client.events
+        if name == "agent/textDelta" and params.turnId == turn_id
+    ]
     received = "".join(text for _, text in deltas)
     assert received == text, "the client must receive exactly the streamed text"
     return len(received.split()) / (deltas[-1][0] - sent), len(deltas)
@@ -203,11 +218,15 @@ async def bench_streaming(client: BenchClient, llm: FakeLLMProcess, count: int) 
         await server_rate(client, llm, words(100))
         raw = await raw_rate(http, llm, text)
         rate, notifications = await server_rate(client, llm, text)
-    print(f"streaming {count} tokens (one SSE event each, as fast as the fake server sends; "
-          "request sent -> last token received):")
+    print(
+        f"streaming {count} tokens (one SSE event each, as fast as the fake server sends; "
+        "request sent -> last token received):"
+    )
     print(f"  raw httpx read        {raw:12,.0f} tokens/s")
-    print(f"  client via the server {rate:12,.0f} tokens/s  ({rate / raw:.0%} of raw) in {notifications} "
-          f"agent/textDelta notifications")
+    print(
+        f"  client via the server {rate:12,.0f} tokens/s  ({rate / raw:.0%} of raw) in {notifications} "
+        f"agent/textDelta notifications"
+    )
 
 
 async def bench_status(client: BenchClient, llm: FakeLLMProcess, count: int) -> None:
@@ -226,8 +245,10 @@ async def bench_status(client: BenchClient, llm: FakeLLMProcess, count: int) -> 
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1] if len(latencies) >= 20 else latencies[-1]
     print(f"agent.status while a {count}-token turn streams ({len(latencies)} requests):")
-    print(f"  median {statistics.median(latencies) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms   "
-          f"max {latencies[-1] * 1000:6.2f} ms")
+    print(
+        f"  median {statistics.median(latencies) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms   "
+        f"max {latencies[-1] * 1000:6.2f} ms"
+    )
 
 
 async def main(token_count: int) -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent_core.config import SessionConfig  # noqa: E402
-from agent_core.messages import Message, ToolCall  # noqa: E402
-from agent_core.sessions import Session, SessionStore  # noqa: E402
+from agent_core.config import SessionConfig
+from agent_core.messages import Message, ToolCall
+from agent_core.sessions import Session, SessionStore
 
 #: A realistic message: a paragraph of prose, or a tool call with a short file read.
 PROSE = "The function parses the header, then validates each record in turn. " * 12
@@ -28,14 +28,10 @@ PROSE = "The function parses the header, then validates each record in turn. " *
 
 def _message(number: int) -> Message:
     if number % 3 == 1:
-        call = ToolCall(
-            id=f"call_{number}", name="read_file", arguments={"path": f"src/m{number}.py"}
-        )
+        call = ToolCall(id=f"call_{number}", name="read_file", arguments={"path": f"src/m{number}.py"})
         return Message(role="assistant", content="", tool_calls=[call])
     if number % 3 == 2:
-        return Message(
-            role="tool", content=PROSE, tool_call_id=f"call_{number - 1}", name="read_file"
-        )
+        return Message(role="tool", content=PROSE, tool_call_id=f"call_{number - 1}", name="read_file")
     return Message(role="user", content=f"{number}: {PROSE}")
 
 
@@ -93,9 +89,7 @@ def main() -> None:
     small_cost = _report("10", small_times)
     big_cost = _report("10,000", big_times)
     print(f"ratio (10,000 / 10): {big_cost / small_cost:.2f}")
-    print(
-        f"restore a {big_count:,}-message session ({size / 1e6:.1f} MB): {load_time * 1e3:.1f} ms"
-    )
+    print(f"restore a {big_count:,}-message session ({size / 1e6:.1f} MB): {load_time * 1e3:.1f} ms")
     print(f"list both sessions (built from the files): {list_time * 1e3:.1f} ms")
 
 

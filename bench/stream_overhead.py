@@ -27,12 +27,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere in the checkout
 
-from agent_core.events import TextDelta  # noqa: E402
-from agent_core.messages import Message  # noqa: E402
-from agent_core.providers.anthropic import AnthropicProvider  # noqa: E402
-from agent_core.providers.base import ChatRequest, Provider  # noqa: E402
-from agent_core.providers.openai import OpenAIProvider  # noqa: E402
-from tests.fakes.llm_server import FakeLLM  # noqa: E402
+from agent_core.events import TextDelta
+from agent_core.messages import Message
+from agent_core.providers.anthropic import AnthropicProvider
+from agent_core.providers.base import ChatRequest, Provider
+from agent_core.providers.openai import OpenAIProvider
+from tests.fakes.llm_server import FakeLLM
 
 REQUEST = ChatRequest(messages=[Message(role="user", content="go")])
 

@@ -1,21 +1,26 @@
-"""Checking ``workspace/executeCommand`` arguments, with errors that name the bad field.
+"""Reading a command's one argument object into its wire model, with errors that name the field.
 
-Every command takes one JSON object. A malformed one gets a JSON-RPC ``InvalidParams`` error that
-says which field is wrong and what was expected; the server keeps serving. The helpers return
-plain Python values and lsprotocol types so handlers never touch raw JSON twice.
+Every command takes one JSON object (none means ``{}``). A malformed one gets a JSON-RPC
+``InvalidParams`` error naming the command, the field and what it must be (the field's
+``description`` in :mod:`lsp_server.wire`), e.g. ``agent.inlineEdit: 'range.start.character'
+must be an integer from 0 to 2147483647``; the server keeps serving. :class:`RequestFailed` is the error
+of a well-formed request that cannot be done now.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from lsprotocol import types
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from lsp_server.wire import Arguments
 
 #: LSP's "the request was valid but failed" code (LSP 3.17 ``RequestFailed``).
 REQUEST_FAILED = -32803
-#: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
-MAX_UINTEGER = 2**31 - 1
 
 
 class RequestFailed(JsonRpcException):
@@ -25,67 +30,50 @@ class RequestFailed(JsonRpcException):
     MESSAGE = "Request failed"
 
 
-def invalid(command: str, message: str) -> JsonRpcInvalidParams:
+A = TypeVar("A", bound=Arguments)
+
+
+def parse_arguments(command: str, model: type[A], args: Sequence[Any]) -> A:
+    """The command's one argument object (none means ``{}``) as ``model``, or InvalidParams
+    naming the command, the field and what it must be."""
+    if not args:
+        args = [{}]
+    if len(args) > 1 or not isinstance(args[0], dict):
+        raise invalid_params(command, "expected one argument object, e.g. arguments: [{...}]")
+    try:
+        return model.model_validate(args[0])
+    except ValidationError as error:
+        raise invalid_params(command, _describe(model, error.errors()[0])) from None
+
+
+def invalid_params(command: str, message: str) -> JsonRpcInvalidParams:
     return JsonRpcInvalidParams(f"{command}: {message}")
 
 
-def single_object(command: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    """The one argument object (missing means ``{}``)."""
-    if not args:
-        return {}
-    if len(args) > 1 or not isinstance(args[0], dict):
-        raise invalid(command, "expected one argument object, e.g. arguments: [{...}]")
-    return args[0]
+def _describe(model: type[BaseModel], error: ErrorDetails) -> str:
+    """``'a.b' must be <the field's description>``, or the message of a check of our own."""
+    names: list[str] = []
+    field: FieldInfo | None = None
+    current: type[BaseModel] | None = model
+    for part in error["loc"]:
+        if isinstance(part, int) or current is None:
+            continue  # an item of a list: the list's own description applies
+        found = next(((n, f) for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+        if found is None:
+            break
+        name, field = found
+        names.append(field.alias or name)
+        current = _model_in(field.annotation)
+    path = ".".join(names)
+    if error["type"] == "range_order":
+        return f"'{path}' {error['msg']}"
+    expected = field.description if field is not None and field.description else "valid"
+    return f"'{path}' must be {expected}"
 
 
-def require_str(command: str, obj: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise invalid(command, f"'{key}' must be a non-empty string")
-    return value
-
-
-def optional_str(command: str, obj: dict[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise invalid(command, f"'{key}' must be a string")
-    return value
-
-
-def parse_position(command: str, value: Any, name: str) -> types.Position:
-    if not isinstance(value, dict):
-        raise invalid(command, f"'{name}' must be an object {{line, character}}")
-    numbers: dict[str, int] = {}
-    for part in ("line", "character"):
-        number = value.get(part)
-        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= MAX_UINTEGER:
-            raise invalid(command, f"'{name}.{part}' must be an integer from 0 to {MAX_UINTEGER}")
-        numbers[part] = number
-    return types.Position(line=numbers["line"], character=numbers["character"])
-
-
-def parse_range(command: str, value: Any, name: str = "range") -> types.Range:
-    if not isinstance(value, dict):
-        raise invalid(command, f"'{name}' must be an object {{start, end}}")
-    start = parse_position(command, value.get("start"), f"{name}.start")
-    end = parse_position(command, value.get("end"), f"{name}.end")
-    if (end.line, end.character) < (start.line, start.character):
-        raise invalid(command, f"'{name}' ends before it starts")
-    return types.Range(start=start, end=end)
-
-
-def range_to_json(range_: types.Range) -> dict[str, Any]:
-    return {
-        "start": {"line": range_.start.line, "character": range_.start.character},
-        "end": {"line": range_.end.line, "character": range_.end.character},
-    }
-
-
-def string_list(command: str, value: Any, name: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise invalid(command, f"'{name}' must be a list of strings")
-    return list(value)
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (``Range`` for ``Range | None``), if any."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None

@@ -30,7 +30,7 @@ async def ask_client(server: LanguageServer, method: str, params: Any, *, timeou
     msg_id = str(uuid.uuid4())
     try:
         return await asyncio.wait_for(server.protocol.send_request_async(method, params, msg_id=msg_id), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         _withdraw(server, msg_id)
         raise NoAnswer(f"the editor did not answer {method} within {timeout:g} s ({setting})") from None
     except asyncio.CancelledError:

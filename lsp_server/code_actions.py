@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp_server.arguments import range_to_json
+from lsp_server import wire
 
 EDIT_TITLE = "Edit with agent"
 FIX_TITLE = "Fix with agent"
@@ -24,8 +24,7 @@ KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
 
 def fix_instruction(diagnostics: list[types.Diagnostic]) -> str:
     problems = "\n".join(
-        f"- line {d.range.start.line + 1}: {d.message}" + (f" ({d.source})" if d.source else "")
-        for d in diagnostics
+        f"- line {d.range.start.line + 1}: {d.message}" + (f" ({d.source})" if d.source else "") for d in diagnostics
     )
     return f"Fix these problems, changing nothing else:\n{problems}"
 
@@ -35,8 +34,7 @@ def fix_range(requested: types.Range, diagnostics: list[types.Diagnostic]) -> ty
     still give the model the whole problem to fix."""
     first = min([requested.start.line, *(d.range.start.line for d in diagnostics)])
     last = max([requested.end.line, *(d.range.end.line for d in diagnostics)])
-    return types.Range(start=types.Position(line=first, character=0),
-                       end=types.Position(line=last + 1, character=0))
+    return types.Range(start=types.Position(line=first, character=0), end=types.Position(line=last + 1, character=0))
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -52,19 +50,24 @@ def code_actions(params: types.CodeActionParams) -> list[types.CodeAction]:
     quickfix = types.CodeActionKind.QuickFix.value
     rewrite = types.CodeActionKind.RefactorRewrite.value
     if diagnostics and _wanted(quickfix, only):
-        arguments = {"uri": uri, "range": range_to_json(fix_range(params.range, diagnostics)),
-                     "instruction": fix_instruction(diagnostics)}
-        actions.append(types.CodeAction(
-            title=FIX_TITLE,
-            kind=types.CodeActionKind.QuickFix,
-            diagnostics=diagnostics,
-            command=types.Command(title=FIX_TITLE, command="agent.inlineEdit", arguments=[arguments]),
-        ))
+        arguments = wire.InlineEditArgs(
+            uri=uri, range=wire.Range.of(fix_range(params.range, diagnostics)), instruction=fix_instruction(diagnostics)
+        )
+        actions.append(
+            types.CodeAction(
+                title=FIX_TITLE,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=diagnostics,
+                command=types.Command(title=FIX_TITLE, command=wire.INLINE_EDIT, arguments=[arguments.wire()]),
+            )
+        )
     if _wanted(rewrite, only):
-        arguments = {"uri": uri, "range": range_to_json(params.range)}
-        actions.append(types.CodeAction(
-            title=EDIT_TITLE,
-            kind=types.CodeActionKind.RefactorRewrite,
-            command=types.Command(title=EDIT_TITLE, command="agent.inlineEdit", arguments=[arguments]),
-        ))
+        arguments = wire.InlineEditArgs(uri=uri, range=wire.Range.of(params.range))
+        actions.append(
+            types.CodeAction(
+                title=EDIT_TITLE,
+                kind=types.CodeActionKind.RefactorRewrite,
+                command=types.Command(title=EDIT_TITLE, command=wire.INLINE_EDIT, arguments=[arguments.wire()]),
+            )
+        )
     return actions

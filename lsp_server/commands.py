@@ -1,36 +1,35 @@
 """The ``workspace/executeCommand`` commands of docs/protocol.md.
 
-Handlers stay thin: check the argument object, call the folder's agent (or start a turn), convert
-the answer. Turn-starting handlers are plain functions, not coroutines: pygls answers a plain
-function's request before anything else runs, so the client always gets ``{turnId}`` before the
-turn's first notification. Core errors (busy, unknown session, bad settings) become a JSON-RPC
-error with a readable message, and the server goes on serving.
+Handlers stay thin: they get their argument object already checked (:mod:`lsp_server.wire`),
+call the folder's agent (or start a turn), and return the result model. Turn-starting handlers
+are plain functions, not coroutines: pygls answers a plain function's request before anything
+else runs, so the client always gets ``{turnId}`` before the turn's first notification.
+
+Errors are answered in one place (:func:`_answering`): a malformed argument is InvalidParams
+(:mod:`lsp_server.arguments`), an
+:class:`~agent_core.exceptions.AgentError` (busy, unknown session, bad settings) RequestFailed
+with its message, and anything else is a bug, logged with its traceback and answered as an
+internal error. The server goes on serving either way.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from agent_core.agent import AgentBusy, PromptContext
-from agent_core.config import ConfigError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
 from agent_core.events import TurnEnded
+from agent_core.exceptions import AgentBusy, AgentError
 from agent_core.inline_edit import propose
-from agent_core.sessions import SessionError, SessionInfo
-from lsp_server.arguments import (
-    RequestFailed,
-    invalid,
-    optional_str,
-    parse_range,
-    range_to_json,
-    require_str,
-    single_object,
-    string_list,
-)
+from agent_core.prompt import PromptContext
+from lsp_server import wire
+from lsp_server.arguments import RequestFailed, parse_arguments
 from lsp_server.documents import clamp_range, range_offsets
 from lsp_server.folders import FolderAgent
-from lsp_server.host import TurnHost
 from lsp_server.inline_edits import (
     InlineEditInputError,
     Proposal,
@@ -41,98 +40,99 @@ from lsp_server.inline_edits import (
     reject,
     snapshot,
 )
-from lsp_server.transcript import session_info_to_protocol
+from lsp_server.language_server import AgentLanguageServer
 from lsp_server.turns import Turn
 
-if TYPE_CHECKING:
-    from lsp_server.server import AgentLanguageServer
+logger = logging.getLogger(__name__)
 
 #: Used when a client runs the "Edit with agent" code action without asking for an instruction.
 DEFAULT_INSTRUCTION = "Improve this code: make it clearer and fix any bugs, keeping its behaviour."
 
-Handler = Callable[["AgentLanguageServer", str, dict[str, Any]], Any]
-
-
-#: Core errors a user can act on: answered as RequestFailed with the core's message.
-CORE_ERRORS = (AgentBusy, SessionError, ConfigError, LookupError, InlineEditInputError)
+#: A command handler: the server and the parsed argument object -> the result (or its coroutine).
+Handler = Callable[[AgentLanguageServer, Any], wire.WireModel | Awaitable[wire.WireModel]]
 
 
 def register(server: AgentLanguageServer) -> None:
     """Register every command on ``server`` (advertised in ``executeCommandProvider``)."""
-    for name, handler in COMMANDS.items():
+    for name, handler in HANDLERS.items():
         server.command(name)(_bind(server, name, handler))
 
 
 def _bind(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[..., Any]:
     """The pygls command handler: takes the raw argument list (``*args``, so pygls passes it
-    unconverted), checks it is one object, runs ``handler``, and turns core errors into
-    JSON-RPC errors naming the command."""
+    unconverted), parses the one argument object, runs ``handler`` and sends its result."""
+    arguments, _ = wire.COMMANDS[name]
+
     if inspect.iscoroutinefunction(handler):
+
         async def call_async(*args: Any) -> Any:
-            try:
-                return await handler(server, name, single_object(name, args))
-            except CORE_ERRORS as exc:
-                raise RequestFailed(f"{name}: {exc}") from exc
+            with _answering(name):
+                result = await handler(server, parse_arguments(name, arguments, args))
+                return result.wire()
+
         return call_async
 
     def call(*args: Any) -> Any:
-        try:
-            return handler(server, name, single_object(name, args))
-        except CORE_ERRORS as exc:
-            raise RequestFailed(f"{name}: {exc}") from exc
+        with _answering(name):
+            result = handler(server, parse_arguments(name, arguments, args))
+            assert isinstance(result, wire.WireModel)
+            return result.wire()
+
     return call
+
+
+@contextmanager
+def _answering(name: str) -> Iterator[None]:
+    """The error boundary of every command (see the module docstring)."""
+    try:
+        yield
+    except JsonRpcException:
+        raise
+    except AgentError as exc:
+        raise RequestFailed(f"{name}: {exc}") from exc
+    except Exception as exc:
+        logger.exception("%s failed", name)
+        raise JsonRpcInternalError(
+            f"{name}: internal error ({type(exc).__name__}: {exc}); the server log has the details"
+        ) from exc
 
 
 # -- turns -------------------------------------------------------------------------------------
 
-def chat(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    prompt = require_str(command, arg, "prompt")
-    raw_context = arg.get("context")
-    if raw_context is not None and not isinstance(raw_context, dict):
-        raise invalid(command, "'context' must be an object {uri?, range?, text?, diagnostics?}")
-    context_uri = optional_str(command, raw_context or {}, "uri")
-    session_id = optional_str(command, arg, "sessionId")
-    folder = server.folders.for_uri(context_uri)
-    context = _prompt_context(server, command, folder, raw_context) if raw_context is not None else None
+
+def chat(server: AgentLanguageServer, arg: wire.ChatArgs) -> wire.TurnResult:
+    raw = arg.context
+    folder = server.folders.for_uri(raw.uri if raw is not None else None)
+    context = _prompt_context(server, folder, raw) if raw is not None else None
     _require_idle(server, folder)
-    if session_id is not None and session_id != folder.agent.session.id:
-        folder.agent.load_session(session_id)
-        server.send_session_restored(folder)
+    if arg.session_id is not None and arg.session_id != folder.agent.session.id:
+        folder.agent.load_session(arg.session_id)
     turn = server.new_turn("chat", folder)
 
     async def body(turn: Turn) -> TurnEnded:
-        folder.host.turn = turn.stream
-        session_before = folder.agent.session.id
-        try:
-            return await folder.agent.submit(prompt, context=context, turn_id=turn.id)
-        finally:
-            if folder.host.turn is turn.stream:
-                folder.host.turn = None
-            # A slash command typed in the chat (/clear, /session load|new) can switch the
-            # session; the client must show the new transcript, as after agent.session.load.
-            if folder.agent.session.id != session_before:
-                server.send_session_restored(folder)
+        # A slash command that switches the session (/clear, /session load) announces it to the
+        # turn's host, which sends the new transcript.
+        host = folder.host.for_turn(turn.stream)
+        return await folder.agent.submit(arg.prompt, context=context, turn_id=turn.id, host=host)
 
-    server.turns.start(turn, body, "Agent", prompt)
-    return {"turnId": turn.id}
+    server.turns.start(turn, body, "Agent", arg.prompt)
+    return wire.TurnResult(turn_id=turn.id)
 
 
 def _require_idle(server: AgentLanguageServer, folder: FolderAgent) -> None:
+    """One chat turn per folder: the registry knows every one, including one still waiting for
+    start-up to finish (the agent itself only knows the one it runs)."""
     running = server.turns.busy_chat(folder)
-    if running is not None or folder.agent.busy:
-        which = f" ({running.id})" if running is not None else ""
-        raise AgentBusy(f"a turn is already running{which}; cancel it or wait for it to end")
+    if running is not None:
+        raise AgentBusy(f"a turn is already running ({running.id}); cancel it or wait for it to end")
 
 
-def _prompt_context(server: AgentLanguageServer, command: str, folder: FolderAgent,
-                    raw: dict[str, Any]) -> PromptContext:
-    uri = optional_str(command, raw, "uri")
-    text = optional_str(command, raw, "text")
-    diagnostics = string_list(command, raw.get("diagnostics"), "context.diagnostics")
-    range_ = parse_range(command, raw["range"], "context.range") if raw.get("range") is not None else None
-    path = display_path(folder, uri) if uri else None
-    if range_ is not None and text is None and uri is not None:
-        document = server.workspace.text_documents.get(uri)
+def _prompt_context(server: AgentLanguageServer, folder: FolderAgent, raw: wire.ChatContext) -> PromptContext:
+    text = raw.text
+    range_ = raw.range.lsp() if raw.range is not None else None
+    path = display_path(folder, raw.uri) if raw.uri else None
+    if range_ is not None and text is None and raw.uri is not None:
+        document = server.workspace.text_documents.get(raw.uri)
         if document is not None:
             start, end = range_offsets(document.source, range_, server.workspace.position_codec)
             text = document.source[start:end] or None
@@ -142,34 +142,43 @@ def _prompt_context(server: AgentLanguageServer, command: str, folder: FolderAge
         # A selection of whole lines ends at column 0 of the next line; that line is not in it.
         ends_at_line_start = range_.end.character == 0 and range_.end.line > range_.start.line
         end_line = range_.end.line if ends_at_line_start else range_.end.line + 1
-    return PromptContext(path=path, selection=text, start_line=start_line, end_line=end_line,
-                         diagnostics=diagnostics)
+    return PromptContext(
+        path=path, selection=text, start_line=start_line, end_line=end_line, diagnostics=list(raw.diagnostics or [])
+    )
 
 
-def inline_edit(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    uri = require_str(command, arg, "uri")
-    range_ = parse_range(command, arg.get("range"))
-    instruction = optional_str(command, arg, "instruction")
-    instruction = instruction if instruction and instruction.strip() else DEFAULT_INSTRUCTION
+def inline_edit(server: AgentLanguageServer, arg: wire.InlineEditArgs) -> wire.TurnResult:
+    uri = arg.uri
+    instruction = arg.instruction if arg.instruction and arg.instruction.strip() else DEFAULT_INSTRUCTION
     folder = _inline_edit_folder(server, uri)
     doc = snapshot(server, uri)
     codec = server.workspace.position_codec
-    range_ = clamp_range(doc.text, range_, codec)
+    range_ = clamp_range(doc.text, arg.range.lsp(), codec)
     request = build_request(folder, doc, range_, instruction, codec, language_of(server, uri))
     turn = server.new_turn("inlineEdit", folder)
 
     async def body(turn: Turn) -> TurnEnded:
-        new_text = await propose(folder.agent.provider, request, TurnHost(folder.host, turn.stream), turn.id)
-        server.proposals.add(Proposal(turn_id=turn.id, folder=folder, uri=uri, range=range_,
-                                      instruction=instruction, base_text=doc.text, new_text=new_text,
-                                      display_path=request.path))
+        new_text = await propose(folder.agent.provider, request, folder.host.for_turn(turn.stream))
+        server.proposals.add(
+            Proposal(
+                turn_id=turn.id,
+                folder=folder,
+                uri=uri,
+                range=range_,
+                instruction=instruction,
+                base_text=doc.text,
+                new_text=new_text,
+                display_path=request.path,
+            )
+        )
         turn.stream.flush()
-        server.notify("agent/inlineEditProposal",
-                      {"turnId": turn.id, "uri": uri, "range": range_to_json(range_), "newText": new_text})
+        server.notify(
+            wire.InlineEditProposalParams(turn_id=turn.id, uri=uri, range=wire.Range.of(range_), new_text=new_text)
+        )
         return TurnEnded(turn_id=turn.id, stop_reason="end_turn", usage=turn.stream.usage)
 
     server.turns.start(turn, body, "Agent: inline edit", instruction)
-    return {"turnId": turn.id}
+    return wire.TurnResult(turn_id=turn.id)
 
 
 def _inline_edit_folder(server: AgentLanguageServer, uri: str) -> FolderAgent:
@@ -188,116 +197,102 @@ def _inline_edit_folder(server: AgentLanguageServer, uri: str) -> FolderAgent:
     )
 
 
-async def inline_accept(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    turn_id = require_str(command, arg, "turnId")
-    proposal = server.proposals.pop(turn_id)
-    if proposal is None:
-        raise RequestFailed(f"{command}: no pending proposal for turn {turn_id} (already accepted, rejected or unknown)")
-    return await accept(server, proposal)
+async def inline_accept(server: AgentLanguageServer, arg: wire.InlineAcceptArgs) -> wire.AcceptResult:
+    return await accept(server, server.proposals.take(arg.turn_id))
 
 
-def inline_reject(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    turn_id = require_str(command, arg, "turnId")
-    reason = optional_str(command, arg, "reason")
-    proposal = server.proposals.pop(turn_id)
-    if proposal is None:
-        raise RequestFailed(f"{command}: no pending proposal for turn {turn_id} (already accepted, rejected or unknown)")
-    reject(proposal, reason.strip() if reason and reason.strip() else None)
-    return {}
+def inline_reject(server: AgentLanguageServer, arg: wire.InlineRejectArgs) -> wire.EmptyResult:
+    proposal = server.proposals.take(arg.turn_id)
+    reason = (arg.reason or "").strip()
+    reject(proposal, reason or None)
+    return wire.EmptyResult()
 
 
-def cancel(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    turn_id = optional_str(command, arg, "turnId")
-    cancelled = server.turns.cancel(turn_id) if turn_id else server.turns.cancel_all()
-    return {"cancelled": cancelled}
+def cancel(server: AgentLanguageServer, arg: wire.CancelArgs) -> wire.CancelResult:
+    cancelled = server.turns.cancel(arg.turn_id) if arg.turn_id else server.turns.cancel_all()
+    return wire.CancelResult(cancelled=cancelled)
 
 
 # -- sessions ----------------------------------------------------------------------------------
 
-def _folder(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> FolderAgent:
+
+def _folder(server: AgentLanguageServer, arg: wire.FolderArgs) -> FolderAgent:
     """Session commands act on the folder of the optional ``uri`` (multi-root), else the first."""
-    return server.folders.for_uri(optional_str(command, arg, "uri"))
+    return server.folders.for_uri(arg.uri)
 
 
-def session_list(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    infos = _folder(server, command, arg).agent.list_sessions()
-    infos = sorted(infos, key=lambda info: info.updated, reverse=True)
-    return {"sessions": [session_info_to_protocol(info) for info in infos]}
+def session_list(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.SessionListResult:
+    infos = sorted(_folder(server, arg).agent.list_sessions(), key=lambda info: info.updated, reverse=True)
+    return wire.SessionListResult(sessions=[wire.SessionInfo.of(info) for info in infos])
 
 
-def session_load(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    session_id = require_str(command, arg, "id")
-    folder = _folder(server, command, arg)
-    folder.agent.load_session(session_id)
-    return server.send_session_restored(folder)
+def session_load(server: AgentLanguageServer, arg: wire.SessionIdArgs) -> wire.SessionRestoredParams:
+    folder = _folder(server, arg)
+    session = folder.agent.load_session(arg.id)  # the agent announces it: agent/sessionRestored
+    return wire.SessionRestoredParams.of_session(session, folder.uri)
 
 
-def session_new(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    folder = _folder(server, command, arg)
-    folder.agent.new_session()
-    payload = server.send_session_restored(folder)
-    return {"session": payload["session"]}
+def session_new(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.SessionResult:
+    session = _folder(server, arg).agent.new_session()
+    return wire.SessionResult(session=wire.SessionInfo.of(session.info()))
 
 
-def session_save(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    info = _folder(server, command, arg).agent.save_session(optional_str(command, arg, "title"))
-    return {"session": session_info_to_protocol(info)}
+def session_save(server: AgentLanguageServer, arg: wire.SessionSaveArgs) -> wire.SessionResult:
+    info = _folder(server, arg).agent.save_session(arg.title)
+    return wire.SessionResult(session=wire.SessionInfo.of(info))
 
 
-def session_rename(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    session_id = require_str(command, arg, "id")
-    title = require_str(command, arg, "title")
-    info = _folder(server, command, arg).agent.rename_session(session_id, title)
-    return {"session": session_info_to_protocol(info)}
+def session_rename(server: AgentLanguageServer, arg: wire.SessionRenameArgs) -> wire.SessionResult:
+    info = _folder(server, arg).agent.rename_session(arg.id, arg.title)
+    return wire.SessionResult(session=wire.SessionInfo.of(info))
 
 
-def session_delete(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    _folder(server, command, arg).agent.delete_session(require_str(command, arg, "id"))
-    return {"deleted": True}
+def session_delete(server: AgentLanguageServer, arg: wire.SessionIdArgs) -> wire.DeleteResult:
+    _folder(server, arg).agent.delete_session(arg.id)
+    return wire.DeleteResult()
 
 
-def session_export(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    markdown = _folder(server, command, arg).agent.export_session(require_str(command, arg, "id"))
-    return {"markdown": markdown}
+def session_export(server: AgentLanguageServer, arg: wire.SessionIdArgs) -> wire.ExportResult:
+    return wire.ExportResult(markdown=_folder(server, arg).agent.export_session(arg.id))
 
 
-def status(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
+def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResult:
     """A health check: answered from memory at once, even while a turn streams."""
-    folder = _folder(server, command, arg)
-    raw = folder.agent.status()
-    session = raw.get("session")
-    usage = raw.get("usage") or {}
-    return {
-        "version": raw.get("version"),
-        "provider": raw.get("provider"),
-        "model": raw.get("model"),
-        "session": session_info_to_protocol(SessionInfo.model_validate(session)) if session else None,
-        "usage": {"inputTokens": usage.get("input_tokens", 0), "outputTokens": usage.get("output_tokens", 0)},
-        "running": bool(raw.get("running")) or any(t.folder is folder for t in server.turns.running()),
-        "turns": [{"turnId": t.id, "kind": t.kind} for t in server.turns.running()],
-        "folder": folder.uri,
-        "settingsProblems": list(server.settings_problems),
-        "completion": server.completions.status(folder),
-    }
+    folder = _folder(server, arg)
+    agent = folder.agent.status()
+    running = server.turns.running()
+    return wire.StatusResult(
+        version=agent.version,
+        provider=agent.provider,
+        model=agent.model,
+        session=wire.SessionInfo.of(agent.session) if agent.session is not None else None,
+        usage=wire.TokenUsage.of(agent.usage),
+        running=any(t.folder is folder for t in running),
+        turns=[wire.RunningTurn(turn_id=t.id, kind=t.kind) for t in running],
+        folder=folder.uri,
+        settings_problems=list(server.settings_problems),
+        local_model=wire.LocalModelStatus.of(agent.local_model) if agent.local_model is not None else None,
+        completion=wire.CompletionStatus.model_validate(server.completions.status(folder)),
+    )
 
 
-def completion_accepted(server: AgentLanguageServer, command: str, arg: dict[str, Any]) -> dict[str, Any]:
-    return server.completions.accepted(command, arg)
+def completion_accepted(server: AgentLanguageServer, arg: wire.CompletionAcceptedArgs) -> wire.CompletionAcceptedResult:
+    return wire.CompletionAcceptedResult(accepted=server.completions.accepted(arg.id, arg.text))
 
 
-COMMANDS: dict[str, Handler] = {
-    "agent.chat": chat,
-    "agent.inlineEdit": inline_edit,
-    "agent.inlineEdit.accept": inline_accept,
-    "agent.inlineEdit.reject": inline_reject,
-    "agent.cancel": cancel,
-    "agent.session.list": session_list,
-    "agent.session.load": session_load,
-    "agent.session.new": session_new,
-    "agent.session.save": session_save,
-    "agent.session.rename": session_rename,
-    "agent.session.delete": session_delete,
-    "agent.session.export": session_export,
-    "agent.status": status,
-    "agent.completion.accepted": completion_accepted,
+HANDLERS: dict[str, Handler] = {
+    wire.CHAT: chat,
+    wire.INLINE_EDIT: inline_edit,
+    wire.INLINE_EDIT_ACCEPT: inline_accept,
+    wire.INLINE_EDIT_REJECT: inline_reject,
+    wire.CANCEL: cancel,
+    wire.SESSION_LIST: session_list,
+    wire.SESSION_LOAD: session_load,
+    wire.SESSION_NEW: session_new,
+    wire.SESSION_SAVE: session_save,
+    wire.SESSION_RENAME: session_rename,
+    wire.SESSION_DELETE: session_delete,
+    wire.SESSION_EXPORT: session_export,
+    wire.STATUS: status,
+    wire.COMPLETION_ACCEPTED: completion_accepted,
 }

@@ -25,9 +25,10 @@ from pygls.workspace.position_codec import PositionCodec
 
 from agent_core.completion.engine import CompletionRequest
 from agent_core.completion.local import EmbeddedModelServer
-from agent_core.completion.select import make_engine
+from agent_core.completion.select import installed_local_model, make_engine
 from agent_core.config import AgentConfig
 from agent_core.providers.base import ProviderError
+from agent_core.providers.local import LocalProvider
 from lsp_server.documents import offset_at
 from lsp_server.settings import parse_settings
 
@@ -43,14 +44,22 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Print the completion the server would suggest.")
     parser.add_argument("position", metavar="FILE:LINE:COL", help="1-based line and column in FILE")
-    parser.add_argument("--settings", metavar="JSON|@FILE",
-                        help="the editor's agent settings object (e.g. '{\"completion\": {\"baseUrl\": ...}}')")
+    parser.add_argument(
+        "--settings",
+        metavar="JSON|@FILE",
+        help='the editor\'s agent settings object (e.g. \'{"completion": {"baseUrl": ...}}\')',
+    )
     parser.add_argument("--source", choices=["auto", "local", "openai", "anthropic"], help="completion.source")
     parser.add_argument("--base-url", help="completion.baseUrl: an OpenAI-compatible server")
     parser.add_argument("--model", help="completion.model")
     parser.add_argument("--workspace", default=".", help="the workspace folder (default: the current folder)")
-    parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
-                        help="how long to wait for the embedded model to load (default 600)")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for the embedded model to load (default 600)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="say on stderr where the suggestion came from")
     return parser
 
@@ -79,8 +88,11 @@ def load_config(args: argparse.Namespace, err: TextIO) -> AgentConfig:
     parsed = parse_settings(raw)
     for problem in parsed.problems:
         err.write(f"{PROG}: settings: {problem}\n")
-    overrides = {key: value for key, value in (("source", args.source), ("base_url", args.base_url),
-                                                ("model", args.model)) if value is not None}
+    overrides = {
+        key: value
+        for key, value in (("source", args.source), ("base_url", args.base_url), ("model", args.model))
+        if value is not None
+    }
     completion = parsed.config.completion.model_copy(update=overrides)
     return parsed.config.model_copy(update={"completion": completion})
 
@@ -97,30 +109,39 @@ async def complete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     resolved = file.resolve()
     shown = resolved.relative_to(workspace).as_posix() if resolved.is_relative_to(workspace) else str(resolved)
     problems: list[str] = []
-    local = EmbeddedModelServer()
+    model = installed_local_model(config)
+    local = EmbeddedModelServer(LocalProvider(model)) if model is not None else None
     engine = make_engine(config, os.environ, local, on_problem=problems.append)
     try:
         if engine.source is None:
             err.write(f"{PROG}: completion is off: {engine.off_reason}\n")
             return 1
-        if engine.source.name == "local":
+        if engine.source.name == "local" and local is not None:
             try:
                 await asyncio.wait_for(local.ensure_started(), args.wait)
             except (ProviderError, TimeoutError) as exc:
                 err.write(f"{PROG}: the embedded model did not start: {exc or 'timed out'}\n")
                 return 1
         started = time.perf_counter()
-        request = CompletionRequest(document=resolved.as_uri(), path=shown, text=text, offset=offset,
-                                    language=resolved.suffix.lstrip(".") or None)
+        request = CompletionRequest(
+            document=resolved.as_uri(),
+            path=shown,
+            text=text,
+            offset=offset,
+            language=resolved.suffix.lstrip(".") or None,
+        )
         result = await engine.complete(request)
         elapsed = (time.perf_counter() - started) * 1000
     finally:
         await engine.aclose()
-        await local.aclose()
+        if local is not None:
+            await local.aclose()
     described = engine.status()
     if args.verbose:
-        err.write(f"{PROG}: source {described['source']}, model {described['model']}, endpoint "
-                  f"{described['endpoint']}, {result.how}, {elapsed:.0f} ms\n")
+        err.write(
+            f"{PROG}: source {described['source']}, model {described['model']}, endpoint "
+            f"{described['endpoint']}, {result.how}, {elapsed:.0f} ms\n"
+        )
     if not result.suggestions:
         reason = problems[0] if problems else "the model suggested nothing here"
         err.write(f"{PROG}: no suggestion: {reason}\n")

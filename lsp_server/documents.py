@@ -16,7 +16,6 @@ from pygls.workspace import Workspace
 from pygls.workspace.position_codec import PositionCodec
 from pygls.workspace.text_document import TextDocument
 
-
 #: Characters whose line breaks are counted at once by :func:`line_start`.
 _BLOCK = 1 << 16
 
@@ -30,7 +29,7 @@ def uri_to_path(uri: str) -> Path | None:
 
 
 def path_to_uri(path: Path) -> str:
-    uri = from_fs_path(str(path))
+    uri: str | None = from_fs_path(str(path))
     if uri is None:
         raise ValueError(f"cannot make a URI of {path}")
     return uri
@@ -38,7 +37,7 @@ def path_to_uri(path: Path) -> str:
 
 def find_open_document(workspace: Workspace, path: Path) -> TextDocument | None:
     """The synced document for ``path`` if the editor has it open (its text may be unsaved)."""
-    documents = workspace.text_documents
+    documents: dict[str, TextDocument] = workspace.text_documents
     direct = documents.get(path_to_uri(path))
     if direct is not None:
         return direct
@@ -119,7 +118,7 @@ def range_offsets(text: str, range_: types.Range, codec: PositionCodec) -> tuple
 def position_at(text: str, offset: int, codec: PositionCodec) -> types.Position:
     """The position of string index ``offset`` in ``text``, in the client's units."""
     offset = max(0, min(offset, len(text)))
-    column = text[text.rfind("\n", 0, offset) + 1:offset]
+    column = text[text.rfind("\n", 0, offset) + 1 : offset]
     return types.Position(line=text.count("\n", 0, offset), character=codec.client_num_units(column))
 
 

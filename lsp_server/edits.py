@@ -35,8 +35,9 @@ def supports_create(server: LanguageServer) -> bool:
     return supports_document_changes(server) and types.ResourceOperationKind.Create in operations
 
 
-def text_edit(uri: str, version: int | None, range_: types.Range, new_text: str, *,
-              versioned: bool) -> types.WorkspaceEdit:
+def text_edit(
+    uri: str, version: int | None, range_: types.Range, new_text: str, *, versioned: bool
+) -> types.WorkspaceEdit:
     """One replacement, versioned when the client supports ``documentChanges``.
 
     ``version`` None means "the file is not open in the editor; its disk text is the truth".
@@ -55,9 +56,12 @@ def create_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
     create = types.CreateFile(uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False))
     fill = types.TextDocumentEdit(
         text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-        edits=[types.TextEdit(range=types.Range(start=types.Position(line=0, character=0),
-                                                end=types.Position(line=0, character=0)),
-                              new_text=text)],
+        edits=[
+            types.TextEdit(
+                range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+                new_text=text,
+            )
+        ],
     )
     return types.WorkspaceEdit(document_changes=[create, fill])
 

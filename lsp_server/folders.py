@@ -15,10 +15,16 @@ from pathlib import Path
 
 from agent_core.agent import Agent
 from agent_core.config import AgentConfig
+from agent_core.exceptions import AgentError
+from agent_core.paths import relative_path
 from lsp_server.documents import path_to_uri, uri_to_path
 from lsp_server.host import LspHost
 
 logger = logging.getLogger(__name__)
+
+
+class NotInitialized(AgentError):
+    """A request came before ``initialize`` gave the server a workspace folder."""
 
 
 @dataclass
@@ -30,18 +36,17 @@ class FolderAgent:
 
     def relative(self, path: Path) -> str:
         """``path`` as the user knows it: relative to this folder when inside it."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        return relative_path(path.resolve(), self.root)
 
 
 #: Builds the agent of one folder (the server passes one that uses its host and settings).
 AgentFactory = Callable[[Path, LspHost], Agent]
+#: Builds the host of one folder from its root and URI.
+HostFactory = Callable[[Path, str], LspHost]
 
 
 class FolderAgents:
-    def __init__(self, make_host: Callable[[Path], LspHost], make_agent: AgentFactory) -> None:
+    def __init__(self, make_host: HostFactory, make_agent: AgentFactory) -> None:
         self._make_host = make_host
         self._make_agent = make_agent
         self._folders: list[FolderAgent] = []
@@ -64,9 +69,9 @@ class FolderAgents:
         existing = next((f for f in self._folders if f.root == root), None)
         if existing is not None:
             return existing
-        host = self._make_host(root)
-        folder = FolderAgent(uri=uri or path_to_uri(root), root=root, host=host,
-                             agent=self._make_agent(root, host))
+        uri = uri or path_to_uri(root)
+        host = self._make_host(root, uri)
+        folder = FolderAgent(uri=uri, root=root, host=host, agent=self._make_agent(root, host))
         self._folders.append(folder)
         return folder
 
@@ -80,10 +85,10 @@ class FolderAgents:
     def for_uri(self, uri: str | None) -> FolderAgent:
         """The folder owning ``uri`` (deepest match), else the first folder.
 
-        Raises LookupError when the server has no folder at all (before ``initialize``).
+        Raises :class:`NotInitialized` when the server has no folder at all (before ``initialize``).
         """
         if not self._folders:
-            raise LookupError("the server is not initialized yet (no workspace folder)")
+            raise NotInitialized("the server is not initialized yet (no workspace folder)")
         return (self.containing(uri) if uri else None) or self._folders[0]
 
     def containing(self, uri: str) -> FolderAgent | None:

@@ -7,11 +7,14 @@
   refusing (user typed meanwhile, file changed) becomes the tool's result, never a forced write.
 * ``ask_permission`` uses the custom request or ``window/showMessageRequest`` (see
   :mod:`lsp_server.permissions`).
-* ``report`` routes events to the running turn's :class:`~lsp_server.streaming.TurnStream`.
+* ``report`` sends a turn's events to that turn's :class:`~lsp_server.streaming.TurnStream`, a
+  notice outside any turn as ``agent/notice`` without ``turnId``, and a session switch as
+  ``agent/sessionRestored`` (the one place that notification is sent).
 
-One :class:`LspHost` serves one workspace folder's :class:`~agent_core.agent.Agent`; the agent runs
-one chat turn at a time, whose stream the server sets in :attr:`LspHost.turn`. Inline edits run
-beside chat turns, so they get a :class:`TurnHost` bound to their own stream.
+Each workspace folder has one :class:`LspHost` (given to its :class:`~agent_core.agent.Agent` for
+what happens outside a turn), and each turn gets its own, bound to its stream by
+:meth:`LspHost.for_turn` and handed to ``Agent.submit`` or ``propose``: a chat turn and inline
+edits running beside it never share anything mutable.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from pathlib import Path
 from pygls.lsp.server import LanguageServer
 
 from agent_core.config import AgentConfig
-from agent_core.events import Event, Notice
+from agent_core.events import Event, Notice, SessionChanged
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
-from lsp_server import edits
+from agent_core.paths import relative_path
+from lsp_server import edits, wire
 from lsp_server.documents import find_open_document, full_range, path_to_uri
 from lsp_server.permissions import ask_permission
 from lsp_server.streaming import TurnStream
@@ -34,13 +38,27 @@ logger = logging.getLogger(__name__)
 
 
 class LspHost:
-    def __init__(self, server: LanguageServer, root: Path, config: Callable[[], AgentConfig]) -> None:
+    """The host of one workspace folder (``folder`` is its URI), bound to one turn's ``stream``
+    or, for the folder's agent itself, to none. ``config`` gives the folder's current settings
+    (the bounds on waiting for the editor come from them)."""
+
+    def __init__(
+        self,
+        server: LanguageServer,
+        root: Path,
+        folder: str,
+        config: Callable[[], AgentConfig],
+        stream: TurnStream | None = None,
+    ) -> None:
         self._server = server
         self.root = root
-        #: The folder's current settings (the bounds on waiting for the editor come from them).
+        self.folder = folder
         self._config = config
-        #: The stream of the agent's running chat turn (None between turns).
-        self.turn: TurnStream | None = None
+        self._stream = stream
+
+    def for_turn(self, stream: TurnStream) -> LspHost:
+        """The same folder's host for one turn: its events go to ``stream``."""
+        return LspHost(self._server, self.root, self.folder, self._config, stream)
 
     def _absolute(self, path: Path) -> Path:
         return path if path.is_absolute() else self.root / path
@@ -51,31 +69,33 @@ class LspHost:
 
     async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
         path = self._absolute(path)
-        label = f"Agent: edit {_display(path, self.root)}"
+        label = f"Agent: edit {relative_path(path, self.root)}"
         document = find_open_document(self._server.workspace, path)
         versioned = edits.supports_document_changes(self._server)
         codec = self._server.workspace.position_codec
         if document is not None:
             current = document.source
             if original is None:
-                return EditResult(False, f"{_display(path, self.root)} already exists (it is open in the editor)")
+                return EditResult(False, f"{relative_path(path, self.root)} already exists (it is open in the editor)")
             if current != original:
                 return EditResult(False, "the buffer changed since the agent read it; read the file again")
-            edit = edits.text_edit(document.uri, document.version, full_range(current, codec), new_text,
-                                   versioned=versioned)
+            edit = edits.text_edit(
+                document.uri, document.version, full_range(current, codec), new_text, versioned=versioned
+            )
             return await edits.send_edit(self._server, edit, label, timeout=self._config().edit_timeout)
         uri = path_to_uri(path)
         if original is None:
             if path.exists():
-                return EditResult(False, f"{_display(path, self.root)} already exists")
+                return EditResult(False, f"{relative_path(path, self.root)} already exists")
             if not edits.supports_create(self._server):
                 return EditResult(False, "the editor cannot create files through LSP; create the file first")
-            return await edits.send_edit(self._server, edits.create_file_edit(uri, new_text), label,
-                                         timeout=self._config().edit_timeout)
+            return await edits.send_edit(
+                self._server, edits.create_file_edit(uri, new_text), label, timeout=self._config().edit_timeout
+            )
         try:
             on_disk = path.read_text(encoding="utf-8")
         except OSError as exc:
-            return EditResult(False, f"cannot read {_display(path, self.root)}: {exc.strerror or exc}")
+            return EditResult(False, f"cannot read {relative_path(path, self.root)}: {exc.strerror or exc}")
         if on_disk != original:
             return EditResult(False, "the file changed on disk since the agent read it; read it again")
         edit = edits.text_edit(uri, None, full_range(on_disk, codec), new_text, versioned=versioned)
@@ -85,36 +105,13 @@ class LspHost:
         return await ask_permission(self._server, request, timeout=self._config().approval_timeout)
 
     def report(self, event: Event) -> None:
-        if self.turn is not None:
-            self.turn.report(event)
+        if isinstance(event, SessionChanged):
+            if self._stream is not None:
+                self._stream.flush()  # the turn's text so far belongs to the old session's view
+            wire.notify(self._server, wire.SessionRestoredParams.of(event.session, event.messages, self.folder))
+        elif self._stream is not None:
+            self._stream.report(event)
         elif isinstance(event, Notice):
-            self._server.protocol.notify("agent/notice", {"level": event.level, "text": event.text})
+            wire.notify(self._server, wire.NoticeParams(level=event.level, text=event.text))
         else:
             logger.debug("event outside a turn dropped: %s", event.type)
-
-
-class TurnHost:
-    """A host whose events go to one given turn (an inline edit running beside a chat turn)."""
-
-    def __init__(self, base: LspHost, stream: TurnStream) -> None:
-        self._base = base
-        self.stream = stream
-
-    async def read_file(self, path: Path) -> str | None:
-        return await self._base.read_file(path)
-
-    async def apply_edit(self, path: Path, original: str | None, new_text: str) -> EditResult:
-        return await self._base.apply_edit(path, original, new_text)
-
-    async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
-        return await self._base.ask_permission(request)
-
-    def report(self, event: Event) -> None:
-        self.stream.report(event)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -27,15 +27,16 @@ from lsprotocol import types
 
 from agent_core.completion.engine import CompletionEngine, CompletionRequest
 from agent_core.completion.local import EmbeddedModelServer
-from agent_core.completion.select import make_engine
+from agent_core.completion.select import installed_local_model, make_engine
 from agent_core.config import AgentConfig
-from lsp_server.arguments import optional_str, require_str
+from agent_core.providers.local import LocalProvider
+from lsp_server import wire
 from lsp_server.documents import offset_at, position_at, range_offsets, uri_to_path
 from lsp_server.folders import FolderAgent
 from lsp_server.inline_edits import InlineEditInputError, display_path, language_of, snapshot
 
 if TYPE_CHECKING:
-    from lsp_server.server import AgentLanguageServer
+    from lsp_server.language_server import AgentLanguageServer
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ ACCEPTED_COMMAND = "agent.completion.accepted"
 
 def _engine_key(config: AgentConfig) -> tuple[Any, ...]:
     """The settings an engine is built from: a change to any of them builds a new one."""
-    return (config.completion, config.provider, config.model, config.base_url, config.api_key_env)
+    return (config.completion, config.provider, config.model, config.base_url, config.api_key_env, config.local_model)
 
 
 class Completions:
@@ -55,15 +56,19 @@ class Completions:
         self._server = server
         self._env = os.environ if env is None else env
         self._engines: dict[Path, tuple[tuple[Any, ...], CompletionEngine]] = {}
-        self._local: EmbeddedModelServer | None = None
+        #: The embedded model's server, by model id (one llama.cpp server per model per process).
+        self._local: dict[str, EmbeddedModelServer] = {}
         #: The last edited line of each document, for the ring chunk picked when it is saved.
         self._edited: dict[str, int] = {}
 
-    @property
-    def local(self) -> EmbeddedModelServer:
-        if self._local is None:
-            self._local = EmbeddedModelServer()
-        return self._local
+    def _local_server(self, config: AgentConfig) -> EmbeddedModelServer | None:
+        """The embedded model's server for these settings (``localModel``), None when not installed."""
+        model = installed_local_model(config)
+        if model is None:
+            return None
+        if model.id not in self._local:
+            self._local[model.id] = EmbeddedModelServer(LocalProvider(model))
+        return self._local[model.id]
 
     def engine_for(self, folder: FolderAgent) -> CompletionEngine:
         config = self._server.config_for(folder.root)
@@ -73,16 +78,17 @@ class Completions:
             return held[1]
         if held is not None:
             self._close_later(held[1])
-        engine = make_engine(config, self._env, self.local, on_problem=self._notice)
+        engine = make_engine(config, self._env, self._local_server(config), on_problem=self._notice)
         self._engines[folder.root] = (key, engine)
         return engine
 
     def _notice(self, problem: str) -> None:
         """A completion problem, once per distinct message: a notice, never a popup per keystroke."""
-        self._server.notify("agent/notice", {"level": "warning", "text": f"agent-lsp completion: {problem}"})
+        wire.notify(self._server, wire.NoticeParams(level="warning", text=f"agent-lsp completion: {problem}"))
 
     def _close_later(self, engine: CompletionEngine) -> None:
         """An engine replaced by a settings change is closed in the background."""
+
         def closed(task: asyncio.Task[None]) -> None:
             if not task.cancelled() and task.exception() is not None:
                 logger.warning("closing a completion engine failed: %s", task.exception())
@@ -115,22 +121,31 @@ class Completions:
             replace_start, offset = start, start + len(chosen.text)
             replace_end = position_at(doc.text, end, codec)
         automatic = bool(params.context and params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic)
-        request = CompletionRequest(document=uri, path=display_path(folder, uri), text=text, offset=offset,
-                                    automatic=automatic, language=language_of(self._server, uri))
+        request = CompletionRequest(
+            document=uri,
+            path=display_path(folder, uri),
+            text=text,
+            offset=offset,
+            automatic=automatic,
+            language=language_of(self._server, uri),
+        )
         result = await engine.complete(request)
         start_position = position_at(doc.text, replace_start, codec)
         if chosen is None:
             replace_end = start_position
         typed = chosen.text if chosen is not None else ""
-        return types.InlineCompletionList(items=[
-            types.InlineCompletionItem(
-                insert_text=typed + suggestion.text,
-                range=types.Range(start=start_position, end=replace_end),
-                command=types.Command(title="Suggestion accepted", command=ACCEPTED_COMMAND,
-                                      arguments=[{"id": suggestion.id}]),
-            )
-            for suggestion in result.suggestions
-        ])
+        return types.InlineCompletionList(
+            items=[
+                types.InlineCompletionItem(
+                    insert_text=typed + suggestion.text,
+                    range=types.Range(start=start_position, end=replace_end),
+                    command=types.Command(
+                        title="Suggestion accepted", command=ACCEPTED_COMMAND, arguments=[{"id": suggestion.id}]
+                    ),
+                )
+                for suggestion in result.suggestions
+            ]
+        )
 
     # -- document events (the ring of extra context) ---------------------------------------------
 
@@ -138,8 +153,9 @@ class Completions:
         document = params.text_document
         folder = self._folder_of(document.uri)
         if folder is not None:
-            self.engine_for(folder).opened(display_path(folder, document.uri), document.text,
-                                           warm=self._client_shows_ghost_text())
+            self.engine_for(folder).opened(
+                display_path(folder, document.uri), document.text, warm=self._client_shows_ghost_text()
+            )
 
     def changed(self, params: types.DidChangeTextDocumentParams) -> None:
         for change in params.content_changes:
@@ -171,20 +187,18 @@ class Completions:
 
     # -- feedback and status ---------------------------------------------------------------------
 
-    def accepted(self, command: str, arg: dict[str, Any]) -> dict[str, Any]:
+    def accepted(self, suggestion_id: str, text: str | None) -> bool:
         """``agent.completion.accepted {id, text?}``: ``text`` is the part taken when the user
-        accepted only some of it (a line, a word). ``accepted`` is false for an unknown id (an
-        old suggestion, or one already counted)."""
-        suggestion_id = require_str(command, arg, "id")
-        text = optional_str(command, arg, "text")
-        accepted = any(engine.accepted(suggestion_id, text) for _, engine in list(self._engines.values()))
-        return {"accepted": accepted}
+        accepted only some of it (a line, a word). False for an unknown id (an old suggestion, or
+        one already counted)."""
+        return any(engine.accepted(suggestion_id, text) for _, engine in list(self._engines.values()))
 
     def status(self, folder: FolderAgent) -> dict[str, Any]:
         engine = self.engine_for(folder)
         status = engine.status()
-        if status.get("source") == "local" and self._local is not None and self._local.problem:
-            status["problem"] = status.get("problem") or self._local.problem
+        local = self._local_server(self._server.config_for(folder.root)) if status.get("source") == "local" else None
+        if local is not None and local.problem:
+            status["problem"] = status.get("problem") or local.problem
         return status
 
     async def aclose(self) -> None:
@@ -192,8 +206,8 @@ class Completions:
         self._engines.clear()
         for engine in engines:
             await engine.aclose()
-        if self._local is not None:
-            await self._local.aclose()
+        for local in self._local.values():
+            await local.aclose()
 
 
 def register(server: AgentLanguageServer) -> None:
@@ -201,8 +215,9 @@ def register(server: AgentLanguageServer) -> None:
     document events that feed the engines."""
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(ls: AgentLanguageServer,
-                                params: types.InlineCompletionParams) -> types.InlineCompletionList:
+    async def inline_completion(
+        ls: AgentLanguageServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
         return await ls.completions.complete(params)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

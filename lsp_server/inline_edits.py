@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import PositionCodec
 
+from agent_core.exceptions import AgentError
 from agent_core.inline_edit import InlineEditRequest
 from agent_core.messages import Message
-from lsp_server import edits
+from lsp_server import edits, wire
 from lsp_server.documents import range_offsets, uri_to_path
 from lsp_server.folders import FolderAgent
 
@@ -34,8 +34,12 @@ MAX_PROPOSALS = 50
 FEEDBACK_SHOWN = 5
 
 
-class InlineEditInputError(ValueError):
+class InlineEditInputError(AgentError):
     """The document or range of an inline edit cannot be used (message says why)."""
+
+
+class UnknownProposal(AgentError):
+    """No pending proposal has that turn id (already accepted, rejected, forgotten, or never)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,14 @@ def edit_feedback(folder: FolderAgent) -> tuple[str, ...]:
     return tuple(notes[-FEEDBACK_SHOWN:])
 
 
-def build_request(folder: FolderAgent, doc: DocumentSnapshot, range_: types.Range, instruction: str,
-                  codec: PositionCodec, language: str | None) -> InlineEditRequest:
+def build_request(
+    folder: FolderAgent,
+    doc: DocumentSnapshot,
+    range_: types.Range,
+    instruction: str,
+    codec: PositionCodec,
+    language: str | None,
+) -> InlineEditRequest:
     start, end = range_offsets(doc.text, range_, codec)
     return InlineEditRequest(
         instruction=instruction,
@@ -108,24 +118,35 @@ class ProposalStore:
         while len(self._items) > MAX_PROPOSALS:
             self._items.popitem(last=False)
 
-    def pop(self, turn_id: str) -> Proposal | None:
-        return self._items.pop(turn_id, None)
+    def take(self, turn_id: str) -> Proposal:
+        """The proposal of ``turn_id``, which is no longer pending (applied or rejected once)."""
+        proposal = self._items.pop(turn_id, None)
+        if proposal is None:
+            raise UnknownProposal(f"no pending proposal for turn {turn_id} (already accepted, rejected or unknown)")
+        return proposal
 
 
-async def accept(server: LanguageServer, proposal: Proposal) -> dict[str, Any]:
-    """Apply a proposal through the editor; ``{applied, reason?}``."""
+async def accept(server: LanguageServer, proposal: Proposal) -> wire.AcceptResult:
+    """Apply a proposal through the editor."""
     try:
         current = snapshot(server, proposal.uri)
     except InlineEditInputError as exc:
-        return {"applied": False, "reason": str(exc)}
+        return wire.AcceptResult(applied=False, reason=str(exc))
     if current.text != proposal.base_text:
-        return {"applied": False,
-                "reason": "the document changed since the proposal was made; ask for a new proposal"}
-    edit = edits.text_edit(proposal.uri, current.version, proposal.range, proposal.new_text,
-                           versioned=edits.supports_document_changes(server))
-    result = await edits.send_edit(server, edit, f"Agent: {proposal.instruction}",
-                                   timeout=proposal.folder.agent.config.edit_timeout)
-    return {"applied": True} if result.applied else {"applied": False, "reason": result.reason}
+        return wire.AcceptResult(
+            applied=False, reason="the document changed since the proposal was made; ask for a new proposal"
+        )
+    edit = edits.text_edit(
+        proposal.uri,
+        current.version,
+        proposal.range,
+        proposal.new_text,
+        versioned=edits.supports_document_changes(server),
+    )
+    result = await edits.send_edit(
+        server, edit, f"Agent: {proposal.instruction}", timeout=proposal.folder.agent.config.edit_timeout
+    )
+    return wire.AcceptResult(applied=result.applied, reason=None if result.applied else result.reason)
 
 
 def reject(proposal: Proposal, reason: str | None) -> None:
@@ -133,8 +154,10 @@ def reject(proposal: Proposal, reason: str | None) -> None:
     first = proposal.range.start.line + 1
     last = proposal.range.end.line + 1
     lines = f"line {first}" if first == last else f"lines {first}-{last}"
-    text = (f"I rejected your proposed inline edit of {proposal.display_path} ({lines}) for the "
-            f"instruction {proposal.instruction!r}.")
+    text = (
+        f"I rejected your proposed inline edit of {proposal.display_path} ({lines}) for the "
+        f"instruction {proposal.instruction!r}."
+    )
     text += f" Reason: {reason}" if reason else " I gave no reason."
     proposal.folder.agent.record(Message(role="user", kind="edit_feedback", content=text))
 
@@ -142,7 +165,8 @@ def reject(proposal: Proposal, reason: str | None) -> None:
 def language_of(server: LanguageServer, uri: str) -> str | None:
     document = server.workspace.text_documents.get(uri)
     if document is not None and document.language_id:
-        return document.language_id
+        language: str = document.language_id
+        return language
     path = uri_to_path(uri)
     if path is None:
         return None

@@ -49,12 +49,14 @@ def open_log_file(path: Path) -> TextIO:
     docstring); raises :class:`LogFileError`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-                     | os.O_CLOEXEC, LOG_FILE_MODE)
+        fd = os.open(
+            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, LOG_FILE_MODE
+        )
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise LogFileError(f"--log-file {path} is a symbolic link; the log is never written "
-                               "through a link (give the real path)") from None
+            raise LogFileError(
+                f"--log-file {path} is a symbolic link; the log is never written through a link (give the real path)"
+            ) from None
         if exc.errno == errno.ENXIO:
             raise LogFileError(f"--log-file {path} is not a regular file") from None
         raise LogFileError(f"cannot open --log-file {path}: {exc.strerror or exc}") from None

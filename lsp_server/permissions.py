@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pydantic import ValidationError
 from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
 from agent_core.visible_text import Excerpt, excerpt
+from lsp_server import wire
 from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
-
-PERMISSION_REQUEST = "agent/requestPermission"
 
 ACTIONS: dict[str, Decision] = {
     "Allow once": Decision.ALLOW_ONCE,
@@ -77,13 +77,15 @@ async def _request(server: LanguageServer, method: str, params: Any, timeout: fl
 
 
 async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:
-    params = {"turnId": request.turn_id, "tool": request.tool, "title": request.title, "detail": request.detail}
+    params = wire.PermissionRequestParams(
+        turn_id=request.turn_id, tool=request.tool, title=request.title, detail=request.detail
+    )
     try:
-        answer = await _request(server, PERMISSION_REQUEST, params, timeout)
+        answer = await _request(server, wire.REQUEST_PERMISSION, params.wire(), timeout)
     except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
-        logger.warning("%s failed: %s", PERMISSION_REQUEST, exc)
+        logger.warning("%s failed: %s", wire.REQUEST_PERMISSION, exc)
         return PermissionResult(Decision.REJECT, f"the permission request failed: {exc}")
     return parse_answer(answer)
 
@@ -97,13 +99,12 @@ def parse_answer(answer: Any) -> PermissionResult:
         answer = answer._asdict()
     if not isinstance(answer, dict):
         return PermissionResult(Decision.REJECT, "the editor gave no answer")
-    reason = answer.get("reason")
-    reason = reason if isinstance(reason, str) and reason else None
     try:
-        decision = Decision(answer.get("decision"))
-    except ValueError:
+        parsed = wire.PermissionAnswer.model_validate(answer)
+    except ValidationError:
         return PermissionResult(Decision.REJECT, f"the editor answered an unknown decision {answer.get('decision')!r}")
-    return PermissionResult(decision, reason if decision is Decision.REJECT else None)
+    decision = Decision(parsed.decision)
+    return PermissionResult(decision, parsed.reason if decision is Decision.REJECT else None)
 
 
 async def _ask_with_message(server: LanguageServer, request: PermissionRequest, timeout: float) -> PermissionResult:

@@ -41,7 +41,7 @@ class TurnProgress:
         progress = self._server.work_done_progress
         try:
             await asyncio.wait_for(progress.create_async(self.token), CREATE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("the client did not answer window/workDoneProgress/create; no progress shown")
             return
         except Exception as exc:  # the client refused the token: the turn still runs

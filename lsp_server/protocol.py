@@ -48,8 +48,13 @@ class AgentProtocol(LanguageServerProtocol):
             if not _is_result(data):
                 raise
             detail = repr(data.get("result"))[:200]
-            return ResponseErrorMessage(id=data["id"], jsonrpc=data["jsonrpc"], error=ResponseError(
-                code=JsonRpcInvalidParams.CODE, message=f"the editor's answer could not be read: {detail}"))
+            return ResponseErrorMessage(
+                id=data["id"],
+                jsonrpc=data["jsonrpc"],
+                error=ResponseError(
+                    code=JsonRpcInvalidParams.CODE, message=f"the editor's answer could not be read: {detail}"
+                ),
+            )
 
 
 def _is_result(data: dict[str, Any]) -> bool:

@@ -1,5 +1,9 @@
 """One turn's events -> the protocol's ``agent/*`` notifications, with text deltas coalesced.
 
+The stream of a turn is what that turn's :class:`~lsp_server.host.LspHost` reports to. Its start
+and its one end are sent by the turn's owner (:class:`~lsp_server.turns.TurnRegistry`), the end
+from the :class:`~agent_core.events.TurnEnded` the core returned.
+
 A fast model (or a local server on loopback) can emit hundreds of tiny text deltas per second.
 Sending one notification per delta floods the editor's message loop and its UI (every VS Code
 webview post and every Neovim buffer update costs far more than a few characters), so deltas
@@ -14,37 +18,28 @@ raised by the coalescing window.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
 from agent_core.events import (
     Event,
-    MessageAdded,
     Notice,
     RetryScheduled,
-    StreamFinished,
     TextDelta,
-    ToolCallReady,
     ToolCallStarted,
     ToolFinished,
     ToolStarted,
     TurnEnded,
-    TurnStarted,
     UsageReported,
 )
 from agent_core.messages import Usage
-from lsp_server.transcript import usage_to_protocol
-
-logger = logging.getLogger(__name__)
+from lsp_server import wire
 
 #: Seconds between two text notifications of one turn: at most 20 per second.
 DEFAULT_INTERVAL = 0.05
 
-#: How a stream sends a notification: ``(method, params)``.
-Notify = Callable[[str, dict[str, Any]], None]
-
-TurnKind = Literal["chat", "inlineEdit"]
+#: How a stream sends a notification.
+Notify = Callable[[wire.Notification], None]
 
 
 class ProgressSink(Protocol):
@@ -100,12 +95,13 @@ class DeltaCoalescer:
 
 
 class TurnStream:
-    """Everything the client hears about one turn, in order, ending exactly once."""
+    """Everything the client hears about one turn, in order: :meth:`started`, the events,
+    :meth:`end`."""
 
     def __init__(
         self,
         turn_id: str,
-        kind: TurnKind,
+        kind: wire.TurnKind,
         notify: Notify,
         *,
         progress: ProgressSink | None = None,
@@ -120,78 +116,85 @@ class TurnStream:
         #: The latest usage the provider reported (cumulative per response; for inline edits,
         #: whose turns have no loop to sum it up).
         self.usage = Usage()
-        self.ended = False
         self._wrote_text = False
 
     def started(self, prompt: str) -> None:
-        self._notify("agent/turnStarted", {"turnId": self.turn_id, "kind": self.kind, "prompt": prompt})
+        self._notify(wire.TurnStartedParams(turn_id=self.turn_id, kind=self.kind, prompt=prompt))
 
     def report(self, event: Event) -> None:
         """Forward one core event. Events clients have no use for (stream finished, message
-        added, a tool call's arguments complete) are not sent; nothing is sent after the end."""
-        if self.ended:
-            logger.debug("event after the end of turn %s dropped: %s", self.turn_id, event.type)
-            return
+        added, a tool call's arguments complete) are not sent; a session switch is sent by the
+        host (:meth:`~lsp_server.host.LspHost.report`), not as part of the turn."""
         if isinstance(event, TextDelta):
             self._deltas.add(event.text)
             return
         if isinstance(event, UsageReported):
             self.usage = event.usage
             return
-        if isinstance(event, TurnEnded):
-            self.end(event)
-            return
-        if isinstance(event, (StreamFinished, TurnStarted, MessageAdded, ToolCallReady)):
+        notification = self._notification(event)
+        if notification is None:
             return
         self._deltas.flush()
-        if isinstance(event, ToolCallStarted):
-            self._tool_call({"id": event.id, "name": event.name, "status": "started"})
-        elif isinstance(event, ToolStarted):
-            self._tool_call({"id": event.call.id, "name": event.call.name, "status": "running",
-                             "arguments": event.call.arguments})
+        self._notify(notification)
+        if isinstance(event, ToolStarted):
             self._progress(f"Running {event.call.name}")
-        elif isinstance(event, ToolFinished):
-            self._tool_call({"id": event.call_id, "name": event.name, "status": "finished",
-                             "output": event.output, "isError": event.is_error})
         elif isinstance(event, RetryScheduled):
-            self._notify("agent/retry", {
-                "turnId": self.turn_id, "attempt": event.attempt, "maxAttempts": event.max_attempts,
-                "delay": event.delay, "reason": event.reason,
-            })
             self._progress(f"Retry {event.attempt}/{event.max_attempts} in {event.delay:.1f}s: {event.reason}")
-        elif isinstance(event, Notice):
-            self._notify("agent/notice", {"turnId": self.turn_id, "level": event.level, "text": event.text})
+
+    def _notification(self, event: Event) -> wire.Notification | None:
+        turn_id = self.turn_id
+        if isinstance(event, ToolCallStarted):
+            return wire.ToolCallParams(turn_id=turn_id, id=event.id, name=event.name, status="started")
+        if isinstance(event, ToolStarted):
+            call = event.call
+            return wire.ToolCallParams(
+                turn_id=turn_id, id=call.id, name=call.name, status="running", arguments=call.arguments
+            )
+        if isinstance(event, ToolFinished):
+            return wire.ToolCallParams(
+                turn_id=turn_id,
+                id=event.call_id,
+                name=event.name,
+                status="finished",
+                output=event.output,
+                is_error=event.is_error,
+            )
+        if isinstance(event, RetryScheduled):
+            return wire.RetryParams(
+                turn_id=turn_id,
+                attempt=event.attempt,
+                max_attempts=event.max_attempts,
+                delay=event.delay,
+                reason=event.reason,
+            )
+        if isinstance(event, Notice):
+            return wire.NoticeParams(turn_id=turn_id, level=event.level, text=event.text)
+        return None
 
     def flush(self) -> None:
         """Send pending text now (before a notification that must come after it)."""
         self._deltas.flush()
 
     def end(self, ended: TurnEnded) -> None:
-        """Flush, end the progress, send ``agent/turnEnded``; later calls do nothing."""
-        if self.ended:
-            return
+        """Flush, end the progress, send ``agent/turnEnded``: called once, by the turn's owner."""
         self._deltas.flush()
-        self.ended = True
         # Progress first: when the client sees agent/turnEnded, nothing else of the turn follows.
         if self.progress is not None:
             self.progress.end(_END_MESSAGES.get(ended.stop_reason, ended.stop_reason))
-        params: dict[str, Any] = {
-            "turnId": self.turn_id,
-            "stopReason": ended.stop_reason,
-            "usage": usage_to_protocol(ended.usage),
-        }
-        if ended.error:
-            params["error"] = ended.error
-        self._notify("agent/turnEnded", params)
+        self._notify(
+            wire.TurnEndedParams(
+                turn_id=self.turn_id,
+                stop_reason=ended.stop_reason,
+                usage=wire.TokenUsage.of(ended.usage),
+                error=ended.error or None,
+            )
+        )
 
     def _send_text(self, text: str) -> None:
-        self._notify("agent/textDelta", {"turnId": self.turn_id, "text": text})
+        self._notify(wire.TextDeltaParams(turn_id=self.turn_id, text=text))
         if not self._wrote_text:
             self._wrote_text = True
             self._progress("Writing" if self.kind == "chat" else "Writing the proposal")
-
-    def _tool_call(self, params: dict[str, Any]) -> None:
-        self._notify("agent/toolCall", {"turnId": self.turn_id, **params})
 
     def _progress(self, message: str) -> None:
         if self.progress is not None:

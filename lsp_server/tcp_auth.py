@@ -114,7 +114,7 @@ async def read_first_message(reader: asyncio.StreamReader, token: str) -> bytes:
     again without the token, or raises :class:`Refused`."""
     try:
         body = await asyncio.wait_for(_read_frame(reader), FIRST_MESSAGE_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Refused("no initialize within the time allowed") from None
     try:
         message = json.loads(body)
@@ -126,8 +126,9 @@ async def read_first_message(reader: asyncio.StreamReader, token: str) -> bytes:
     options = params.get("initializationOptions") if isinstance(params, dict) else None
     given = options.pop(TOKEN_KEY, None) if isinstance(options, dict) else None
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
-        raise Refused("no valid token", _error(message["id"], "agent-lsp over TCP needs its token in "
-                                                             "initializationOptions.token"))
+        raise Refused(
+            "no valid token", _error(message["id"], "agent-lsp over TCP needs its token in initializationOptions.token")
+        )
     return frame(message)
 
 

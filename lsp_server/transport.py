@@ -18,15 +18,14 @@ import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
+from agent_cli.shutdown import ShutdownHandler
+from lsp_server.language_server import AgentLanguageServer as ClosableServer
 from lsp_server.logging_setup import LogMessageHandler
 from lsp_server.tcp_auth import Refused, TcpListen, read_first_message
-
-if TYPE_CHECKING:
-    from lsp_server.server import AgentLanguageServer as ClosableServer
 
 logger = logging.getLogger(__name__)
 #: pygls' message loop logs every message it reads; that belongs to pygls' (unforwarded) logger.
@@ -73,8 +72,13 @@ async def _stdin_reader() -> Any:
 async def _serve_stdio(server: ClosableServer, stop: threading.Event) -> None:
     reader = await _stdin_reader()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=_io_logger,
-                    error_handler=server.report_server_error)
+    await run_async(
+        stop_event=stop,
+        reader=reader,
+        protocol=server.protocol,
+        logger=_io_logger,
+        error_handler=server.report_server_error,
+    )
 
 
 async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpListen) -> None:
@@ -94,10 +98,15 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpList
         if server.protocol.writer is not None:  # another client got in while this one was checked
             writer.close()
             return
-        server.protocol.set_writer(writer)  # type: ignore[arg-type]
+        server.protocol.set_writer(writer)
         try:
-            await run_async(stop_event=stop, reader=_StreamReader(reader, first), protocol=server.protocol,
-                            logger=_io_logger, error_handler=server.report_server_error)
+            await run_async(
+                stop_event=stop,
+                reader=_StreamReader(reader, first),
+                protocol=server.protocol,
+                logger=_io_logger,
+                error_handler=server.report_server_error,
+            )
         finally:
             finished.set()
 
@@ -114,31 +123,25 @@ async def _serve_tcp(server: ClosableServer, stop: threading.Event, tcp: TcpList
 
 
 async def _main(server: ClosableServer, log_handler: LogMessageHandler, tcp: TcpListen | None) -> None:
-    loop = asyncio.get_running_loop()
-    log_handler.bind_loop(loop)
+    log_handler.bind_loop(asyncio.get_running_loop())
     stop = threading.Event()
-    main = asyncio.current_task()
-    assert main is not None
 
     def on_signal(signum: int) -> None:
         logger.info("received %s: saving and exiting", signal.Signals(signum).name)
         stop.set()
-        main.cancel()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    # A signal cancels this task (without signal support, the exit notification and end of
+    # input still save); the finally below cancels the turns and saves.
+    with ShutdownHandler(None, on_signal=on_signal):
         try:
-            loop.add_signal_handler(signum, on_signal, signum)
-        except NotImplementedError:  # Windows: the exit notification and end of input still save
-            break
-    try:
-        if tcp is not None:
-            await _serve_tcp(server, stop, tcp)
-        else:
-            await _serve_stdio(server, stop)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        await server.aclose()
+            if tcp is not None:
+                await _serve_tcp(server, stop, tcp)
+            else:
+                await _serve_stdio(server, stop)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await server.aclose()
 
 
 def serve(server: ClosableServer, log_handler: LogMessageHandler, *, tcp: TcpListen | None) -> int:

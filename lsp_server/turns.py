@@ -8,6 +8,12 @@ A turn can be stopped three ways, all of which end up in :meth:`TurnRegistry.can
 ``agent.cancel`` (by turn id or "whatever runs"), ``window/workDoneProgress/cancel`` (by the
 turn's progress token) and ``$/cancelRequest`` (by the JSON-RPC id of the ``executeCommand``
 request that started the turn, even after it was answered).
+
+The registry owns each turn's start and end: it sends ``agent/turnStarted`` when the turn is
+accepted and exactly one ``agent/turnEnded`` when its body is over, from the
+:class:`~agent_core.events.TurnEnded` the body returned, or from how it failed. An
+:class:`~agent_core.exceptions.AgentError` ends the turn with its message; anything else is a
+bug, logged with its traceback, and the turn ends with ``error`` while the server goes on.
 """
 
 from __future__ import annotations
@@ -18,19 +24,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent_core.config import ConfigError
 from agent_core.events import TurnEnded
-from agent_core.inline_edit import InlineEditError
-from agent_core.providers.base import ProviderError
-from agent_core.sessions import SessionError
+from agent_core.exceptions import AgentError
+from agent_core.text import one_line
+from lsp_server import wire
 from lsp_server.folders import FolderAgent
 from lsp_server.progress import TurnProgress
-from lsp_server.streaming import TurnKind, TurnStream
+from lsp_server.streaming import TurnStream
 
 logger = logging.getLogger(__name__)
-
-#: Errors a turn can end with that are not bugs; their message is what the user needs.
-EXPECTED_ERRORS = (ConfigError, ProviderError, InlineEditError, SessionError)
 
 #: A turn's body: gets the turn, returns how it ended (or raises; see :meth:`TurnRegistry.start`).
 TurnBody = Callable[["Turn"], Awaitable[TurnEnded]]
@@ -39,7 +41,7 @@ TurnBody = Callable[["Turn"], Awaitable[TurnEnded]]
 @dataclass
 class Turn:
     id: str
-    kind: TurnKind
+    kind: wire.TurnKind
     folder: FolderAgent
     stream: TurnStream
     progress: TurnProgress
@@ -82,28 +84,35 @@ class TurnRegistry:
 
     async def _run(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> None:
         try:
-            await turn.progress.begin(title, _one_line(prompt))
+            turn.stream.end(await self._outcome(turn, body, title, prompt))
+        finally:
+            turn.progress.end("Done")
+            self._turns.pop(turn.id, None)
+
+    async def _outcome(self, turn: Turn, body: TurnBody, title: str, prompt: str) -> TurnEnded:
+        """How the turn ended: what its body returned, or how it was stopped or failed."""
+        try:
+            await turn.progress.begin(title, one_line(prompt, 80))
             # A cancel that lands just as the client answers the progress request is swallowed by
             # asyncio.wait_for (Python 3.11), hence the flag; it must be seen before waiting on.
             if self._ready is not None and not turn.cancel_requested:
                 await self._ready.wait()
             if turn.cancel_requested:
                 raise asyncio.CancelledError
-            ended = await body(turn)
-            turn.stream.end(ended)
+            return await body(turn)
         except asyncio.CancelledError:
-            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="cancelled", usage=turn.stream.usage))
-        except EXPECTED_ERRORS as exc:  # the user's to fix (settings, provider): no traceback
+            return TurnEnded(turn_id=turn.id, stop_reason="cancelled", usage=turn.stream.usage)
+        except AgentError as exc:  # the user's to fix (settings, provider): no traceback
             logger.warning("turn %s failed: %s", turn.id, exc)
-            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
-                                      error=str(exc)))
+            return TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage, error=str(exc))
         except Exception as exc:  # a bug: one failing turn must never take the server down
             logger.exception("turn %s failed", turn.id)
-            turn.stream.end(TurnEnded(turn_id=turn.id, stop_reason="error", usage=turn.stream.usage,
-                                      error=str(exc) or type(exc).__name__))
-        finally:
-            turn.progress.end("Done")
-            self._turns.pop(turn.id, None)
+            return TurnEnded(
+                turn_id=turn.id,
+                stop_reason="error",
+                usage=turn.stream.usage,
+                error=f"Internal error: {type(exc).__name__}: {exc}",
+            )
 
     def cancel(self, turn_id: str) -> bool:
         """Stop one turn for real: the agent cancels its HTTP stream and running tool; a turn
@@ -112,7 +121,7 @@ class TurnRegistry:
         if turn is None or turn.task is None or turn.task.done():
             return False
         turn.cancel_requested = True
-        if turn.kind == "chat" and turn.folder.host.turn is turn.stream and turn.folder.agent.cancel():
+        if turn.kind == "chat" and turn.folder.agent.cancel(turn.id):
             return True
         turn.task.cancel()
         return True
@@ -134,8 +143,3 @@ class TurnRegistry:
         tasks = [t.task for t in self._turns.values() if t.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
-
-
-def _one_line(text: str, limit: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

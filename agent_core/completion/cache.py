@@ -34,11 +34,11 @@ class SuggestionCache:
         """The rest of a suggestion made here or a few typed characters back, else None."""
         head = after[:AFTER_CHARS]
         for typed in range(min(MAX_TYPED, len(before)) + 1):
-            earlier = before[:len(before) - typed]
+            earlier = before[: len(before) - typed]
             text = self._entries.get((document, earlier[-BEFORE_CHARS:], head))
             if text is None:
                 continue
-            chars = before[len(before) - typed:]
+            chars = before[len(before) - typed :]
             rest = text[typed:]
             if text.startswith(chars) and rest.strip():
                 self._entries.move_to_end((document, earlier[-BEFORE_CHARS:], head))
@@ -52,4 +52,4 @@ class SuggestionCache:
 def around(text: str, offset: int) -> tuple[str, str]:
     """The bounded texts before and after ``offset`` that :class:`SuggestionCache` needs (enough
     to take back :data:`MAX_TYPED` typed characters and still have a whole key)."""
-    return text[max(0, offset - BEFORE_CHARS - MAX_TYPED):offset], text[offset:offset + AFTER_CHARS]
+    return text[max(0, offset - BEFORE_CHARS - MAX_TYPED) : offset], text[offset : offset + AFTER_CHARS]

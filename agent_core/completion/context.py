@@ -48,8 +48,9 @@ class FimContext:
         return (self.before + self.suffix).split("\n")
 
 
-def build_context(text: str, offset: int, *, prefix_lines: int, suffix_lines: int, path: str,
-                  language: str | None = None) -> FimContext:
+def build_context(
+    text: str, offset: int, *, prefix_lines: int, suffix_lines: int, path: str, language: str | None = None
+) -> FimContext:
     """The windows around string index ``offset`` of ``text`` (clamped into the text)."""
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
@@ -68,5 +69,6 @@ def build_context(text: str, offset: int, *, prefix_lines: int, suffix_lines: in
     line = text[line_start:offset]
     # On a line with only whitespace before the cursor, that whitespace is the indentation.
     indent = len(line) - len(line.lstrip(" \t"))
-    return FimContext(path=path, prefix=text[start:line_start], middle=line, suffix=text[offset:end],
-                      indent=indent, language=language)
+    return FimContext(
+        path=path, prefix=text[start:line_start], middle=line, suffix=text[offset:end], indent=indent, language=language
+    )

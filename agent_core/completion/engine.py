@@ -78,9 +78,16 @@ class _Shown:
 
 
 class CompletionEngine:
-    def __init__(self, config: CompletionConfig, source: ServerSource | None, *,
-                 off_reason: str | None = None, planned: str | None = None,
-                 on_problem: Callable[[str], None] = lambda _m: None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: CompletionConfig,
+        source: ServerSource | None,
+        *,
+        off_reason: str | None = None,
+        planned: str | None = None,
+        on_problem: Callable[[str], None] = lambda _m: None,
+        clock: Clock | None = None,
+    ) -> None:
         self.config = config
         self.source = source
         #: Why there is no source, and (when only switched off) which one the settings name.
@@ -155,13 +162,20 @@ class CompletionEngine:
         try:
             return await asyncio.wait_for(self.source.complete(ctx), self.config.timeout)
         except TimeoutError:
-            raise CompletionProblem(f"the completion model took longer than {self.config.timeout:g} s "
-                                    "(completion.timeout); suggestions stay empty until it answers faster") from None
+            raise CompletionProblem(
+                f"the completion model took longer than {self.config.timeout:g} s "
+                "(completion.timeout); suggestions stay empty until it answers faster"
+            ) from None
 
     def _context(self, request: CompletionRequest) -> FimContext:
-        ctx = build_context(request.text, request.offset, prefix_lines=self.config.prefix_lines,
-                            suffix_lines=self.config.suffix_lines, path=request.path,
-                            language=request.language)
+        ctx = build_context(
+            request.text,
+            request.offset,
+            prefix_lines=self.config.prefix_lines,
+            suffix_lines=self.config.suffix_lines,
+            path=request.path,
+            language=request.language,
+        )
         now = self._clock.now()
         due = self._last_commit is None or now - self._last_commit >= RING_COMMIT_INTERVAL
         if due and (self.ring.commit() or self._last_commit is None):
@@ -172,8 +186,7 @@ class CompletionEngine:
         suggestion = Suggestion(new_id(), text)
         self.counts["shown"] += 1
         lines = self.config.ring_chunk_lines
-        region = build_context(request.text, request.offset, prefix_lines=lines, suffix_lines=lines,
-                               path=request.path)
+        region = build_context(request.text, request.offset, prefix_lines=lines, suffix_lines=lines, path=request.path)
         self._shown[suggestion.id] = _Shown(request.path, text, region.before, region.suffix)
         while len(self._shown) > SHOWN_KEPT:
             self._shown.popitem(last=False)
@@ -227,8 +240,9 @@ class CompletionEngine:
     # -- status ---------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        described = self.source.describe() if self.source else {"source": self._planned, "model": None,
-                                                                 "endpoint": None}
+        described = (
+            self.source.describe() if self.source else {"source": self._planned, "model": None, "endpoint": None}
+        )
         return {
             "enabled": self.source is not None,
             **described,

@@ -28,24 +28,42 @@ class FimFamily:
 
 FAMILIES: tuple[FimFamily, ...] = (
     FimFamily(
-        "qwen", r"qwen.*coder",
+        "qwen",
+        r"qwen.*coder",
         "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
-        ("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
-         "<|repo_name|>", "<|file_sep|>", "<|im_start|>", "<|im_end|>"),
+        (
+            "<|endoftext|>",
+            "<|fim_prefix|>",
+            "<|fim_suffix|>",
+            "<|fim_middle|>",
+            "<|fim_pad|>",
+            "<|repo_name|>",
+            "<|file_sep|>",
+            "<|im_start|>",
+            "<|im_end|>",
+        ),
     ),
     FimFamily(
-        "deepseek", r"deepseek.*coder",
+        "deepseek",
+        r"deepseek.*coder",
         "<\uff5cfim\u2581begin\uff5c>{prefix}<\uff5cfim\u2581hole\uff5c>{suffix}<\uff5cfim\u2581end\uff5c>",
-        ("<\uff5cfim\u2581begin\uff5c>", "<\uff5cfim\u2581hole\uff5c>", "<\uff5cfim\u2581end\uff5c>",
-         "<\uff5cend\u2581of\u2581sentence\uff5c>", "<|EOT|>"),
+        (
+            "<\uff5cfim\u2581begin\uff5c>",
+            "<\uff5cfim\u2581hole\uff5c>",
+            "<\uff5cfim\u2581end\uff5c>",
+            "<\uff5cend\u2581of\u2581sentence\uff5c>",
+            "<|EOT|>",
+        ),
     ),
     FimFamily(
-        "starcoder", r"starcoder",
+        "starcoder",
+        r"starcoder",
         "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
         ("<|endoftext|>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<repo_name>"),
     ),
     FimFamily(
-        "codestral", r"codestral",
+        "codestral",
+        r"codestral",
         # Mistral's layout puts the suffix first.
         "[SUFFIX]{suffix}[PREFIX]{prefix}",
         ("[PREFIX]", "[SUFFIX]", "[MIDDLE]", "</s>"),
@@ -56,10 +74,12 @@ _SLOTS = re.compile(r"(\{prefix\}|\{suffix\})")
 _BY_NAME = {family.name: family for family in FAMILIES}
 
 #: Every special token of every family, plus the generic ones chat models echo back.
-SPECIAL_TOKENS: tuple[str, ...] = tuple(dict.fromkeys(
-    [token for family in FAMILIES for token in family.stop]
-    + ["<|fim_middle|>", "<fim_middle>", "<|file_separator|>", "<|cursor|>", "<CURSOR>", "<|eot_id|>"]
-))
+SPECIAL_TOKENS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [token for family in FAMILIES for token in family.stop]
+        + ["<|fim_middle|>", "<fim_middle>", "<|file_separator|>", "<|cursor|>", "<CURSOR>", "<|eot_id|>"]
+    )
+)
 
 
 def family_for(model: str | None, configured: str | None = None) -> FimFamily | None:

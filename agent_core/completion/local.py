@@ -3,7 +3,8 @@
 Completion needs nothing of the local model but llama.cpp's HTTP root (``/infill``,
 ``/v1/completions``, ``/health``), so it depends on this small interface instead of on the chat
 provider: :class:`ModelServer`. :class:`EmbeddedModelServer` adapts the local provider to it; one
-instance serves every workspace folder of the process. A request never waits for the model to
+instance serves every workspace folder of the process, and it holds the process's one shared
+llama.cpp server (the chat's local provider uses the same one). A request never waits for the model to
 load: :meth:`ModelServer.url_if_ready` starts loading in the background and answers None, and the
 editor gets an empty suggestion at once.
 """
@@ -15,7 +16,7 @@ import logging
 from typing import Literal, Protocol
 
 from agent_core.providers.base import ProviderError
-from agent_core.providers.local import MODEL_NAME, LocalProvider
+from agent_core.providers.local import LocalProvider
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ class ModelServer(Protocol):
 class EmbeddedModelServer:
     """:class:`ModelServer` over a :class:`~agent_core.providers.local.LocalProvider`."""
 
-    def __init__(self, provider: LocalProvider | None = None) -> None:
-        self._provider = provider or LocalProvider()
-        self.model: str = getattr(self._provider, "model", MODEL_NAME)
+    def __init__(self, provider: LocalProvider) -> None:
+        self._provider = provider
+        self.model: str = provider.model
         self.state: ServerState = "stopped"
         self.problem: str | None = None
         self._url: str | None = None
@@ -70,7 +71,7 @@ class EmbeddedModelServer:
     async def _started(self) -> str:
         self.state = "loading"
         try:
-            url = await self._provider.server_url()
+            url = await self._provider.start()
         except ProviderError as exc:
             self.state, self.problem = "failed", exc.message
             raise

@@ -40,5 +40,5 @@ def strip_echo(text: str, ctx: FimContext) -> str:
     typed = ctx.middle.lstrip()
     stripped = text.lstrip()
     if typed and stripped.startswith(typed):
-        return stripped[len(typed):]
+        return stripped[len(typed) :]
     return text

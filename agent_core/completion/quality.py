@@ -44,7 +44,7 @@ def strip_fences(text: str) -> str:
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].lstrip().startswith("```"):
-        lines = lines[first + 1:]
+        lines = lines[first + 1 :]
     for i, line in enumerate(lines):
         if line.lstrip().startswith("```"):
             lines = lines[:i]
@@ -70,7 +70,7 @@ def stop_at_block_end(text: str, ctx: FimContext) -> str:
         indent = _indent(line)
         if indent < ctx.indent or (opens and indent <= ctx.indent):
             keep = opens and indent == ctx.indent and line.lstrip()[0] in _CLOSERS
-            return "\n".join(lines[:i + 1] if keep else lines[:i])
+            return "\n".join(lines[: i + 1] if keep else lines[:i])
     return text
 
 
@@ -84,8 +84,8 @@ def drop_repeated_suffix_lines(text: str, ctx: FimContext) -> str:
         stripped = line.strip()
         if not stripped or stripped != below[0] or (i == 0 and ctx.middle.strip()):
             continue
-        following = [l.strip() for l in lines[i:] if l.strip()]
-        if all(a == b for a, b in zip(following, below)):
+        following = [rest.strip() for rest in lines[i:] if rest.strip()]
+        if all(a == b for a, b in zip(following, below, strict=False)):
             return "\n".join(lines[:i])
     return text
 

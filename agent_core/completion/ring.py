@@ -67,7 +67,7 @@ class RingBuffer:
             start = 0
         else:
             start = max(0, min(around_line - self.chunk_lines // 2, len(lines) - self.chunk_lines))
-        picked = lines[start:start + self.chunk_lines]
+        picked = lines[start : start + self.chunk_lines]
         if sum(1 for line in picked if line.strip()) < MIN_LINES:
             return None
         chunk = Chunk(filename, "\n".join(picked) + "\n")
@@ -91,8 +91,7 @@ class RingBuffer:
 
     def extra(self, context_lines: list[str]) -> tuple[Chunk, ...]:
         """The ring's chunks, oldest first, without those much like the current windows."""
-        return tuple(chunk for chunk in self._ring
-                     if similarity(chunk.lines(), context_lines) < SAME_AS_CONTEXT)
+        return tuple(chunk for chunk in self._ring if similarity(chunk.lines(), context_lines) < SAME_AS_CONTEXT)
 
     @staticmethod
     def _drop_similar(chunks: deque[Chunk], new: Chunk) -> None:

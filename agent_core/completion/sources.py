@@ -72,15 +72,25 @@ class Connection:
 def fixed_url(url: str) -> Callable[[], Awaitable[str]]:
     async def base_url() -> str:
         return url
+
     return base_url
 
 
 class ServerSource:
     """Suggestions from one server (see the module docstring)."""
 
-    def __init__(self, name: str, model: str, config: CompletionConfig, *,
-                 connection: Connection | None, chat: Provider | None, family: FimFamily | None,
-                 endpoints: tuple[str, ...], http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        config: CompletionConfig,
+        *,
+        connection: Connection | None,
+        chat: Provider | None,
+        family: FimFamily | None,
+        endpoints: tuple[str, ...],
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self.name = name
         self.model = model
         self._config = config
@@ -107,16 +117,18 @@ class ServerSource:
             except _NotSupported:
                 if self.endpoint is not None:
                     raise CompletionProblem(
-                        f"{self._where()} has no {endpoint} endpoint; set completion.endpoint to "
-                        "'auto' or another one") from None
+                        f"{self._where()} has no {endpoint} endpoint; set completion.endpoint to 'auto' or another one"
+                    ) from None
                 log.info("%s has no %s endpoint; trying the next", self._where(), endpoint)
                 continue
             if self.endpoint is None:
                 log.info("completions from %s through its %s endpoint", self._where(), endpoint)
             self.endpoint = endpoint
             return text
-        raise CompletionProblem(f"{self._where()} cannot fill in the middle with {self.model} (tried "
-                                f"{', '.join(order)}); set completion.source or completion.baseUrl")
+        raise CompletionProblem(
+            f"{self._where()} cannot fill in the middle with {self.model} (tried "
+            f"{', '.join(order)}); set completion.source or completion.baseUrl"
+        )
 
     async def warm(self, ctx: FimContext) -> None:
         """Fill the server's prompt cache for ``ctx`` (llama.cpp only: ``n_predict: 0``)."""
@@ -150,10 +162,17 @@ class ServerSource:
         if endpoint == "completions":
             if self._family is None:
                 raise _NotSupported
-            data = await self._post(await self._base() + "/completions", {
-                "model": self.model, "prompt": fim_prompt(self._family, ctx.before, ctx.suffix),
-                "max_tokens": self._config.max_tokens, "temperature": 0, "stream": False,
-                "stop": list(self._family.stop)})
+            data = await self._post(
+                await self._base() + "/completions",
+                {
+                    "model": self.model,
+                    "prompt": fim_prompt(self._family, ctx.before, ctx.suffix),
+                    "max_tokens": self._config.max_tokens,
+                    "temperature": 0,
+                    "stream": False,
+                    "stop": list(self._family.stop),
+                },
+            )
             choices = data.get("choices") if isinstance(data, dict) else None
             return _text(choices[0] if isinstance(choices, list) and choices else None, "text")
         return await self._ask_chat(ctx)
@@ -187,19 +206,26 @@ class ServerSource:
     async def _post(self, url: str, body: dict[str, Any]) -> Any:
         if self._connection is None:
             raise _NotSupported
-        ctx = ErrorContext(provider=self._connection.label, model=self.model, base_url=url,
-                           key_env=self._connection.key_env, secret=self._connection.api_key)
+        ctx = ErrorContext(
+            provider=self._connection.label,
+            model=self.model,
+            base_url=url,
+            key_env=self._connection.key_env,
+            secret=self._connection.api_key,
+        )
         headers = {"Authorization": f"Bearer {self._connection.api_key}"} if self._connection.api_key else {}
         try:
-            response = await self._http.post(url, json=body, headers=headers,
-                                             timeout=httpx.Timeout(10.0, read=self._config.timeout))
+            response = await self._http.post(
+                url, json=body, headers=headers, timeout=httpx.Timeout(10.0, read=self._config.timeout)
+            )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise CompletionProblem(classify_transport(exc, ctx).message) from exc
         if response.status_code in _NOT_HERE:
             raise _NotSupported
         if response.status_code != 200:
-            raise CompletionProblem(classify_status(response.status_code, response.text, response.headers,
-                                                    ctx, time.time).message)
+            raise CompletionProblem(
+                classify_status(response.status_code, response.text, response.headers, ctx, time.time).message
+            )
         try:
             return response.json()
         except ValueError:
@@ -234,6 +260,5 @@ def _text(data: Any, key: str) -> str:
     """``data[key]`` when it is a string; any other answer shape is garbage, worth one notice."""
     value = data.get(key) if isinstance(data, dict) else None
     if not isinstance(value, str):
-        raise CompletionProblem(f"the completion server answered an unexpected shape: "
-                                f"{json.dumps(data)[:120]}")
+        raise CompletionProblem(f"the completion server answered an unexpected shape: {json.dumps(data)[:120]}")
     return value

@@ -58,8 +58,13 @@ class AnthropicProvider:
         self._http = http or httpx.AsyncClient()
         self._timeout = httpx.Timeout(30.0, read=read_timeout)
         self._wall = wall
-        self._ctx = ErrorContext(provider="Anthropic", model=model, base_url=self.base_url,
-                                 key_env=key_env if self._api_key else None, secret=self._api_key)
+        self._ctx = ErrorContext(
+            provider="Anthropic",
+            model=model,
+            base_url=self.base_url,
+            key_env=key_env if self._api_key else None,
+            secret=self._api_key,
+        )
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -77,8 +82,9 @@ class AnthropicProvider:
         if system:
             body["system"] = system
         if request.tools:
-            body["tools"] = [{"name": t.name, "description": t.description, "input_schema": t.parameters}
-                             for t in request.tools]
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools
+            ]
         return body
 
     def _headers(self) -> dict[str, str]:
@@ -92,8 +98,15 @@ class AnthropicProvider:
 
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         reader = _EventReader(self._ctx)
-        events = open_events(self._http, self.base_url + "/v1/messages", body=self.request_body(request),
-                             headers=self._headers(), timeout=self._timeout, ctx=self._ctx, wall=self._wall)
+        events = open_events(
+            self._http,
+            self.base_url + "/v1/messages",
+            body=self.request_body(request),
+            headers=self._headers(),
+            timeout=self._timeout,
+            ctx=self._ctx,
+            wall=self._wall,
+        )
         async with closing(events):
             async for sse in events:
                 if not sse.data.strip():
@@ -125,8 +138,9 @@ class _EventReader:
         try:
             return self._feed(str(data.get("type") or event_name), data)
         except (TypeError, ValueError, AttributeError) as exc:  # a field of an unexpected type
-            raise make_error("bad_response", self.ctx, detail=f"unexpected event ({exc}): "
-                                                             f"{json.dumps(data)[:200]}") from None
+            raise make_error(
+                "bad_response", self.ctx, detail=f"unexpected event ({exc}): {json.dumps(data)[:200]}"
+            ) from None
 
     def _feed(self, kind: str, data: dict[str, Any]) -> list[ProviderEvent]:
         if kind == "message_start":
@@ -144,8 +158,9 @@ class _EventReader:
             entry = self.open_tools.pop(int(data.get("index", -1)), None)
             if entry is not None:
                 call_id, name, fragments = entry
-                return [ToolCallReady(call=ToolCall(id=call_id, name=name,
-                                                    arguments=parse_arguments("".join(fragments))))]
+                return [
+                    ToolCallReady(call=ToolCall(id=call_id, name=name, arguments=parse_arguments("".join(fragments))))
+                ]
         elif kind == "message_delta":
             self.stop = (data.get("delta") or {}).get("stop_reason") or self.stop
             self._usage(data.get("usage") or {})
@@ -216,8 +231,14 @@ def to_anthropic_messages(messages: list[Message]) -> list[dict[str, Any]]:
 
 def _blocks(m: Message) -> tuple[str, list[dict[str, Any]]]:
     if m.role == "tool":
-        return "user", [{"type": "tool_result", "tool_use_id": m.tool_call_id or "",
-                         "content": m.content or "(no output)", "is_error": m.is_error}]
+        return "user", [
+            {
+                "type": "tool_result",
+                "tool_use_id": m.tool_call_id or "",
+                "content": m.content or "(no output)",
+                "is_error": m.is_error,
+            }
+        ]
     text = m.content
     if m.role == "assistant" and m.interrupted:
         text = f"{text}\n\n{INTERRUPTED_NOTE}" if text else INTERRUPTED_NOTE

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from agent_core.events import ProviderEvent
+from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 
 
@@ -22,6 +23,8 @@ class ToolSpec(BaseModel):
     name: str
     description: str
     parameters: dict[str, Any]
+    #: A one-line description for the compact prompt of small models (None: use ``description``).
+    brief: str | None = None
 
 
 @dataclass
@@ -30,9 +33,12 @@ class ChatRequest:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 4096
+    #: Server-specific fields added to the request body as they are (OpenAI-compatible servers
+    #: only; the local provider constrains a reply with llama.cpp's ``json_schema``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-class ProviderError(Exception):
+class ProviderError(AgentError):
     """Any failure of one provider request, classified once (see :mod:`agent_core.errors`).
 
     ``retryable`` says whether the retry layer may send the request again; ``retry_after`` is the

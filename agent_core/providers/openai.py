@@ -6,7 +6,9 @@ absorbs: the usage chunk (``stream_options.include_usage``) whose ``choices`` is
 deltas in odd shapes (:mod:`agent_core.providers.tool_call_assembly`), ``finish_reason: "stop"``
 on a reply that made tool calls, and ``error`` objects inside a 200 stream. A stream that ends
 without ``[DONE]`` or a ``finish_reason`` is a retryable ``truncated`` error, never a success.
-Without an API key no Authorization header is sent, so local servers just work.
+Without an API key no Authorization header is sent, so local servers just work. Small models
+that write their tool calls as JSON text get them turned into real calls when
+``text_tool_calls`` is on (:mod:`agent_core.providers.text_tool_calls`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from agent_core.messages import Message, Usage
 from agent_core.providers.base import ChatRequest, ProviderError
 from agent_core.providers.closing import closing
 from agent_core.providers.sse import json_payload, open_events
+from agent_core.providers.text_tool_calls import with_text_tool_calls
 from agent_core.providers.tool_call_assembly import ToolCallAssembler
 
 #: finish_reason -> the neutral stop reason of :class:`StreamFinished`.
@@ -50,6 +53,8 @@ class OpenAIProvider:
         key_env: str | None = "OPENAI_API_KEY",
         label: str | None = None,
         wall: Callable[[], float] = time.time,
+        text_tool_calls: bool = False,
+        extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.name: str = name
         self.model: str = model
@@ -60,13 +65,21 @@ class OpenAIProvider:
         self._http = http or httpx.AsyncClient()
         self._timeout = httpx.Timeout(30.0, read=read_timeout)
         self._wall = wall
+        self.text_tool_calls = text_tool_calls
+        #: Server-specific request fields (llama.cpp's ``cache_prompt``).
+        self._extra_body = dict(extra_body or {})
         host = urlparse(self.base_url).hostname or ""
         #: api.openai.com wants max_completion_tokens (reasoning models reject max_tokens);
         #: compatible servers mostly know only max_tokens.
         self._official = host == "api.openai.com"
         default_label = "OpenAI" if self._official else f"the OpenAI-compatible server at {self.base_url}"
-        self._ctx = ErrorContext(provider=label or default_label, model=model, base_url=self.base_url,
-                                 key_env=key_env if self._api_key else None, secret=self._api_key)
+        self._ctx = ErrorContext(
+            provider=label or default_label,
+            model=model,
+            base_url=self.base_url,
+            key_env=key_env if self._api_key else None,
+            secret=self._api_key,
+        )
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -80,11 +93,17 @@ class OpenAIProvider:
             "stream": True,
             "stream_options": {"include_usage": True},
             ("max_completion_tokens" if self._official else "max_tokens"): request.max_tokens,
+            **self._extra_body,
+            **request.extra,
         }
         if request.tools:
-            body["tools"] = [{"type": "function", "function": {
-                "name": t.name, "description": t.description, "parameters": t.parameters}}
-                for t in request.tools]
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                }
+                for t in request.tools
+            ]
         return body
 
     def _headers(self) -> dict[str, str]:
@@ -94,14 +113,23 @@ class OpenAIProvider:
         return headers
 
     def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
-        return mark_output_started(self._events(request))
+        events = self._events(request)
+        if self.text_tool_calls and request.tools:
+            events = with_text_tool_calls(events, [tool.name for tool in request.tools])
+        return mark_output_started(events)
 
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         reader = _ChunkReader(self._ctx)
         done = False
-        events = open_events(self._http, self.base_url + "/chat/completions",
-                             body=self.request_body(request), headers=self._headers(),
-                             timeout=self._timeout, ctx=self._ctx, wall=self._wall)
+        events = open_events(
+            self._http,
+            self.base_url + "/chat/completions",
+            body=self.request_body(request),
+            headers=self._headers(),
+            timeout=self._timeout,
+            ctx=self._ctx,
+            wall=self._wall,
+        )
         async with closing(events):
             async for sse in events:
                 data = sse.data.strip()
@@ -132,8 +160,9 @@ class _ChunkReader:
         try:
             return self._feed(chunk)
         except (TypeError, ValueError, AttributeError) as exc:  # a field of an unexpected type
-            raise make_error("bad_response", self.ctx, detail=f"unexpected chunk ({exc}): "
-                                                             f"{json.dumps(chunk)[:200]}") from None
+            raise make_error(
+                "bad_response", self.ctx, detail=f"unexpected chunk ({exc}): {json.dumps(chunk)[:200]}"
+            ) from None
 
     def _feed(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
         if chunk.get("error"):
@@ -174,8 +203,7 @@ def _stream_error(error: Any, ctx: ErrorContext) -> ProviderError:
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
-    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
-                 output_tokens=int(raw.get("completion_tokens") or 0))
+    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0), output_tokens=int(raw.get("completion_tokens") or 0))
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -192,8 +220,10 @@ def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
                 content = f"{content}\n\n{INTERRUPTED_NOTE}" if content else INTERRUPTED_NOTE
             entry: dict[str, Any] = {"role": "assistant", "content": content or None}
             if m.tool_calls:
-                entry["tool_calls"] = [{"id": c.id, "type": "function", "function": {
-                    "name": c.name, "arguments": json.dumps(c.arguments)}} for c in m.tool_calls]
+                entry["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                    for c in m.tool_calls
+                ]
             elif entry["content"] is None:
                 entry["content"] = ""
             out.append(entry)

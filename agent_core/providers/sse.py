@@ -58,8 +58,9 @@ async def open_events(
     """
     try:
         target, auth = _without_credentials(url)
-        async with http.stream("POST", target, json=valid_json(body), headers=headers, timeout=timeout,
-                               auth=auth) as response:
+        async with http.stream(
+            "POST", target, json=valid_json(body), headers=headers, timeout=timeout, auth=auth
+        ) as response:
             if response.status_code != 200:
                 raw = (await response.aread()).decode("utf-8", "replace")
                 raise classify_status(response.status_code, raw, response.headers, ctx, wall)

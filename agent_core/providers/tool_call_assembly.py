@@ -98,8 +98,11 @@ class ToolCallAssembler:
         for call in self._calls:
             if not call.name or call.id is None:
                 continue
-            ready.append(ToolCallReady(call=ToolCall(id=call.id, name=call.name,
-                                                     arguments=parse_arguments("".join(call.fragments)))))
+            ready.append(
+                ToolCallReady(
+                    call=ToolCall(id=call.id, name=call.name, arguments=parse_arguments("".join(call.fragments)))
+                )
+            )
         return ready
 
 

@@ -4,8 +4,8 @@ Front ends use :class:`SessionStore` (through the ``Agent`` facade); see ``docs/
 where the files live, their format and the recovery rules.
 """
 
-from agent_core.sessions.format import FORMAT_VERSION
 from agent_core.sessions.errors import SessionError
+from agent_core.sessions.format import FORMAT_VERSION
 from agent_core.sessions.session import Session, SessionInfo
 from agent_core.sessions.store import SessionStore
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent_core.exceptions import AgentError
 
-class SessionError(Exception):
+
+class SessionError(AgentError):
     """Something about a session the user must read: what happened, and that nothing was lost."""

@@ -1,25 +1,19 @@
 """Markdown export: a session as a document a person can read, share or keep.
 
-Code blocks use a fence longer than any backtick run inside them, so a transcript that itself
-contains fenced code (most do) renders without breaking out of its block.
+Code blocks use a fence longer than any backtick run inside them (:func:`agent_core.text.fenced`),
+so a transcript that itself contains fenced code (most do) renders without breaking out of its block.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 
 from agent_core.messages import Message
 from agent_core.sessions.format import Header
+from agent_core.text import fenced
 
 _ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
-
-
-def _fence(text: str, language: str = "") -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{language}\n{text}\n{ticks}"
 
 
 def _when(epoch: float) -> str:
@@ -44,10 +38,10 @@ def _render_message(message: Message) -> str:
     if message.interrupted:
         parts.append("_(interrupted)_")
     if message.content:
-        parts.append(_fence(message.content) if message.role == "tool" else message.content)
+        parts.append(fenced(message.content) if message.role == "tool" else message.content)
     for call in message.tool_calls:
         arguments = json.dumps(call.arguments, indent=2, ensure_ascii=False)
-        parts.append(f"**Tool call** `{call.name}` ({call.id})\n\n{_fence(arguments, 'json')}")
+        parts.append(f"**Tool call** `{call.name}` ({call.id})\n\n{fenced(arguments, 'json')}")
     return "\n\n".join(parts)
 
 

@@ -32,7 +32,14 @@ def resolve_folder(workspace: Path, setting: str) -> Path:
     folder = Path(setting).expanduser()
     if not folder.is_absolute():
         folder = workspace / folder
-    return Path(os.path.normpath(folder))
+    folder = Path(os.path.normpath(folder))
+    if not folder.is_relative_to(workspace):
+        # Outside the workspace only the folder itself must not be a link (check_folder); the
+        # folders above it are the user's own (a home reached through a link, macOS's /tmp).
+        # Files are written through descriptors opened from / without following any link
+        # (agent_core.atomic), so those are resolved here, once.
+        folder = _resolved(folder.parent) / folder.name
+    return folder
 
 
 def check_folder(workspace: Path, folder: Path, setting: str) -> None:

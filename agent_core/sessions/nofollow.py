@@ -17,7 +17,7 @@ import os
 import stat
 from pathlib import Path
 
-from agent_core.sessions.atomic import FILE_MODE
+from agent_core.atomic import FILE_MODE
 from agent_core.sessions.errors import SessionError
 
 _FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK

@@ -13,6 +13,7 @@ that never received a message leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -21,13 +22,14 @@ from types import TracebackType
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from agent_core.atomic import write_atomic
 from agent_core.clock import Clock
 from agent_core.messages import Message
 from agent_core.sessions import format as fmt
 from agent_core.sessions.errors import SessionError
-from agent_core.sessions.atomic import write_atomic
 from agent_core.sessions.lock import SessionLock
 from agent_core.sessions.nofollow import open_regular
+from agent_core.text import one_line
 
 #: How many characters of the first user message a listing shows.
 PREVIEW_CHARS = 80
@@ -53,8 +55,7 @@ class SessionInfo(BaseModel):
 
 def make_preview(text: str) -> str:
     """The first user message squeezed onto one line and cut to :data:`PREVIEW_CHARS`."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+    return one_line(text, PREVIEW_CHARS)
 
 
 class Session:
@@ -111,10 +112,9 @@ class Session:
         first_user = next((m.content for m in self.messages if fmt.is_prompt(m)), "")
         updated = self.header.created
         if self.exists:
-            try:
+            # Deleted or moved by hand meanwhile: the row is still worth showing.
+            with contextlib.suppress(OSError):
                 updated = self.path.stat().st_mtime
-            except OSError:
-                pass  # deleted or moved by hand meanwhile; the row is still worth showing
         return SessionInfo(
             id=self.id,
             title=self.title,
@@ -236,8 +236,6 @@ class Session:
         """Cut a half-written line so the next append starts on a fresh line."""
         if self._fd is None or self._size is None:
             return
-        try:
+        # If this fails, the next open cuts the torn tail anyway (see format.parse).
+        with contextlib.suppress(OSError):
             os.ftruncate(self._fd, self._size)
-        except OSError:
-            # The next open cuts the torn tail anyway (see format.parse); nothing more to do.
-            pass

@@ -21,11 +21,11 @@ import time
 import weakref
 from pathlib import Path
 
+from agent_core.atomic import fsync_dir, write_atomic
 from agent_core.clock import Clock, SystemClock
 from agent_core.config import SessionConfig
 from agent_core.messages import new_id
 from agent_core.sessions import format as fmt
-from agent_core.sessions.atomic import fsync_dir, write_atomic
 from agent_core.sessions.errors import SessionError
 from agent_core.sessions.export import render_markdown
 from agent_core.sessions.location import check_folder, resolve_folder
@@ -42,9 +42,7 @@ _SECONDS_PER_DAY = 86400.0
 class SessionStore:
     """The sessions of one workspace (see the module docstring)."""
 
-    def __init__(
-        self, workspace: Path, config: SessionConfig | None = None, *, clock: Clock | None = None
-    ) -> None:
+    def __init__(self, workspace: Path, config: SessionConfig | None = None, *, clock: Clock | None = None) -> None:
         self.workspace = Path(workspace).resolve()
         self.config = config or SessionConfig()
         self.folder = resolve_folder(self.workspace, self.config.folder)
@@ -181,9 +179,7 @@ class SessionStore:
         """Delete a session's file; refused while it is open for writing anywhere."""
         path = self._existing(session_id)
         if self._held_here(session_id) is not None:
-            raise SessionError(
-                f"session {session_id} is the open session here; switch to another one first"
-            )
+            raise SessionError(f"session {session_id} is the open session here; switch to another one first")
         lock = self._try_lock(session_id)
         if lock is None:
             raise SessionError(f"session {session_id} is open in another window; not deleted")
@@ -231,9 +227,7 @@ class SessionStore:
 
     def _path(self, session_id: str) -> Path:
         if not _ID_PATTERN.fullmatch(session_id):
-            raise SessionError(
-                f"invalid session id {session_id!r} (letters, digits, '-' and '_' only)"
-            )
+            raise SessionError(f"invalid session id {session_id!r} (letters, digits, '-' and '_' only)")
         self._check_folder()
         return self.folder / f"{session_id}{_SUFFIX}"
 
@@ -274,9 +268,7 @@ class SessionStore:
         self._check_folder()
         if not self.folder.is_dir():
             return []
-        return [
-            p for p in self.folder.glob(f"*{_SUFFIX}") if _ID_PATTERN.fullmatch(p.name[: -len(_SUFFIX)])
-        ]
+        return [p for p in self.folder.glob(f"*{_SUFFIX}") if _ID_PATTERN.fullmatch(p.name[: -len(_SUFFIX)])]
 
     def _session_paths(self) -> builtins.list[Path]:
         """The session files that can be used: regular files, never links."""

@@ -17,12 +17,13 @@ from agent_core.config import AgentConfig
 from agent_core.host import Host
 from agent_core.messages import ToolCall
 from agent_core.providers.base import ToolSpec
-from agent_core.tools.base import Tool, ToolContext, ToolError, ToolOutcome, cap_text
+from agent_core.tools.base import Tool, ToolContext, ToolOutcome, cap_text
 from agent_core.tools.command import RunCommand
 from agent_core.tools.edit import EditFile
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import ListFiles, ReadFile
 from agent_core.tools.search import SearchText
-from agent_core.tools.workspace import PathRefused, Workspace
+from agent_core.tools.workspace import Workspace
 
 __all__ = ["ToolOutcome", "ToolRegistry"]
 
@@ -43,7 +44,10 @@ class ToolRegistry:
         self._tools = {tool.name: tool for tool in tools}
 
     def specs(self) -> list[ToolSpec]:
-        return [ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema()) for tool in self._tools.values()]
+        return [
+            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema(), brief=tool.brief)
+            for tool in self._tools.values()
+        ]
 
     async def run(self, call: ToolCall, turn_id: str, on_start: Callable[[], None] | None = None) -> ToolOutcome:
         """Run one call. ``on_start`` is called once, when the call passed approval (or needed
@@ -65,7 +69,7 @@ class ToolRegistry:
         try:
             args = tool.parse(call.arguments)
             outcome = await tool.run(args, ctx)
-        except (ToolError, PathRefused) as error:
+        except ToolError as error:  # PathRefused too
             outcome = ToolOutcome(str(error), True)
         except asyncio.CancelledError:
             raise

@@ -17,6 +17,7 @@ from agent_core.approvals import Approvals
 from agent_core.config import AgentConfig
 from agent_core.host import Host
 from agent_core.providers.tool_call_assembly import INVALID_ARGUMENTS_KEY
+from agent_core.tools.errors import ToolError
 from agent_core.tools.workspace import Workspace
 
 
@@ -26,10 +27,6 @@ class ToolOutcome:
 
     output: str
     is_error: bool = False
-
-
-class ToolError(Exception):
-    """A failure the model should read (bad path, text not found, rejected edit...)."""
 
 
 @dataclass
@@ -57,6 +54,9 @@ class Tool:
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: One line for models that get the compact prompt (small local ones); the argument names
+    #: must explain the rest.
+    brief: ClassVar[str]
     args: ClassVar[type[ToolArgs]]
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolOutcome:
@@ -72,7 +72,10 @@ class Tool:
             raw = str(arguments[INVALID_ARGUMENTS_KEY])
             shown = raw if len(raw) <= 200 else raw[:200] + "..."
             fields = ", ".join(self.args.model_fields)
-            raise ToolError(f"The arguments for {self.name} were not a valid JSON object: {shown!r}. Send a JSON object with: {fields}.")
+            raise ToolError(
+                f"The arguments for {self.name} were not a valid JSON object: {shown!r}. "
+                f"Send a JSON object with: {fields}."
+            )
         try:
             return self.args.model_validate(arguments)
         except ValidationError as error:
@@ -81,7 +84,9 @@ class Tool:
                 where = ".".join(str(part) for part in item["loc"]) or "arguments"
                 problems.append(f"{where}: {item['msg']}")
             allowed = ", ".join(self.args.model_fields)
-            raise ToolError(f"Invalid arguments for {self.name}: {'; '.join(problems)}. Arguments: {allowed}.") from None
+            raise ToolError(
+                f"Invalid arguments for {self.name}: {'; '.join(problems)}. Arguments: {allowed}."
+            ) from None
 
 
 def _simplify(schema: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ loop's 100 ms promise. The command's environment lacks the provider API keys. Ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from asyncio.subprocess import Process
@@ -22,8 +23,9 @@ from pathlib import Path
 from pydantic import Field
 
 from agent_core.config import AgentConfig
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
 from agent_core.tools.confinement import create_cgroup, kill_cgroup, launcher_argv, remove_cgroup
+from agent_core.tools.errors import ToolError
 
 #: How long the output pipe may stay open after the command exited (a background grandchild
 #: that left the process group can hold it); then the output read so far is returned.
@@ -35,7 +37,9 @@ QUIET_ENV = {"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
 class RunCommandArgs(ToolArgs):
     command: str = Field(description="Shell command line, run with /bin/sh in the workspace.")
     cwd: str = Field(".", description="Working folder relative to the workspace root. Default: the root.")
-    timeout: float | None = Field(None, gt=0, description="Seconds before the command is killed (at most the configured limit).")
+    timeout: float | None = Field(
+        None, gt=0, description="Seconds before the command is killed (at most the configured limit)."
+    )
 
 
 class RunCommand(Tool):
@@ -45,6 +49,7 @@ class RunCommand(Tool):
         "together; long output keeps its beginning and end). Needs the user's approval. No input "
         "can be typed: use non-interactive flags. Processes it leaves running are stopped when it ends."
     )
+    brief = "Run a shell command in the project; returns its exit code and output."
     args = RunCommandArgs
 
     async def run(self, args: RunCommandArgs, ctx: ToolContext) -> ToolOutcome:
@@ -67,8 +72,9 @@ class RunCommand(Tool):
         cgroup = create_cgroup(limits)
         try:
             argv = launcher_argv(command, cgroup, limits, timeout)
-            process, timed_out = await _run(argv, cwd, command_env(ctx.config), timeout, output,
-                                            partial(_kill, cgroup=cgroup))
+            process, timed_out = await _run(
+                argv, cwd, command_env(ctx.config), timeout, output, partial(_kill, cgroup=cgroup)
+            )
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
@@ -76,7 +82,9 @@ class RunCommand(Tool):
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
         if timed_out:
-            return ToolOutcome(body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True)
+            return ToolOutcome(
+                body + f"[timed out after {timeout:g} s; the command and its child processes were killed]", True
+            )
         code = process.returncode
         if code is not None and code < 0:
             return ToolOutcome(body + f"[killed by signal {-code}]", True)
@@ -99,8 +107,9 @@ def command_env(config: AgentConfig) -> dict[str, str]:
     return {**{name: value for name, value in os.environ.items() if name not in secret}, **QUIET_ENV}
 
 
-async def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail,
-               kill: Callable[[Process], None]) -> tuple[Process, bool]:
+async def _run(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: HeadTail, kill: Callable[[Process], None]
+) -> tuple[Process, bool]:
     """Run the command to its end or its timeout, its output into ``output``; then (or on cancel)
     ``kill`` everything it started. Returns the process and whether it timed out."""
     process, pipe, transport = await _start(argv, cwd, env, kill)
@@ -184,10 +193,8 @@ async def _start(
 def _kill(process: Process, cgroup: Path | None) -> None:
     """SIGKILL the command's whole process group, and its cgroup (escapees too) if it has one;
     a group already gone is fine."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     if cgroup is not None:
         kill_cgroup(cgroup)
 

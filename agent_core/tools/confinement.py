@@ -44,8 +44,18 @@ LAUNCHER = Path(__file__).with_name("launcher.py")
 def launcher_argv(command: str, cgroup: Path | None, limits: CommandLimitsConfig, timeout: float) -> list[str]:
     """The argv that runs ``command`` with ``/bin/sh -c`` inside ``cgroup`` and the rlimits."""
     cpu = math.ceil(timeout) * (os.cpu_count() or 1)
-    return [sys.executable, "-I", "-S", str(LAUNCHER), str(cgroup) if cgroup is not None else "-",
-            str(limits.max_memory_mb * MB), str(limits.max_file_mb * MB), str(cpu), str(limits.max_processes), command]
+    return [
+        sys.executable,
+        "-I",
+        "-S",
+        str(LAUNCHER),
+        str(cgroup) if cgroup is not None else "-",
+        str(limits.max_memory_mb * MB),
+        str(limits.max_file_mb * MB),
+        str(cpu),
+        str(limits.max_processes),
+        command,
+    ]
 
 
 # -- the cgroup, from the server's side ------------------------------------------------------
@@ -66,7 +76,7 @@ def own_cgroup_dir() -> Path | None:
             continue
         root, point = parts[3], parts[4]
         if own == root or own.startswith(root.rstrip("/") + "/"):
-            return Path(point) / own[len(root):].lstrip("/")
+            return Path(point) / own[len(root) :].lstrip("/")
     return None
 
 
@@ -125,7 +135,7 @@ def _sweep(base: Path) -> None:
     except OSError:
         return
     for entry in leftovers:
-        owner = entry.name[len(PREFIX):].split("-", 1)[0]
+        owner = entry.name[len(PREFIX) :].split("-", 1)[0]
         if owner.isdigit() and int(owner) != os.getpid() and _alive(int(owner)):
             continue  # another running server's command
         if owner.isdigit() and int(owner) != os.getpid():

@@ -16,7 +16,9 @@ import re
 
 from pydantic import Field
 
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.host import ProposedEdit
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.files import current_text
 
 
@@ -39,6 +41,10 @@ class EditFile(Tool):
         "old_text, write new_text as the whole file (creating it if needed). The user may be asked "
         "to approve and may reject with a reason."
     )
+    brief = (
+        "Replace old_text (it must occur exactly once) with new_text; without old_text, write "
+        "new_text as the whole file."
+    )
     args = EditFileArgs
 
     async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -52,13 +58,16 @@ class EditFile(Tool):
 
         verb = "Create" if original is None else "Edit"
         diff, change = _diff(original, new_text, shown)
-        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id)
+        proposed = ProposedEdit(path, original, new_text)
+        approval = await ctx.approvals.check(self.name, f"{verb} {shown}", diff, ctx.turn_id, edit=proposed)
         if not approval.allowed:
             raise ToolError(f"{verb} {shown} was not done. {approval.message}")
         # The approval may have taken minutes: a folder on the path may be a symlink by now.
         if workspace.resolve(args.path) != path:
-            raise ToolError(f"Refused: the path {shown} changed while waiting for approval (a folder on it "
-                            "was replaced); nothing was written. Check the folder and try again.")
+            raise ToolError(
+                f"Refused: the path {shown} changed while waiting for approval (a folder on it "
+                "was replaced); nothing was written. Check the folder and try again."
+            )
         ctx.started()
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:
@@ -74,7 +83,9 @@ def _new_text(original: str | None, args: EditFileArgs, shown: str) -> tuple[str
     if original is None:
         raise ToolError(f"File not found: {shown}. To create it, call edit_file without old_text.")
     if args.old_text == "":
-        raise ToolError("old_text is empty; give the exact text to replace, or leave old_text out to write the whole file.")
+        raise ToolError(
+            "old_text is empty; give the exact text to replace, or leave old_text out to write the whole file."
+        )
     old, new = args.old_text, args.new_text
     count = original.count(old)
     if count == 0 and "\r\n" in original and "\r\n" not in old:

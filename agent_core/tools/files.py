@@ -17,7 +17,8 @@ from typing import TypeVar
 from pydantic import Field
 
 from agent_core.host import Host
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import NotRegularFile, TooLarge, decode, read_regular, split_lines
 from agent_core.tools.workspace import IgnoreRules
 
@@ -79,6 +80,7 @@ class ReadFile(Tool):
         "Each line is prefixed with its number and a tab; the prefix is not part of the file. "
         "Long files are cut: the note at the end says how to read on."
     )
+    brief = "Read a text file; each line starts with its number and a tab."
     args = ReadFileArgs
 
     async def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -124,6 +126,7 @@ class ListFiles(Tool):
         "List a folder of the workspace (folders end with '/'). Files ignored by .gitignore, "
         ".git and the session folder are left out."
     )
+    brief = "List a folder ('.' is the project root); folders end with '/'."
     args = ListFilesArgs
 
     async def run(self, args: ListFilesArgs, ctx: ToolContext) -> ToolOutcome:

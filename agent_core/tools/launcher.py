@@ -20,8 +20,11 @@ def main(cgroup: str, address_space: str, file_size: str, cpu: str, processes: s
                 procs.write(str(os.getpid()))
         except OSError:
             pass  # no cgroup after all: the process group and the rlimits remain
-    for kind, value in ((resource.RLIMIT_AS, address_space), (resource.RLIMIT_FSIZE, file_size),
-                        (resource.RLIMIT_CPU, cpu)):
+    for kind, value in (
+        (resource.RLIMIT_AS, address_space),
+        (resource.RLIMIT_FSIZE, file_size),
+        (resource.RLIMIT_CPU, cpu),
+    ):
         limit(kind, int(value))
     if int(processes):
         running = user_tasks()

@@ -27,7 +27,8 @@ from typing import Any
 from pydantic import Field
 
 from agent_core.tools import textfiles
-from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolError, ToolOutcome
+from agent_core.tools.base import Tool, ToolArgs, ToolContext, ToolOutcome
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import kind_of
 from agent_core.tools.workspace import IgnoreRules, Workspace
 
@@ -53,6 +54,7 @@ class SearchText(Tool):
         "Search the workspace's text files for a regular expression; answers 'path:line:text' per "
         "matching line. Honours .gitignore; skips binary and very large files."
     )
+    brief = "Search the files for a regular expression; answers path:line:text."
     args = SearchTextArgs
 
     async def run(self, args: SearchTextArgs, ctx: ToolContext) -> ToolOutcome:
@@ -71,8 +73,12 @@ class SearchText(Tool):
             raise ToolError(f"{shown} is not a regular file ({kind}); it is not searched.")
         limit = ctx.config.search_timeout
         options = {
-            "pattern": args.pattern, "ignore_case": args.ignore_case, "max_results": args.max_results,
-            "cap": ctx.config.output_cap, "max_line": MAX_MATCH_LINE, "max_bytes": MAX_SEARCH_FILE_BYTES,
+            "pattern": args.pattern,
+            "ignore_case": args.ignore_case,
+            "max_results": args.max_results,
+            "cap": ctx.config.output_cap,
+            "max_line": MAX_MATCH_LINE,
+            "max_bytes": MAX_SEARCH_FILE_BYTES,
             "alarm": math.ceil(limit) + ORPHAN_GRACE,
         }
         matches, end = await _search(options, partial(_files, workspace, start, args.include), limit)
@@ -110,8 +116,13 @@ async def _search(options: dict[str, Any], files: Files, limit: float) -> tuple[
     read_fd, write_fd = os.pipe()
     try:
         worker = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-S", textfiles.__file__,
-            stdin=read_fd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-I",
+            "-S",
+            textfiles.__file__,
+            stdin=read_fd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
     except BaseException:
         os.close(write_fd)  # a worker started meanwhile reads EOF and ends

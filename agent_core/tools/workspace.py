@@ -21,8 +21,9 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from agent_core.paths import relative_path
+from agent_core.tools.errors import ToolError
 from agent_core.tools.textfiles import read_regular
-
 
 #: A folder of this name (any case) is private wherever it is: nested repositories have one too.
 GIT_FOLDER = ".git"
@@ -32,7 +33,7 @@ AGENT_FOLDER = ".agent-lsp"
 MAX_GITIGNORE_BYTES = 1024 * 1024
 
 
-class PathRefused(Exception):
+class PathRefused(ToolError):
     """A tool path that is not allowed; the message is the tool error the model reads."""
 
 
@@ -53,16 +54,22 @@ class Workspace:
         symlink inside the workspace yields its (inside) target.
         """
         if not isinstance(path, str) or not path.strip():
-            raise PathRefused("The path is empty; give a path relative to the workspace root (for example \"src/app.py\").")
+            raise PathRefused(
+                'The path is empty; give a path relative to the workspace root (for example "src/app.py").'
+            )
         if "\0" in path:
             raise PathRefused("The path contains a NUL character.")
         candidate = Path(path) if os.path.isabs(path) else self.root / path
         lexical = Path(os.path.normpath(candidate))
         if not _inside(lexical, self.root):
-            raise PathRefused(f"Refused: {path!r} is outside the workspace; only paths inside the workspace root may be used.")
+            raise PathRefused(
+                f"Refused: {path!r} is outside the workspace; only paths inside the workspace root may be used."
+            )
         real = lexical.resolve()
         if not _inside(real, self.root):
-            raise PathRefused(f"Refused: {path!r} is a symlink (or goes through one) that points outside the workspace.")
+            raise PathRefused(
+                f"Refused: {path!r} is a symlink (or goes through one) that points outside the workspace."
+            )
         if self.is_private(lexical) or self.is_private(real):
             raise PathRefused(
                 f"Refused: {path!r} is inside .git or the agent's session folder; the tools never read, "
@@ -72,11 +79,7 @@ class Workspace:
 
     def relative(self, path: Path) -> str:
         """How a resolved path is shown to the model: relative to the root, with forward slashes."""
-        try:
-            rel = path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
-        return rel or "."
+        return relative_path(path, self.root)
 
     def is_private(self, path: Path) -> bool:
         """True for anything in a ``.git`` folder, the root's ``.agent-lsp`` folder or the sessions
@@ -86,7 +89,7 @@ class Workspace:
             return True
         if not _under(folded, self._root_folded) or folded == self._root_folded:
             return False
-        parts = folded[len(self._root_folded):].strip(os.sep).split(os.sep)
+        parts = folded[len(self._root_folded) :].strip(os.sep).split(os.sep)
         return parts[0] == AGENT_FOLDER or GIT_FOLDER in parts
 
 
@@ -132,8 +135,9 @@ class IgnoreRules:
                 verdict = include
         return bool(verdict)
 
-    def walk(self, start: Path, stop: threading.Event | None = None, *,
-             recursive: bool = True) -> Iterator[tuple[Path, bool]]:
+    def walk(
+        self, start: Path, stop: threading.Event | None = None, *, recursive: bool = True
+    ) -> Iterator[tuple[Path, bool]]:
         """Yield ``(path, is_dir)`` under ``start`` (not following symlinked folders), sorted,
         skipping ignored entries and special files (FIFOs, sockets, devices) and never entering an
         ignored folder (git cannot re-include anything inside one either). ``stop`` ends a walk

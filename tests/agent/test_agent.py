@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agent_core.agent import Agent, AgentBusy, PromptContext
+from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.events import Notice, TextDelta
+from agent_core.exceptions import AgentBusy
 from agent_core.messages import ToolCall
+from agent_core.prompt import PromptContext
 from agent_core.sessions import SessionStore
-from tests.loop.doubles import Hold, RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import Hold, RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, scripted: ScriptedProvider | None, **settings: object) -> tuple[Agent, RecordingHost]:
@@ -44,7 +46,7 @@ async def test_user_message_saved_before_the_request_and_replies_as_they_complet
         return original_stream(request)
 
     provider.stream = stream  # type: ignore[method-assign]
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     ended = await agent.submit("list the files")
     assert ended.stop_reason == "end_turn"
     # Before the first request the prompt was on disk; before the second, the call and its result.
@@ -71,7 +73,10 @@ async def test_prompt_context_is_rendered_into_the_user_message(tmp_path: Path) 
     provider = ScriptedProvider(reply("ok"))
     agent, _ = make_agent(tmp_path, provider)
     context = PromptContext(
-        path="src/app.py", selection="x = 1\nprint(```)\n", start_line=3, end_line=4,
+        path="src/app.py",
+        selection="x = 1\nprint(```)\n",
+        start_line=3,
+        end_line=4,
         diagnostics=["3: undefined name 'y'"],
     )
     await agent.submit("fix this", context=context)
@@ -97,10 +102,10 @@ async def test_a_config_error_ends_the_turn_with_a_clear_message(tmp_path: Path)
 
 async def test_one_turn_at_a_time_and_cancel_keeps_the_partial_reply(tmp_path: Path) -> None:
     provider = ScriptedProvider([TextDelta(text="Half an ans"), Hold()], reply("fine"))
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     turn = asyncio.create_task(agent.submit("long question"))
     await asyncio.wait_for(provider.holding.wait(), 5)
-    assert agent.busy and agent.status()["running"]
+    assert agent.busy and agent.status().running
     with pytest.raises(AgentBusy):
         await agent.submit("another")
     assert agent.cancel()
@@ -117,7 +122,9 @@ async def test_one_turn_at_a_time_and_cancel_keeps_the_partial_reply(tmp_path: P
 async def test_truncation_runs_before_every_request_without_touching_the_history(tmp_path: Path) -> None:
     replies = [reply("r" * 400) for _ in range(6)]
     provider = ScriptedProvider(*replies)
-    agent, host = make_agent(tmp_path, provider, truncation={"contextWindow": 2000, "reserveTokens": 200, "minRecentMessages": 2})
+    agent, host = make_agent(
+        tmp_path, provider, truncation={"contextWindow": 2000, "reserveTokens": 200, "minRecentMessages": 2}
+    )
     for n in range(6):
         await agent.submit(f"question {n} " + "q" * 400)
     last = provider.requests[-1].messages

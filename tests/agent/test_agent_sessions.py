@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agent_core.agent import Agent, AgentBusy
+from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
-from agent_core.messages import Message
+from agent_core.exceptions import AgentBusy
+from agent_core.messages import Message, Usage
 from agent_core.providers.base import ProviderError
 from agent_core.sessions import SessionError
-from tests.loop.doubles import Hold, RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import Hold, RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, provider: ScriptedProvider) -> tuple[Agent, RecordingHost]:
@@ -39,9 +40,9 @@ async def test_fork_export_record_and_status(tmp_path: Path) -> None:
     assert "the question" in markdown and "the answer" in markdown
 
     status = agent.status()
-    assert set(status) == {"version", "provider", "model", "session", "usage", "running"}
-    assert status["provider"] == "scripted" and status["session"]["id"] == fork.id
-    assert status["usage"] == {"input_tokens": 10, "output_tokens": 5} and status["running"] is False
+    assert status.provider == "scripted" and status.session is not None and status.session.id == fork.id
+    assert status.usage == Usage(input_tokens=10, output_tokens=5) and status.running is False
+    assert status.local_model is None
     await agent.aclose()
 
 
@@ -78,7 +79,7 @@ async def test_a_second_window_gets_its_own_session_and_a_read_only_view(tmp_pat
 async def test_compact_failure_or_cancel_leaves_the_history_alone(tmp_path: Path) -> None:
     failing = ProviderError("The provider is overloaded (529).", kind="overloaded", retryable=True)
     provider = ScriptedProvider(reply("answer"), [failing], [Hold()])
-    agent, host = make_agent(tmp_path, provider)
+    agent, _host = make_agent(tmp_path, provider)
     await agent.submit("question")
     ended = await agent.submit("/compact")
     assert ended.stop_reason == "error" and "overloaded" in (ended.error or "")
@@ -95,9 +96,10 @@ async def test_compact_failure_or_cancel_leaves_the_history_alone(tmp_path: Path
 async def test_status_names_the_selected_provider_without_creating_it(tmp_path: Path) -> None:
     agent = Agent(tmp_path, AgentConfig(), RecordingHost(), env={"ANTHROPIC_API_KEY": "ak-test"})
     status = agent.status()
-    assert (status["provider"], status["model"], status["session"]) == ("anthropic", "claude-sonnet-4-5", None)
+    assert (status.provider, status.model, status.session) == ("anthropic", "claude-sonnet-4-5", None)
     agent.restore()
-    assert agent.status()["session"]["message_count"] == 0
+    session = agent.status().session
+    assert session is not None and session.message_count == 0
     await agent.aclose()
 
 

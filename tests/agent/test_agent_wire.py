@@ -13,16 +13,18 @@ from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.events import TextDelta
 from tests.cli.wire_checks import check_anthropic, check_openai
+from tests.fakes.doubles import RecordingHost
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import RecordingHost
 
 CHECKS = {"openai": check_openai, "anthropic": check_anthropic}
 
 
 def wire_agent(llm: FakeLLM, workspace: Path, provider: str, **settings: object) -> tuple[Agent, RecordingHost]:
     env = {
-        "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.base_url + "/v1",
-        "ANTHROPIC_API_KEY": "ak-test", "ANTHROPIC_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": llm.base_url + "/v1",
+        "ANTHROPIC_API_KEY": "ak-test",
+        "ANTHROPIC_BASE_URL": llm.base_url,
     }
     host = RecordingHost()
     config = AgentConfig.model_validate({"provider": provider, "model": "fake", **settings})
@@ -32,10 +34,12 @@ def wire_agent(llm: FakeLLM, workspace: Path, provider: str, **settings: object)
 
 
 def read_call(n: int) -> dict:
-    return {"tool_calls": [
-        {"id": f"call_{n}a", "name": "read_file", "arguments": {"path": "big.txt"}},
-        {"id": f"call_{n}b", "name": "list_files", "arguments": {}},
-    ]}
+    return {
+        "tool_calls": [
+            {"id": f"call_{n}a", "name": "read_file", "arguments": {"path": "big.txt"}},
+            {"id": f"call_{n}b", "name": "list_files", "arguments": {}},
+        ]
+    }
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -49,7 +53,7 @@ async def test_truncated_requests_are_valid_for_the_provider(fake_llm: FakeLLM, 
     for n in range(4):
         ended = await agent.submit(f"question {n}")
         assert ended.stop_reason == "end_turn", ended.error
-    bodies = [request for request in fake_llm.requests]
+    bodies = list(fake_llm.requests)
     assert len(bodies) == 8
     for body in bodies:
         CHECKS[provider](body)

@@ -9,7 +9,7 @@ from agent_core.agent import Agent
 from agent_core.commands import HELP
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
-from tests.loop.doubles import RecordingHost, ScriptedProvider, reply
+from tests.fakes.doubles import RecordingHost, ScriptedProvider, reply
 
 
 def make_agent(tmp_path: Path, provider: ScriptedProvider | None = None, **env: str) -> tuple[Agent, RecordingHost]:
@@ -94,7 +94,7 @@ async def test_model_shows_and_switches(tmp_path: Path) -> None:
     reason, text = await run(agent, host, "/model gpt-test-mini")
     assert reason == "end_turn" and "gpt-test-mini" in text
     assert agent.provider.model == "gpt-test-mini"
-    assert agent.status()["model"] == "gpt-test-mini"
+    assert agent.status().model == "gpt-test-mini"
     await agent.aclose()
 
 

@@ -8,7 +8,7 @@ import pytest
 from agent_core.compaction import CompactionError, summarise, transcript
 from agent_core.messages import Message, ToolCall
 from agent_core.tokens import estimate_text
-from tests.loop.doubles import ScriptedProvider, reply
+from tests.fakes.doubles import ScriptedProvider, reply
 
 
 def conversation(rounds: int, result_size: int) -> list[Message]:
@@ -33,7 +33,9 @@ def test_transcript_names_every_step_and_cuts_long_results() -> None:
 
 async def test_summary_request_fits_the_window_keeping_the_newest_part() -> None:
     provider = ScriptedProvider(reply("- did things"))
-    summary = await summarise(provider, conversation(200, 1500), context_window=8000, max_tokens=1000, report=lambda e: None)
+    summary = await summarise(
+        provider, conversation(200, 1500), context_window=8000, max_tokens=1000, report=lambda e: None
+    )
     sent = provider.requests[0].messages[-1].content
     assert estimate_text(sent) <= 8000 - 1000
     assert "question 199" in sent and "question 0\n" not in sent

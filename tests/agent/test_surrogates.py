@@ -25,12 +25,18 @@ def test_lone_surrogates_are_replaced_and_everything_else_kept() -> None:
     # One UTF-16 unit for one: LSP positions after the replacement still point at the same text.
     assert len(valid_text(broken).encode("utf-16-le")) == len(broken.encode("utf-16-le", "surrogatepass"))
     assert valid_json({f"k{HIGH}": [HIGH, {"n": 1, "t": LOW}], "b": None}) == {
-        f"k{REPLACEMENT}": [REPLACEMENT, {"n": 1, "t": REPLACEMENT}], "b": None}
+        f"k{REPLACEMENT}": [REPLACEMENT, {"n": 1, "t": REPLACEMENT}],
+        "b": None,
+    }
 
 
 def test_a_message_holding_one_is_saved_and_read_back(tmp_path: Path) -> None:
-    message = Message(role="tool", content=f"buffer: {HIGH}", tool_call_id="c1",
-                      tool_calls=[ToolCall(id="c", name="edit_file", arguments={"new_text": LOW})])
+    message = Message(
+        role="tool",
+        content=f"buffer: {HIGH}",
+        tool_call_id="c1",
+        tool_calls=[ToolCall(id="c", name="edit_file", arguments={"new_text": LOW})],
+    )
     line = fmt.encode_record(fmt.message_record(message))
     assert json.loads(line)["message"]["content"] == f"buffer: {REPLACEMENT}"
 

@@ -3,6 +3,8 @@ never-dropped part alone does not fit: a clear error, no loop), plus the token a
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from agent_core.conversation import RequestNotSendable, repair
@@ -33,7 +35,7 @@ def assert_valid(messages: list[Message]) -> None:
     """Valid for both providers: repair has nothing to fix, and user/assistant alternate."""
     assert repair(messages) == messages
     turns = [m for m in messages if m.role in ("user", "assistant")]
-    for before, after in zip(turns, turns[1:]):
+    for before, after in itertools.pairwise(turns):
         assert not (before.role == after.role == "user"), "two user messages in a row"
     conversation = [m for m in messages if m.role != "system"]
     assert conversation[0].role == "user", "the conversation must start with a user message"

@@ -15,7 +15,9 @@ def test_the_fixed_ranges_are_exactly_those_categories_and_the_blank_fillers() -
     listed = {chr(c) for first, last in HIDDEN_RANGES for c in range(first, last + 1)}
     fillers = set("\u115f\u1160\u3164\uffa0")
     # Unassigned here, format controls in Unicode 15 (Python 3.12+): listed ahead.
-    assert {ch for ch in listed - fillers if unicodedata.category(ch) not in HIDDEN} <= {chr(c) for c in range(0x13439, 0x13440)}
+    assert {ch for ch in listed - fillers if unicodedata.category(ch) not in HIDDEN} <= {
+        chr(c) for c in range(0x13439, 0x13440)
+    }
 
 
 def test_every_control_format_and_separator_character_is_escaped() -> None:

@@ -39,8 +39,14 @@ def run_chat(
     """Run one ``chat`` to the end. stdin is not a terminal (so no approval prompts): empty, or
     ``input`` (which ``chat`` reads as the prompt when none is given as arguments)."""
     return subprocess.run(
-        chat_command(*args), env=env or chat_env(), cwd=REPO, capture_output=True, text=True,
-        input=input, stdin=subprocess.DEVNULL if input is None else None, timeout=timeout,
+        chat_command(*args),
+        env=env or chat_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        timeout=timeout,
     )
 
 
@@ -49,8 +55,12 @@ class ChatProcess:
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, stdin: int = subprocess.DEVNULL) -> None:
         self.proc = subprocess.Popen(
-            chat_command(*args), env=env or chat_env(), cwd=REPO, stdin=stdin,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            chat_command(*args),
+            env=env or chat_env(),
+            cwd=REPO,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self.stdout = ""
         self.stderr = ""

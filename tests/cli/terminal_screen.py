@@ -38,8 +38,13 @@ class TerminalChat:
         self._closed = False
         self.raw = b""
         self.proc = subprocess.Popen(
-            chat_command(*args), env={**env, "TERM": "xterm"}, cwd=REPO,
-            stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+            chat_command(*args),
+            env={**env, "TERM": "xterm"},
+            cwd=REPO,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
         )
         os.close(slave)
         self._reader = threading.Thread(target=self._pump, daemon=True)
@@ -76,7 +81,9 @@ class TerminalChat:
             while text not in self.seen():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
-                    raise AssertionError(f"{text!r} never shown; exit={self.proc.poll()}\nscreen:\n{self.seen()}\nraw={self.raw!r}")
+                    raise AssertionError(
+                        f"{text!r} never shown; exit={self.proc.poll()}\nscreen:\n{self.seen()}\nraw={self.raw!r}"
+                    )
                 self._changed.wait(remaining)
 
     def type(self, keys: str) -> None:
@@ -93,4 +100,3 @@ class TerminalChat:
             self.proc.wait(5)
         self._reader.join(5)
         os.close(self._master)
-

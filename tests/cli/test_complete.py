@@ -12,8 +12,15 @@ from tests.fakes.llm_server import FakeLLM
 
 
 def run_complete(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lsp_server.cli", "complete", *args], cwd=cwd, env=chat_env(),
-                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "lsp_server.cli", "complete", *args],
+        cwd=cwd,
+        env=chat_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def settings(llm: FakeLLM) -> str:
@@ -35,8 +42,9 @@ def test_positions_past_the_end_are_clamped_and_flags_override_settings(fake_llm
     (tmp_path / "calc.py").write_text("x = 1\n")
     fake_llm.missing_routes.add("/infill")
     fake_llm.script({"text": "  # one"})
-    done = run_complete("calc.py:1:99", "--base-url", fake_llm.base_url + "/v1", "--model", "starcoder2-3b",
-                        cwd=tmp_path)
+    done = run_complete(
+        "calc.py:1:99", "--base-url", fake_llm.base_url + "/v1", "--model", "starcoder2-3b", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "  # one\n"
     assert fake_llm.requests[-1]["prompt"] == "<fim_prefix>x = 1<fim_suffix>\n<fim_middle>"

@@ -27,8 +27,8 @@ from agent_core.messages import Message
 from agent_core.sessions import SessionStore
 from tests.cli.chat_process import ChatProcess, chat_env
 from tests.cli.wire_checks import check_anthropic, check_openai
+from tests.fakes.doubles import RecordingHost
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import RecordingHost
 
 SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT")]
 
@@ -38,7 +38,17 @@ def env() -> dict[str, str]:
 
 
 def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return ["--provider", "openai", "--base-url", llm.base_url + "/v1", "--model", "fake-1", "--workspace", str(workspace), *more]
+    return [
+        "--provider",
+        "openai",
+        "--base-url",
+        llm.base_url + "/v1",
+        "--model",
+        "fake-1",
+        "--workspace",
+        str(workspace),
+        *more,
+    ]
 
 
 def signal_and_time_exit(chat: ChatProcess, number: int) -> tuple[int, float]:
@@ -110,7 +120,7 @@ async def test_signal_while_a_command_runs(fake_llm: FakeLLM, tmp_path: Path, nu
     assert code == 128 + number
     assert elapsed < 2.0, f"took {elapsed:.2f}s to exit"
     assert await _all_gone(marker), "the command outlived the agent"
-    user, assistant, result = saved_messages(tmp_path)
+    _user, assistant, result = saved_messages(tmp_path)
     assert assistant.tool_calls[0].id == "call_slow"
     assert result.role == "tool" and result.tool_call_id == "call_slow"
     assert result.interrupted and result.is_error

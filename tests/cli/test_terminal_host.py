@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from agent_cli.terminal import TerminalHost
+from agent_core.atomic import write_atomic
 from agent_core.events import Notice, RetryScheduled, TextDelta, ToolFinished, ToolStarted
 from agent_core.host import Decision, PermissionRequest
 from agent_core.messages import ToolCall
-from agent_core.terminal import TerminalHost, write_file_atomic
 
 REQUEST = PermissionRequest(tool="run_command", title="Run: make test", detail="make test\n(in .)", turn_id="t1")
 
@@ -85,7 +86,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
     os.fsync = failing_fsync  # type: ignore[assignment]
     try:
         with pytest.raises(Boom):
-            write_file_atomic(target, b"half")
+            write_atomic(target, b"half", mode=None)
     finally:
         os.fsync = real_fsync
     assert target.read_text() == "precious"
@@ -101,8 +102,12 @@ async def test_without_a_terminal_permission_is_refused_with_the_way_out() -> No
 
 @pytest.mark.parametrize(
     ("answer", "decision", "reason"),
-    [("y\n", Decision.ALLOW_ONCE, None), ("a\n", Decision.ALLOW_SESSION, None),
-     ("n use the venv\n", Decision.REJECT, "use the venv"), ("\n", Decision.REJECT, None)],
+    [
+        ("y\n", Decision.ALLOW_ONCE, None),
+        ("a\n", Decision.ALLOW_SESSION, None),
+        ("n use the venv\n", Decision.REJECT, "use the venv"),
+        ("\n", Decision.REJECT, None),
+    ],
 )
 async def test_on_a_terminal_the_user_is_asked(
     monkeypatch: pytest.MonkeyPatch, answer: str, decision: Decision, reason: str | None

@@ -17,12 +17,12 @@ DOC = "def add(a, b):\n    \n"
 END = len("def add(a, b):\n    ")
 
 
-def make(llm: FakeLLM, problems: list[str] | None = None, clock: FakeClock | None = None,
-         **settings: object) -> CompletionEngine:
+def make(
+    llm: FakeLLM, problems: list[str] | None = None, clock: FakeClock | None = None, **settings: object
+) -> CompletionEngine:
     config = CompletionConfig.model_validate({"debounceMs": 0, **settings})
     source = create_source("local", config, AgentConfig(), {}, StubServer(llm.base_url))
-    return CompletionEngine(config, source, on_problem=(problems if problems is not None else []).append,
-                            clock=clock)
+    return CompletionEngine(config, source, on_problem=(problems if problems is not None else []).append, clock=clock)
 
 
 def request(text: str = DOC, offset: int = END, **kw: object) -> CompletionRequest:
@@ -69,8 +69,9 @@ class GatedClock(FakeClock):
 
 async def until(predicate: Callable[[], bool]) -> None:
     async def poll() -> None:
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110 - bounded polling of another task's state
             await asyncio.sleep(0.01)
+
     await asyncio.wait_for(poll(), 5)
 
 

@@ -7,16 +7,19 @@ import pytest
 from agent_core.completion.fim import family_for, fim_prompt
 
 
-@pytest.mark.parametrize(("model", "family"), [
-    ("qwen2.5-coder:1.5b", "qwen"),
-    ("Qwen/Qwen2.5-Coder-7B", "qwen"),
-    ("deepseek-ai/deepseek-coder-1.3b-base", "deepseek"),
-    ("bigcode/starcoder2-3b", "starcoder"),
-    ("codestral-latest", "codestral"),
-    ("qwen2.5-7b-instruct", None),
-    ("gpt-4o-mini", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        ("qwen2.5-coder:1.5b", "qwen"),
+        ("Qwen/Qwen2.5-Coder-7B", "qwen"),
+        ("deepseek-ai/deepseek-coder-1.3b-base", "deepseek"),
+        ("bigcode/starcoder2-3b", "starcoder"),
+        ("codestral-latest", "codestral"),
+        ("qwen2.5-7b-instruct", None),
+        ("gpt-4o-mini", None),
+        (None, None),
+    ],
+)
 def test_family_from_the_model_name(model: str | None, family: str | None) -> None:
     found = family_for(model)
     assert (found.name if found else None) == family

@@ -1,13 +1,10 @@
 """Completion from the real embedded model (llama.cpp's /infill), marked: slow on a CPU.
 
-The model is the embedded one, or the GGUF file named by ``AGENT_LSP_FIM_MODEL``; a model without
+The model is the installed default (Qwen2.5-Coder-1.5B-Instruct); a model without
 fill-in-the-middle tokens (SmolLM2) is skipped with the reason.
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,11 +12,11 @@ import pytest
 from agent_core.completion.config import CompletionConfig
 from agent_core.completion.engine import CompletionRequest
 from agent_core.completion.local import EmbeddedModelServer
-from agent_core.completion.select import make_engine
+from agent_core.completion.select import installed_local_model, make_engine
 from agent_core.config import AgentConfig
-from agent_core.providers.local import LocalProvider, local_model_path
+from agent_core.providers.local import LocalProvider
 
-MODEL = Path(os.environ["AGENT_LSP_FIM_MODEL"]) if os.environ.get("AGENT_LSP_FIM_MODEL") else local_model_path()
+MODEL = installed_local_model(AgentConfig())
 
 pytestmark = [
     pytest.mark.local_model,
@@ -43,8 +40,9 @@ async def test_the_embedded_model_writes_the_body_of_fibonacci() -> None:
         if probe.status_code == 501:
             pytest.skip(f"{MODEL.name} cannot fill in the middle (/infill: {probe.text[:120]})")
         offset = DOC.index('"""\n') + 8
-        result = await engine.complete(CompletionRequest(document="file:///fib.py", path="fib.py", text=DOC,
-                                                         offset=offset, language="python"))
+        result = await engine.complete(
+            CompletionRequest(document="file:///fib.py", path="fib.py", text=DOC, offset=offset, language="python")
+        )
         assert result.how == "model", engine.status()
         (suggestion,) = result.suggestions
         assert "return" in suggestion.text

@@ -16,8 +16,7 @@ from agent_core.config import AgentConfig
 from tests.fakes.llm_server import FakeLLM
 
 DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
-CTX = build_context(DOC, DOC.index("    \n") + 4, prefix_lines=10, suffix_lines=10, path="calc.py",
-                    language="python")
+CTX = build_context(DOC, DOC.index("    \n") + 4, prefix_lines=10, suffix_lines=10, path="calc.py", language="python")
 
 
 class StubServer:
@@ -43,8 +42,14 @@ class StubServer:
         pass
 
 
-def source(name: str, llm: FakeLLM, chat: AgentConfig | None = None, env: dict[str, str] | None = None,
-           local: ModelServer | None = None, **completion: object) -> ServerSource:
+def source(
+    name: str,
+    llm: FakeLLM,
+    chat: AgentConfig | None = None,
+    env: dict[str, str] | None = None,
+    local: ModelServer | None = None,
+    **completion: object,
+) -> ServerSource:
     config = CompletionConfig.model_validate(completion)
     return create_source(name, config, chat or AgentConfig(), env or {}, local or StubServer(llm.base_url))
 
@@ -61,8 +66,12 @@ async def test_local_source_asks_infill_with_windows_extra_cache_and_budget(fake
     assert body["input_extra"] == [{"filename": "util.py", "text": "def helper():\n    pass\n"}]
     assert body["cache_prompt"] is True and body["n_indent"] == 4
     assert body["n_predict"] == 32 and body["t_max_predict_ms"] == 700
-    assert src.describe() == {"source": "local", "model": "Qwen2.5-Coder-1.5B-Instruct", "endpoint": "infill",
-                              "state": "ready"}
+    assert src.describe() == {
+        "source": "local",
+        "model": "Qwen2.5-Coder-1.5B-Instruct",
+        "endpoint": "infill",
+        "state": "ready",
+    }
     await src.aclose()
 
 
@@ -82,8 +91,7 @@ async def test_openai_server_without_infill_uses_completions_with_fim_tokens(fak
     assert await src.complete(CTX) == "return a + b"
     body = fake_llm.requests[-1]
     assert body["_path"] == "/v1/completions" and body["model"] == "qwen2.5-coder:1.5b"
-    assert body["prompt"] == ("<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n"
-                              "<|fim_middle|>")
+    assert body["prompt"] == ("<|fim_prefix|>def add(a, b):\n    <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>")
     assert "<|endoftext|>" in body["stop"]
     # The endpoint found is remembered: no second probe of /infill.
     assert await src.complete(CTX) == "return a - b"
@@ -124,8 +132,14 @@ async def test_an_endpoint_named_in_the_settings_is_used_alone(fake_llm: FakeLLM
 
 async def test_server_errors_become_readable_problems(fake_llm: FakeLLM) -> None:
     fake_llm.script({"status": 401, "error_message": "bad key sk-secret-value-123"})
-    src = source("openai", fake_llm, baseUrl=fake_llm.base_url + "/v1", model="m", endpoint="infill",
-                 env={"OPENAI_API_KEY": "sk-secret-value-123"})
+    src = source(
+        "openai",
+        fake_llm,
+        baseUrl=fake_llm.base_url + "/v1",
+        model="m",
+        endpoint="infill",
+        env={"OPENAI_API_KEY": "sk-secret-value-123"},
+    )
     with pytest.raises(CompletionProblem) as caught:
         await src.complete(CTX)
     assert "401" in str(caught.value) and "sk-secret-value-123" not in str(caught.value)

@@ -51,10 +51,22 @@ def plan(response: dict[str, Any], request: dict[str, Any]) -> list[PlanItem]:
 
     input_tokens, output_tokens = usage_numbers(response, request)
     out: list[PlanItem] = [
-        event("message_start", {"type": "message_start", "message": {
-            "id": "msg_fake", "type": "message", "role": "assistant",
-            "model": request.get("model", "fake-model"), "content": [], "stop_reason": None,
-            "stop_sequence": None, "usage": {"input_tokens": input_tokens, "output_tokens": 1}}}),
+        event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": request.get("model", "fake-model"),
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                },
+            },
+        ),
         event("ping", {"type": "ping"}),
     ]
 
@@ -68,21 +80,43 @@ def plan(response: dict[str, Any], request: dict[str, Any]) -> list[PlanItem]:
     index = 0
     pieces = tokens(response.get("text", ""))
     if pieces:
-        out.append(event("content_block_start", {"type": "content_block_start", "index": index,
-                                                 "content_block": {"type": "text", "text": ""}}))
-        out.extend(event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                 "delta": {"type": "text_delta", "text": p}})
-                   for p in pieces)
+        out.append(
+            event(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+            )
+        )
+        out.extend(
+            event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": p}},
+            )
+            for p in pieces
+        )
         out.append(event("content_block_stop", {"type": "content_block_stop", "index": index}))
         index += 1
     for call in response.get("tool_calls", []):
-        out.append(event("content_block_start", {"type": "content_block_start", "index": index,
-                                                 "content_block": {"type": "tool_use", "id": call["id"],
-                                                                   "name": call["name"], "input": {}}}))
+        out.append(
+            event(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": index,
+                    "content_block": {"type": "tool_use", "id": call["id"], "name": call["name"], "input": {}},
+                },
+            )
+        )
         for piece in ["", *fragments(argument_text(call.get("arguments")))]:
-            out.append(event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                     "delta": {"type": "input_json_delta",
-                                                               "partial_json": piece}}))
+            out.append(
+                event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": piece},
+                    },
+                )
+            )
         if response.get("error_event"):
             break  # the error arrives while this tool call is still open
         out.append(event("content_block_stop", {"type": "content_block_stop", "index": index}))
@@ -97,8 +131,15 @@ def plan(response: dict[str, Any], request: dict[str, Any]) -> list[PlanItem]:
     usage: dict[str, int] = {"output_tokens": output_tokens}
     if response.get("repeat_usage"):
         usage["input_tokens"] = input_tokens  # the current API repeats it here, cumulatively
-    out.append(event("message_delta", {"type": "message_delta",
-                                       "delta": {"stop_reason": normalised_stop(response),
-                                                 "stop_sequence": None}, "usage": usage}))
+    out.append(
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": normalised_stop(response), "stop_sequence": None},
+                "usage": usage,
+            },
+        )
+    )
     out.append(event("message_stop", {"type": "message_stop"}))
     return out

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 
 class FakeClock:
-    def __init__(self, start: float = 1000.0, wall_start: float = 1_700_000_000.0,
-                 random_values: Iterable[float] = (0.0,)) -> None:
+    def __init__(
+        self, start: float = 1000.0, wall_start: float = 1_700_000_000.0, random_values: Iterable[float] = (0.0,)
+    ) -> None:
         self.t = start
         self._wall_offset = wall_start - start
         self._random = list(random_values) or [0.0]

@@ -35,6 +35,7 @@ Run as a process for tests in other languages::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -52,16 +53,47 @@ from typing import Any
 from tests.fakes import anthropic_wire, openai_wire
 from tests.fakes.stream_parts import PlanItem
 
-RESPONSE_KEYS = frozenset({
-    "text", "tool_calls", "usage", "stop_reason", "status", "headers", "body", "error_type",
-    "error_message", "error_event", "error_after_text", "drop_after_bytes", "chunk_bytes",
-    "no_done", "hold", "chunk_delay", "raw_sse", "shape", "repeat_usage", "newline",
-})
+RESPONSE_KEYS = frozenset(
+    {
+        "text",
+        "tool_calls",
+        "usage",
+        "stop_reason",
+        "status",
+        "headers",
+        "body",
+        "error_type",
+        "error_message",
+        "error_event",
+        "error_after_text",
+        "drop_after_bytes",
+        "chunk_bytes",
+        "no_done",
+        "hold",
+        "chunk_delay",
+        "raw_sse",
+        "shape",
+        "repeat_usage",
+        "newline",
+    }
+)
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            408: "Request Timeout", 409: "Conflict", 413: "Payload Too Large",
-            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout", 529: "Overloaded"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    409: "Conflict",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    529: "Overloaded",
+}
 
 
 def check_response(response: Any) -> dict[str, Any]:
@@ -113,8 +145,7 @@ class FakeLLM:
 
     def start(self) -> FakeLLM:
         # A short poll interval keeps stop() (and so every test teardown) fast.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        name="fake-llm", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True)
         self._thread.start()
         return self
 
@@ -127,10 +158,8 @@ class FakeLLM:
         with self._cond:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -210,8 +239,7 @@ class FakeLLM:
         try:
             while True:
                 with self._cond:
-                    if self._cond.wait_for(lambda: self._release_gen != gen or self._closing.is_set(),
-                                           timeout=0.02):
+                    if self._cond.wait_for(lambda: self._release_gen != gen or self._closing.is_set(), timeout=0.02):
                         return
                 if _client_closed(conn):
                     raise _ClientGone
@@ -248,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ThreadingHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging (tests read ``requests`` instead)."""
 
     @property
@@ -264,10 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with self.fake._cond:
             self.fake._connections.discard(self.connection)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     # -- routing ---------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -335,9 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = error_body_for(response)
             self._send_raw(status, payload.encode(), extra)
             return
-        items: list[PlanItem] = (
-            [response["raw_sse"].encode()] if "raw_sse" in response else plan_for(response, request)
-        )
+        items: list[PlanItem] = [response["raw_sse"].encode()] if "raw_sse" in response else plan_for(response, request)
         try:
             self._stream(items, response, extra)
         except (_ClientGone, OSError):
@@ -355,8 +379,11 @@ class _Handler(BaseHTTPRequestHandler):
         status = int(response.get("status", 200))
         if status != 200 or "body" in response:
             payload = response.get("body")
-            self._send_raw(status, (payload if payload is not None else openai_wire.error_body(response)).encode(),
-                           response.get("headers", {}))
+            self._send_raw(
+                status,
+                (payload if payload is not None else openai_wire.error_body(response)).encode(),
+                response.get("headers", {}),
+            )
             return
         try:
             if response.get("hold"):
@@ -367,11 +394,19 @@ class _Handler(BaseHTTPRequestHandler):
             return
         text = str(response.get("text", ""))
         if self.path == "/infill":
-            answer: dict[str, Any] = {"content": text, "stop": True, "tokens_predicted": len(text.split()),
-                                      "timings": {"prompt_n": 1, "predicted_n": len(text.split())}}
+            answer: dict[str, Any] = {
+                "content": text,
+                "stop": True,
+                "tokens_predicted": len(text.split()),
+                "timings": {"prompt_n": 1, "predicted_n": len(text.split())},
+            }
         else:
-            answer = {"id": "cmpl-fake", "object": "text_completion", "model": request.get("model"),
-                      "choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}
+            answer = {
+                "id": "cmpl-fake",
+                "object": "text_completion",
+                "model": request.get("model"),
+                "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
+            }
         self._send_json(200, answer)
 
     # -- writing ---------------------------------------------------------------------------------
@@ -388,8 +423,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(self._head(status, headers) + payload)
 
     def _stream(self, items: list[PlanItem], response: dict[str, Any], extra: dict[str, str]) -> None:
-        headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                   "Transfer-Encoding": "chunked", **extra}
+        headers = {
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "Transfer-Encoding": "chunked",
+            **extra,
+        }
         self.wfile.write(self._head(200, headers))
         chunk_bytes = response.get("chunk_bytes")
         delay = float(response.get("chunk_delay", 0))
@@ -418,10 +457,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Cut the connection mid-body, as a crashed proxy or a network failure does."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _segments(items: list[PlanItem], chunk_bytes: int | None) -> list[PlanItem]:

@@ -81,15 +81,19 @@ def _tool_deltas(calls: list[dict[str, Any]], shape: str) -> list[list[dict[str,
     """The ``tool_calls`` list of each successive delta, in the requested shape."""
     if shape == "no_index":
         return [
-            [{"id": c["id"], "type": "function",
-              "function": {"name": c["name"], "arguments": argument_text(c.get("arguments"))}}]
+            [
+                {
+                    "id": c["id"],
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": argument_text(c.get("arguments"))},
+                }
+            ]
             for c in calls
         ]
     per_call: list[list[dict[str, Any]]] = []
     for i, c in enumerate(calls):
         index = 0 if shape == "same_index" else i
-        first = {"index": index, "id": c["id"], "type": "function",
-                 "function": {"name": c["name"], "arguments": ""}}
+        first = {"index": index, "id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": ""}}
         rest = []
         for piece in fragments(argument_text(c.get("arguments"))):
             delta: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
@@ -112,10 +116,12 @@ def plan(response: dict[str, Any], request: dict[str, Any]) -> list[PlanItem]:
         raise ValueError(f"unknown shape {shape!r}; expected one of {SHAPES}")
     newline = response.get("newline", "\n")
     input_tokens, output_tokens = usage_numbers(response, request)
-    usage = {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
-             "total_tokens": input_tokens + output_tokens}
-    c = _Chunks(str(request.get("model", "fake-model")), newline,
-                usage if response.get("repeat_usage") else None)
+    usage = {
+        "prompt_tokens": input_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+    c = _Chunks(str(request.get("model", "fake-model")), newline, usage if response.get("repeat_usage") else None)
     out: list[PlanItem] = [c.chunk({"role": "assistant", "content": ""})]
 
     def in_stream_error() -> None:
@@ -137,7 +143,17 @@ def plan(response: dict[str, Any], request: dict[str, Any]) -> list[PlanItem]:
     stop = normalised_stop(response)
     out.append(c.chunk({}, finish=_FINISH.get(stop, stop)))
     if (request.get("stream_options") or {}).get("include_usage"):
-        out.append(c.event({"id": "chatcmpl-fake", "object": "chat.completion.chunk",
-                            "created": 1700000000, "model": c.model, "choices": [], "usage": usage}))
+        out.append(
+            c.event(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": 1700000000,
+                    "model": c.model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
+        )
     out.append(c.event("[DONE]"))
     return out

@@ -12,7 +12,11 @@ def user(text: str) -> Message:
 
 
 def assistant(*call_ids: str, text: str = "") -> Message:
-    return Message(role="assistant", content=text, tool_calls=[ToolCall(id=i, name="read_file", arguments={"path": i}) for i in call_ids])
+    return Message(
+        role="assistant",
+        content=text,
+        tool_calls=[ToolCall(id=i, name="read_file", arguments={"path": i}) for i in call_ids],
+    )
 
 
 def result(call_id: str, text: str = "ok") -> Message:
@@ -61,7 +65,14 @@ def test_result_for_a_call_of_another_message_is_dropped_and_call_answered() -> 
 
 
 def test_duplicate_and_foreign_results_are_dropped_and_results_follow_call_order() -> None:
-    messages = [user("hi"), assistant("c1", "c2"), result("c2", "second"), result("x9"), result("c1"), result("c2", "dup")]
+    messages = [
+        user("hi"),
+        assistant("c1", "c2"),
+        result("c2", "second"),
+        result("x9"),
+        result("c1"),
+        result("c2", "dup"),
+    ]
     repaired = repair(messages)
     assert shape(repaired) == ["u", "a(c1,c2)", "t(c1)", "t(c2)"]
     assert repaired[3].content == "second"

@@ -13,7 +13,7 @@ from agent_core.events import StreamFinished, TextDelta, ToolCallReady, ToolCall
 from agent_core.messages import Message, Usage
 from agent_core.providers.base import ProviderError
 from agent_core.truncation import ContextOverflowError
-from tests.loop.doubles import Harness, Hold, ScriptedProvider, call, reply
+from tests.fakes.doubles import Harness, Hold, ScriptedProvider, call, reply
 
 
 async def test_text_reply_streams_saves_and_ends(tmp_path: Path) -> None:
@@ -25,17 +25,21 @@ async def test_text_reply_streams_saves_and_ends(tmp_path: Path) -> None:
     assert h.messages[1].content == "Hello there" and not h.messages[1].interrupted
     assert [m for m, _ in h.saved] == h.messages[1:]
     types = [e.type for e in h.host.events]
-    assert types[0] == "turn_started" and types[-1] == "turn_ended"
+    # The loop reports what happens in the turn; its start and end belong to the front end.
+    assert "turn_started" not in types and "turn_ended" not in types and types[-1] == "message"
     assert "".join(e.text for e in h.host.of_type("text_delta")) == "Hello there"
     assert h.host.of_type("message")[0].message == h.messages[1]
 
 
 async def test_tool_round_trip_saves_each_message_at_once(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("alpha\nbeta\n")
-    h = Harness(tmp_path, ScriptedProvider(
-        reply("Reading.", [call("c1", path="notes.txt")], usage=(10, 2)),
-        reply("It says alpha.", usage=(30, 4)),
-    ))
+    h = Harness(
+        tmp_path,
+        ScriptedProvider(
+            reply("Reading.", [call("c1", path="notes.txt")], usage=(10, 2)),
+            reply("It says alpha.", usage=(30, 4)),
+        ),
+    )
     ended = await h.turn()
     assert ended.stop_reason == "end_turn"
     assert ended.usage == Usage(input_tokens=40, output_tokens=6)  # one total per response, summed
@@ -47,7 +51,13 @@ async def test_tool_round_trip_saves_each_message_at_once(tmp_path: Path) -> Non
     assert [sent for _, sent in h.saved] == [1, 1, 2]
     second = h.provider.requests[1].messages
     assert [m.role for m in second] == ["user", "assistant", "tool"]
-    assert {spec.name for spec in h.provider.requests[0].tools} == {"read_file", "list_files", "search_text", "edit_file", "run_command"}
+    assert {spec.name for spec in h.provider.requests[0].tools} == {
+        "read_file",
+        "list_files",
+        "search_text",
+        "edit_file",
+        "run_command",
+    }
     order = [e.type for e in h.host.events if e.type in ("tool_started", "tool_finished", "message")]
     assert order == ["message", "tool_started", "tool_finished", "message", "message"]
 
@@ -55,7 +65,10 @@ async def test_tool_round_trip_saves_each_message_at_once(tmp_path: Path) -> Non
 async def test_several_calls_run_in_order(tmp_path: Path) -> None:
     for name in "abc":
         (tmp_path / name).write_text(name * 3)
-    h = Harness(tmp_path, ScriptedProvider(reply("", [call("1", path="c"), call("2", path="a"), call("3", path="b")]), reply("done")))
+    h = Harness(
+        tmp_path,
+        ScriptedProvider(reply("", [call("1", path="c"), call("2", path="a"), call("3", path="b")]), reply("done")),
+    )
     await h.turn()
     results = [m for m in h.messages if m.role == "tool"]
     assert [m.tool_call_id for m in results] == ["1", "2", "3"]
@@ -63,10 +76,13 @@ async def test_several_calls_run_in_order(tmp_path: Path) -> None:
 
 
 async def test_tool_errors_are_results_and_the_turn_goes_on(tmp_path: Path) -> None:
-    h = Harness(tmp_path, ScriptedProvider(
-        reply("", [call("1", "no_such_tool"), call("2", "read_file", file="x"), call("3", path="../outside")]),
-        reply("sorry"),
-    ))
+    h = Harness(
+        tmp_path,
+        ScriptedProvider(
+            reply("", [call("1", "no_such_tool"), call("2", "read_file", file="x"), call("3", path="../outside")]),
+            reply("sorry"),
+        ),
+    )
     ended = await h.turn()
     assert ended.stop_reason == "end_turn"
     results = [m for m in h.messages if m.role == "tool"]
@@ -115,7 +131,9 @@ async def test_provider_error_after_output_keeps_partial_and_answers_ready_calls
 
 
 async def test_provider_error_before_output_adds_nothing(tmp_path: Path) -> None:
-    error = ProviderError("Authentication failed (401): check OPENAI_API_KEY.", kind="auth", retryable=False, status=401)
+    error = ProviderError(
+        "Authentication failed (401): check OPENAI_API_KEY.", kind="auth", retryable=False, status=401
+    )
     h = Harness(tmp_path, ScriptedProvider([error]))
     ended = await h.turn()
     assert ended.stop_reason == "error" and "401" in (ended.error or "")
@@ -171,7 +189,7 @@ async def test_failed_save_ends_turn_with_error_instead_of_crashing(tmp_path: Pa
     h.loop._on_message = broken
     ended = await h.turn()
     assert ended.stop_reason == "error" and "disk full" in (ended.error or "")
-    assert h.host.events[-1] == ended
+    assert ended not in h.host.events  # returned, never reported
 
 
 async def test_second_turn_while_running_is_refused(tmp_path: Path) -> None:
@@ -187,6 +205,11 @@ async def test_second_turn_while_running_is_refused(tmp_path: Path) -> None:
 
 
 async def test_usage_events_and_stream_events_reach_the_host(tmp_path: Path) -> None:
-    h = Harness(tmp_path, ScriptedProvider([UsageReported(usage=Usage(input_tokens=5)), TextDelta(text="a"), StreamFinished(stop_reason="end_turn")]))
+    h = Harness(
+        tmp_path,
+        ScriptedProvider(
+            [UsageReported(usage=Usage(input_tokens=5)), TextDelta(text="a"), StreamFinished(stop_reason="end_turn")]
+        ),
+    )
     await h.turn()
-    assert [e.type for e in h.host.events] == ["turn_started", "usage", "text_delta", "stream_finished", "message", "turn_ended"]
+    assert [e.type for e in h.host.events] == ["usage", "text_delta", "stream_finished", "message"]

@@ -9,8 +9,8 @@ from typing import Any
 
 from agent_core.messages import Message
 from agent_core.providers.anthropic import AnthropicProvider
+from tests.fakes.doubles import Harness, RecordingHost
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import Harness, RecordingHost
 
 
 def assert_valid_anthropic(body: dict[str, Any]) -> None:
@@ -33,10 +33,17 @@ def assert_valid_anthropic(body: dict[str, Any]) -> None:
 async def test_cancel_during_approval_then_next_request_is_valid(tmp_path: Path, fake_llm: FakeLLM) -> None:
     (tmp_path / "a.txt").write_text("alpha\n")
     fake_llm.script(
-        {"text": "Two steps.", "tool_calls": [
-            {"id": "toolu_1", "name": "read_file", "arguments": {"path": "a.txt"}},
-            {"id": "toolu_2", "name": "edit_file", "arguments": {"path": "a.txt", "old_text": "alpha", "new_text": "beta"}},
-        ]},
+        {
+            "text": "Two steps.",
+            "tool_calls": [
+                {"id": "toolu_1", "name": "read_file", "arguments": {"path": "a.txt"}},
+                {
+                    "id": "toolu_2",
+                    "name": "edit_file",
+                    "arguments": {"path": "a.txt", "old_text": "alpha", "new_text": "beta"},
+                },
+            ],
+        },
         {"text": "Understood."},
     )
     host = RecordingHost(hold_permission=True)
@@ -51,6 +58,11 @@ async def test_cancel_during_approval_then_next_request_is_valid(tmp_path: Path,
     assert (await h.turn()).stop_reason == "end_turn"
     body = fake_llm.requests[1]
     assert_valid_anthropic(body)
-    results = {b["tool_use_id"]: b for m in body["messages"] if isinstance(m["content"], list)
-               for b in m["content"] if b.get("type") == "tool_result"}
+    results = {
+        b["tool_use_id"]: b
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b.get("type") == "tool_result"
+    }
     assert not results["toolu_1"].get("is_error") and results["toolu_2"]["is_error"]

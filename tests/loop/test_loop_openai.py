@@ -17,8 +17,8 @@ from agent_core.config import AgentConfig
 from agent_core.events import TextDelta
 from agent_core.messages import Message
 from agent_core.providers.openai import OpenAIProvider
+from tests.fakes.doubles import Harness, read_fifo, wait_gone
 from tests.fakes.llm_server import FakeLLM
-from tests.loop.doubles import Harness, read_fifo, wait_gone
 
 CANCEL_BOUND = 0.1
 ALLOW_ALL = AgentConfig.model_validate({"approval": {"editFile": "allow", "runCommand": "allow"}})
@@ -46,7 +46,10 @@ def assert_valid_openai(body: dict[str, Any]) -> None:
 async def test_tool_call_round_trip_over_http(tmp_path: Path, fake_llm: FakeLLM) -> None:
     (tmp_path / "hello.txt").write_text("hi from disk\n")
     fake_llm.script(
-        {"text": "Let me read it.", "tool_calls": [{"id": "call_1", "name": "read_file", "arguments": {"path": "hello.txt"}}]},
+        {
+            "text": "Let me read it.",
+            "tool_calls": [{"id": "call_1", "name": "read_file", "arguments": {"path": "hello.txt"}}],
+        },
         {"text": "It says hi.", "usage": {"input_tokens": 50, "output_tokens": 4}},
     )
     h = harness(tmp_path, fake_llm)
@@ -110,7 +113,11 @@ async def test_cancel_during_running_command_kills_it_within_bound(tmp_path: Pat
 async def test_stream_broken_inside_a_tool_call_leaves_a_valid_conversation(tmp_path: Path, fake_llm: FakeLLM) -> None:
     # The stream ends without a finish reason while the call's arguments are still a fragment.
     fake_llm.script(
-        {"text": "Let me look.", "tool_calls": [{"id": "call_1", "name": "read_file", "arguments": '{"path": "hel'}], "no_done": True},
+        {
+            "text": "Let me look.",
+            "tool_calls": [{"id": "call_1", "name": "read_file", "arguments": '{"path": "hel'}],
+            "no_done": True,
+        },
         {"text": "Starting over."},
     )
     h = harness(tmp_path, fake_llm)

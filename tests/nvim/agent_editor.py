@@ -10,11 +10,13 @@ tests/nvim/lua/agent_editor.lua.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.harness import REPO, Editor, wait_until
 from tests.nvim.lua_calls import call
+
 
 class AgentEditor:
     """An :class:`Editor` with the plugin set up; helpers to drive and observe it."""

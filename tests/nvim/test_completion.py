@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.nvim.conftest import REPO, Editor, wait_until
+from tests.nvim.harness import REPO, Editor, wait_until
 from tests.nvim.lua_calls import call
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
@@ -46,7 +46,8 @@ def completion_status(editor: Editor) -> dict[str, Any]:
 
 
 def test_ghost_text_appears_at_the_cursor_and_tab_accepts_it_in_one_undo(
-        editor: Editor, fake_llm: FakeLLM, workspace: Path) -> None:
+    editor: Editor, fake_llm: FakeLLM, workspace: Path
+) -> None:
     start(editor, fake_llm, workspace, "def add(a, b):\n")
     fake_llm.default = {"text": "\n    return a + b\n\n\ndef other():\n    pass"}
     editor.nvim.input("A")
@@ -57,26 +58,38 @@ def test_ghost_text_appears_at_the_cursor_and_tab_accepts_it_in_one_undo(
     request = fake_llm.requests[-1]
     assert request["_path"] == "/infill" and request["prompt"] == "def add(a, b):"
     editor.nvim.input("<Tab>")
-    wait_until(lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)")
-               == ["def add(a, b):", "    return a + b"], 10, "the accepted text in the buffer")
+    wait_until(
+        lambda: (
+            editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)") == ["def add(a, b):", "    return a + b"]
+        ),
+        10,
+        "the accepted text in the buffer",
+    )
     wait_until(lambda: completion_status(editor).get("accepted") == 1, 10, "the server to count the accept")
     editor.nvim.input("<Esc>")
     wait_until(lambda: editor.lua("return vim.fn.mode()") == "n", 5, "normal mode")
     editor.nvim.input("u")
-    wait_until(lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)") == ["def add(a, b):"],
-               10, "one undo to remove the accepted text")
+    wait_until(
+        lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)") == ["def add(a, b):"],
+        10,
+        "one undo to remove the accepted text",
+    )
 
 
 def test_accept_line_takes_the_first_line_and_dismiss_hides_the_rest(
-        editor: Editor, fake_llm: FakeLLM, workspace: Path) -> None:
+    editor: Editor, fake_llm: FakeLLM, workspace: Path
+) -> None:
     start(editor, fake_llm, workspace, "def add(a, b):\n    \n")
     fake_llm.default = {"text": "total = a + b\n    return total"}
     editor.nvim.command("normal! 2G$")
     editor.nvim.input("a")
     wait_until(lambda: ghosts(editor), 20, "the ghost text")
     editor.nvim.input("<M-l>")
-    wait_until(lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]") == "    total = a + b",
-               10, "the first line accepted")
+    wait_until(
+        lambda: editor.lua("return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]") == "    total = a + b",
+        10,
+        "the first line accepted",
+    )
     wait_until(lambda: completion_status(editor).get("accepted") == 1, 10, "the partial accept counted")
     assert completion_status(editor)["shown"] >= 1
     # The rest is suggested again from the cache at the new cursor; dismiss hides it.
@@ -93,5 +106,10 @@ def test_checkhealth_reports_the_completion_source(editor: Editor, fake_llm: Fak
     assert "agent-lsp completion (ghost text)" in text
     assert "source openai, model qwen2.5-coder:1.5b" in text
     editor.nvim.command("AgentStatus")
-    wait_until(lambda: any("completion: openai, model qwen2.5-coder:1.5b, 0 shown, 0 accepted" in n["msg"]
-                           for n in editor.notes()), 10, ":AgentStatus with the completion line")
+    wait_until(
+        lambda: any(
+            "completion: openai, model qwen2.5-coder:1.5b, 0 shown, 0 accepted" in n["msg"] for n in editor.notes()
+        ),
+        10,
+        ":AgentStatus with the completion line",
+    )

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes.llm_server import FakeLLM
 from tests.nvim.agent_editor import AgentEditor, open_agent_editor, request_text, setup_plugin
-from tests.nvim.conftest import Editor, wait_until
+from tests.nvim.harness import Editor, wait_until
 from tests.nvim.lua_calls import call
 
 pytestmark = [pytest.mark.nvim, pytest.mark.timeout(120)]
@@ -184,8 +184,15 @@ def test_session_comes_back_after_restarting_neovim(
 
 def test_approval_through_vim_ui_select(agent: AgentEditor, fake_llm: FakeLLM, workspace: Path) -> None:
     fake_llm.script(
-        {"tool_calls": [{"id": "call_1", "name": "edit_file",
-                         "arguments": {"path": "app.py", "old_text": "a - b", "new_text": "a + b"}}]},
+        {
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "name": "edit_file",
+                    "arguments": {"path": "app.py", "old_text": "a - b", "new_text": "a + b"},
+                }
+            ]
+        },
         {"text": "Fixed it."},
     )
     call(agent, "end_to_end.pick_first_choice")
@@ -297,9 +304,7 @@ def test_server_crash_ends_the_turn_with_a_message(agent: AgentEditor, fake_llm:
     assert "Half an answer" in text
 
 
-def test_malformed_notification_is_reported_and_the_chat_keeps_working(
-    agent: AgentEditor, fake_llm: FakeLLM
-) -> None:
+def test_malformed_notification_is_reported_and_the_chat_keeps_working(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     call(agent, "end_to_end.send_malformed_notifications")
     notes = [n["msg"] for n in agent.notes()]
     assert any(m.startswith("agent-lsp: could not show agent/textDelta") for m in notes), (notes, agent.chat_text())
@@ -311,8 +316,11 @@ def test_malformed_notification_is_reported_and_the_chat_keeps_working(
 
 def test_one_server_per_workspace_root(agent: AgentEditor, tmp_path: Path, workspace: Path) -> None:
     agent.command("edit notes.md")
-    wait_until(lambda: agent.lua("return #vim.lsp.get_clients({ bufnr = 0, name = 'agent_lsp' }) == 1"), 10,
-               "notes.md to be attached")
+    wait_until(
+        lambda: agent.lua("return #vim.lsp.get_clients({ bufnr = 0, name = 'agent_lsp' }) == 1"),
+        10,
+        "notes.md to be attached",
+    )
     assert agent.lua("return #vim.lsp.get_clients({ name = 'agent_lsp' })") == 1
     other = tmp_path / "other"
     (other / ".git").mkdir(parents=True)

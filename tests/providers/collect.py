@@ -9,7 +9,9 @@ from agent_core.providers.base import ChatRequest, Provider, ProviderError
 REQUEST = ChatRequest(messages=[Message(role="user", content="hello")])
 
 
-async def collect(provider: Provider, request: ChatRequest = REQUEST) -> tuple[list[ProviderEvent], ProviderError | None]:
+async def collect(
+    provider: Provider, request: ChatRequest = REQUEST
+) -> tuple[list[ProviderEvent], ProviderError | None]:
     events: list[ProviderEvent] = []
     try:
         async for event in provider.stream(request):

@@ -11,8 +11,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_stream_overhead_benchmark_reports_a_ratio(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(REPO / "bench" / "stream_overhead.py"), "--tokens", "300"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "stream_overhead.py"), "--tokens", "300"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     for wire in ("openai", "anthropic"):
         assert f"{wire}: 300 tokens" in result.stdout

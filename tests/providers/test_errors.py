@@ -17,8 +17,13 @@ from agent_core.errors import (
     parse_retry_after,
 )
 
-CTX = ErrorContext(provider="OpenAI", model="gpt-4o-mini", base_url="https://api.openai.com/v1",
-                   key_env="OPENAI_API_KEY", secret="sk-secret-123")
+CTX = ErrorContext(
+    provider="OpenAI",
+    model="gpt-4o-mini",
+    base_url="https://api.openai.com/v1",
+    key_env="OPENAI_API_KEY",
+    secret="sk-secret-123",
+)
 WALL = 1_700_000_000.0
 
 
@@ -26,13 +31,25 @@ def classify(status: int, body: str = "", headers: dict[str, str] | None = None)
     return classify_status(status, body, headers or {}, CTX, lambda: WALL)
 
 
-@pytest.mark.parametrize(("status", "kind", "retryable"), [
-    (400, "bad_request", False), (401, "auth", False), (403, "permission", False),
-    (404, "not_found", False), (408, "timeout", True), (409, "conflict", True),
-    (413, "too_large", False), (429, "rate_limit", True), (500, "server", True),
-    (502, "server", True), (503, "server", True), (504, "server", True),
-    (529, "overloaded", True), (418, "other", False),
-])
+@pytest.mark.parametrize(
+    ("status", "kind", "retryable"),
+    [
+        (400, "bad_request", False),
+        (401, "auth", False),
+        (403, "permission", False),
+        (404, "not_found", False),
+        (408, "timeout", True),
+        (409, "conflict", True),
+        (413, "too_large", False),
+        (429, "rate_limit", True),
+        (500, "server", True),
+        (502, "server", True),
+        (503, "server", True),
+        (504, "server", True),
+        (529, "overloaded", True),
+        (418, "other", False),
+    ],
+)
 def test_status_table(status: int, kind: str, retryable: bool) -> None:
     err = classify(status)
     assert (err.kind, err.retryable, err.status) == (kind, retryable, status)
@@ -45,14 +62,37 @@ def test_x_should_retry_overrides_the_status_both_ways() -> None:
     assert classify(429, headers={"x-should-retry": "maybe"}).retryable is True
 
 
-@pytest.mark.parametrize("body", [
-    json.dumps({"error": {"message": "This model's maximum context length is 128000 tokens.",
-                          "type": "invalid_request_error", "code": "context_length_exceeded"}}),
-    json.dumps({"type": "error", "error": {"type": "invalid_request_error",
-                                           "message": "prompt is too long: 210000 tokens > 200000 maximum"}}),
-    json.dumps({"error": {"message": "the request exceeds the available context size, try increasing it",
-                          "type": "exceed_context_size_error"}}),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(
+            {
+                "error": {
+                    "message": "This model's maximum context length is 128000 tokens.",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            }
+        ),
+        json.dumps(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "prompt is too long: 210000 tokens > 200000 maximum",
+                },
+            }
+        ),
+        json.dumps(
+            {
+                "error": {
+                    "message": "the request exceeds the available context size, try increasing it",
+                    "type": "exceed_context_size_error",
+                }
+            }
+        ),
+    ],
+)
 def test_context_overflow_is_never_retried_even_when_the_server_says_so(body: str) -> None:
     err = classify(400, body, {"x-should-retry": "true"})
     assert (err.kind, err.retryable) == ("context_overflow", False)
@@ -60,8 +100,15 @@ def test_context_overflow_is_never_retried_even_when_the_server_says_so(body: st
 
 
 def test_insufficient_quota_is_a_permanent_429() -> None:
-    body = json.dumps({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
-                                 "code": "insufficient_quota"}})
+    body = json.dumps(
+        {
+            "error": {
+                "message": "You exceeded your current quota",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        }
+    )
     err = classify(429, body)
     assert (err.kind, err.retryable) == ("quota", False)
     assert "billing" in err.message
@@ -84,12 +131,19 @@ def test_plain_text_body_becomes_the_detail_but_html_does_not() -> None:
     assert "<html>" not in classify(502, "<html><body>Bad gateway</body></html>").message
 
 
-@pytest.mark.parametrize(("err_type", "kind", "retryable"), [
-    ("overloaded_error", "overloaded", True), ("rate_limit_error", "rate_limit", True),
-    ("api_error", "server", True), ("server_error", "server", True),
-    ("invalid_request_error", "bad_request", False), ("authentication_error", "auth", False),
-    ("something_new", "server", True), (None, "server", True),
-])
+@pytest.mark.parametrize(
+    ("err_type", "kind", "retryable"),
+    [
+        ("overloaded_error", "overloaded", True),
+        ("rate_limit_error", "rate_limit", True),
+        ("api_error", "server", True),
+        ("server_error", "server", True),
+        ("invalid_request_error", "bad_request", False),
+        ("authentication_error", "auth", False),
+        ("something_new", "server", True),
+        (None, "server", True),
+    ],
+)
 def test_in_stream_error_types(err_type: str | None, kind: str, retryable: bool) -> None:
     err = classify_stream_error(err_type, "details here", CTX)
     assert (err.kind, err.retryable, err.status) == (kind, retryable, None)
@@ -98,10 +152,12 @@ def test_in_stream_error_types(err_type: str | None, kind: str, retryable: bool)
 
 def test_transport_errors_are_retryable() -> None:
     request = httpx.Request("POST", "http://x")
-    cases = [(httpx.ConnectError("refused", request=request), "connect"),
-             (httpx.ReadTimeout("slow", request=request), "timeout"),
-             (httpx.RemoteProtocolError("peer closed", request=request), "connection_lost"),
-             (httpx.ReadError("reset", request=request), "connection_lost")]
+    cases = [
+        (httpx.ConnectError("refused", request=request), "connect"),
+        (httpx.ReadTimeout("slow", request=request), "timeout"),
+        (httpx.RemoteProtocolError("peer closed", request=request), "connection_lost"),
+        (httpx.ReadError("reset", request=request), "connection_lost"),
+    ]
     for exc, kind in cases:
         err = classify_transport(exc, CTX)
         assert (err.kind, err.retryable) == (kind, True)
@@ -113,18 +169,21 @@ def test_every_kind_has_a_message_that_formats() -> None:
         assert kind
 
 
-@pytest.mark.parametrize(("headers", "expected"), [
-    ({"retry-after-ms": "1500"}, 1.5),
-    ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),
-    ({"Retry-After": "3600"}, 3600.0),
-    ({"retry-after": "2.5"}, 2.5),
-    ({"retry-after": "Tue, 14 Nov 2023 22:13:50 GMT"}, 30.0),  # WALL + 30 s
-    ({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, 0.0),  # already past
-    ({"retry-after": "soon"}, None),
-    ({"retry-after-ms": "nan", "retry-after": "garbage"}, None),
-    ({"retry-after": "inf"}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),
+        ({"Retry-After": "3600"}, 3600.0),
+        ({"retry-after": "2.5"}, 2.5),
+        ({"retry-after": "Tue, 14 Nov 2023 22:13:50 GMT"}, 30.0),  # WALL + 30 s
+        ({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, 0.0),  # already past
+        ({"retry-after": "soon"}, None),
+        ({"retry-after-ms": "nan", "retry-after": "garbage"}, None),
+        ({"retry-after": "inf"}, None),
+        ({}, None),
+    ],
+)
 def test_retry_after_parsing(headers: dict[str, str], expected: float | None) -> None:
     assert parse_retry_after(headers, lambda: WALL) == expected
 

@@ -20,8 +20,12 @@ import pytest
 
 from tests.fakes.llm_server import FakeLLM
 
-OPENAI_BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True,
-               "stream_options": {"include_usage": True}}
+OPENAI_BODY = {
+    "model": "m",
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream": True,
+    "stream_options": {"include_usage": True},
+}
 ANTHROPIC_BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 
 
@@ -77,9 +81,13 @@ def test_openai_usage_chunk_only_when_asked(fake_llm: FakeLLM, client: httpx.Cli
 
 
 def test_anthropic_event_sequence_with_text_and_tool(fake_llm: FakeLLM, client: httpx.Client) -> None:
-    fake_llm.script({"text": "Let me look", "tool_calls": [{"id": "t1", "name": "read_file",
-                                                            "arguments": {"path": "a.py"}}],
-                     "usage": {"input_tokens": 12, "output_tokens": 9}})
+    fake_llm.script(
+        {
+            "text": "Let me look",
+            "tool_calls": [{"id": "t1", "name": "read_file", "arguments": {"path": "a.py"}}],
+            "usage": {"input_tokens": 12, "output_tokens": 9},
+        }
+    )
     events = anthropic_events(post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY).text)
     names = [name for name, _ in events]
     assert names[:2] == ["message_start", "ping"]
@@ -87,8 +95,11 @@ def test_anthropic_event_sequence_with_text_and_tool(fake_llm: FakeLLM, client: 
     assert events[0][1]["message"]["usage"]["input_tokens"] == 12
     tool_start = next(d for n, d in events if n == "content_block_start" and d["index"] == 1)
     assert tool_start["content_block"] == {"type": "tool_use", "id": "t1", "name": "read_file", "input": {}}
-    partial = [d["delta"]["partial_json"] for n, d in events
-               if n == "content_block_delta" and d["delta"]["type"] == "input_json_delta"]
+    partial = [
+        d["delta"]["partial_json"]
+        for n, d in events
+        if n == "content_block_delta" and d["delta"]["type"] == "input_json_delta"
+    ]
     assert partial[0] == ""
     assert json.loads("".join(partial)) == {"path": "a.py"}
     assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
@@ -97,12 +108,15 @@ def test_anthropic_event_sequence_with_text_and_tool(fake_llm: FakeLLM, client: 
 
 @pytest.mark.parametrize("shape", ["standard", "no_index", "same_index", "interleaved", "id_every_delta"])
 def test_openai_tool_call_shapes(fake_llm: FakeLLM, client: httpx.Client, shape: str) -> None:
-    calls = [{"id": "a", "name": "one", "arguments": {"x": "first value"}},
-             {"id": "b", "name": "two", "arguments": {"y": "second value"}}]
+    calls = [
+        {"id": "a", "name": "one", "arguments": {"x": "first value"}},
+        {"id": "b", "name": "two", "arguments": {"y": "second value"}},
+    ]
     fake_llm.script({"tool_calls": calls, "shape": shape})
     data = openai_data(post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text)
-    deltas = [tc for d in data if d != "[DONE]" and d["choices"]
-              for tc in d["choices"][0]["delta"].get("tool_calls", [])]
+    deltas = [
+        tc for d in data if d != "[DONE]" and d["choices"] for tc in d["choices"][0]["delta"].get("tool_calls", [])
+    ]
     assert data[-3]["choices"][0]["finish_reason"] == "tool_calls"
     if shape == "no_index":
         assert [("index" in d, d["id"]) for d in deltas] == [(False, "a"), (False, "b")]
@@ -122,18 +136,19 @@ def test_openai_tool_call_shapes(fake_llm: FakeLLM, client: httpx.Client, shape:
 
 
 def test_status_headers_and_error_bodies(fake_llm: FakeLLM, client: httpx.Client) -> None:
-    fake_llm.script({"status": 429, "headers": {"retry-after-ms": "1500"}},
-                    {"status": 529},
-                    {"status": 400, "error_message": "prompt is too long"},
-                    {"status": 503, "body": "<html>bad gateway</html>"})
+    fake_llm.script(
+        {"status": 429, "headers": {"retry-after-ms": "1500"}},
+        {"status": 529},
+        {"status": 400, "error_message": "prompt is too long"},
+        {"status": 503, "body": "<html>bad gateway</html>"},
+    )
     r = post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY)
     assert (r.status_code, r.headers["retry-after-ms"]) == (429, "1500")
     assert r.json()["error"]["type"] == "rate_limit_exceeded"
     r = post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY)
     assert r.status_code == 529 and r.json()["error"]["type"] == "overloaded_error"
     r = post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY)
-    assert r.json() == {"type": "error", "error": {"type": "invalid_request_error",
-                                                   "message": "prompt is too long"}}
+    assert r.json() == {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}
     r = post(client, fake_llm, "/v1/messages", ANTHROPIC_BODY)
     assert (r.status_code, r.text) == (503, "<html>bad gateway</html>")
 
@@ -151,10 +166,12 @@ def test_one_byte_chunks_arrive_one_by_one_and_reassemble(fake_llm: FakeLLM, cli
 def test_drop_after_bytes_cuts_the_connection(fake_llm: FakeLLM, client: httpx.Client) -> None:
     fake_llm.script({"text": "a long answer " * 20, "drop_after_bytes": 300})
     received = b""
-    with pytest.raises(httpx.RemoteProtocolError):
-        with client.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-            for piece in r.iter_raw():
-                received += piece
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        client.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for piece in r.iter_raw():
+            received += piece
     assert len(received) == 300
 
 
@@ -182,20 +199,24 @@ def test_error_event_inside_a_200_stream(fake_llm: FakeLLM, client: httpx.Client
 def test_hold_keeps_the_stream_open_until_release(fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "waiting", "hold": True}, {"text": "waiting", "hold": True})
     # A short read timeout proves the server holds: the finish never comes on its own.
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c:
-        with pytest.raises(httpx.ReadTimeout):
-            with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-                for _ in r.iter_lines():
-                    pass
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c,
+        pytest.raises(httpx.ReadTimeout),
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for _ in r.iter_lines():
+            pass
     fake_llm.wait_for_disconnects(1)
-    with httpx.Client(timeout=10) as c:
-        with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-            lines = r.iter_lines()
-            for line in lines:
-                if "waiting" in line:
-                    break
-            fake_llm.release()
-            rest = list(lines)
+    with (
+        httpx.Client(timeout=10) as c,
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        lines = r.iter_lines()
+        for line in lines:
+            if "waiting" in line:
+                break
+        fake_llm.release()
+        rest = list(lines)
     assert "data: [DONE]" in rest
 
 
@@ -213,15 +234,17 @@ def test_reset_drops_the_queue_and_forgets_a_stored_release(fake_llm: FakeLLM, c
     assert "fallback" in post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text
     fake_llm.script({"text": "waiting", "hold": True})
     # As in the hold test: a short read timeout proves the response holds (the release is gone).
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c:
-        with pytest.raises(httpx.ReadTimeout):
-            with c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r:
-                for _ in r.iter_lines():
-                    pass
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=0.3)) as c,
+        pytest.raises(httpx.ReadTimeout),
+        c.stream("POST", fake_llm.base_url + "/v1/chat/completions", json=OPENAI_BODY) as r,
+    ):
+        for _ in r.iter_lines():
+            pass
 
 
 def test_raw_sse_is_sent_as_is(fake_llm: FakeLLM, client: httpx.Client) -> None:
-    raw = ": keep-alive\r\ndata: {\"a\":\r\ndata: 1}\r\r"
+    raw = ': keep-alive\r\ndata: {"a":\r\ndata: 1}\r\r'
     fake_llm.script({"raw_sse": raw, "chunk_bytes": 3})
     assert post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text == raw
 
@@ -250,8 +273,11 @@ def test_process_mode_with_control_endpoints(tmp_path: Path) -> None:
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"responses": [{"text": "from file"}], "default": {"text": "dflt"}}))
     repo = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.llm_server", "--port-file", str(port_file),
-                             "--script", str(script)], cwd=repo, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.llm_server", "--port-file", str(port_file), "--script", str(script)],
+        cwd=repo,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         with httpx.Client(timeout=10) as c:
             base = _wait_for_port(port_file, proc)
@@ -286,14 +312,20 @@ def _wait_for_port(port_file: Path, proc: subprocess.Popen[bytes]) -> str:
 def test_chunk_delay_paces_the_stream_and_a_200_body_is_sent_as_is(fake_llm: FakeLLM, client: httpx.Client) -> None:
     import time
 
-    fake_llm.script({"text": "one two three four five", "chunk_delay": 0.02},
-                    {"body": '{"choices": []}', "headers": {"Content-Type": "application/json"}})
+    fake_llm.script(
+        {"text": "one two three four five", "chunk_delay": 0.02},
+        {"body": '{"choices": []}', "headers": {"Content-Type": "application/json"}},
+    )
     start = time.monotonic()
     data = openai_data(post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY).text)
     assert time.monotonic() - start >= 0.02 * (len(data) - 1)  # a pause after every write
     assert data[-1] == "[DONE]"
     plain = post(client, fake_llm, "/v1/chat/completions", OPENAI_BODY)
-    assert (plain.status_code, plain.headers["content-type"], plain.text) == (200, "application/json", '{"choices": []}')
+    assert (plain.status_code, plain.headers["content-type"], plain.text) == (
+        200,
+        "application/json",
+        '{"choices": []}',
+    )
 
 
 def test_a_non_json_request_is_recorded_and_keeps_the_script(fake_llm: FakeLLM, client: httpx.Client) -> None:

@@ -53,7 +53,10 @@ async def provider(wire: str, fake_llm: FakeLLM, clock: FakeClock) -> AsyncItera
 
 # -- 1. 429 and its retry-after headers ----------------------------------------------------------
 
-async def test_1_429_retry_after_ms_is_honoured(provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock) -> None:
+
+async def test_1_429_retry_after_ms_is_honoured(
+    provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock
+) -> None:
     fake_llm.script({"status": 429, "headers": {"retry-after-ms": "1500"}}, {"text": "recovered"})
     events, err = await collect(provider)
     assert err is None and text_of(events) == "recovered"
@@ -61,7 +64,9 @@ async def test_1_429_retry_after_ms_is_honoured(provider: RetryingProvider, fake
     assert "rate limiting" in retries(events)[0].reason
 
 
-async def test_1_429_retry_after_over_the_cap_gives_up(provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock) -> None:
+async def test_1_429_retry_after_over_the_cap_gives_up(
+    provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock
+) -> None:
     fake_llm.script({"status": 429, "headers": {"retry-after": "3600"}}, {"text": "never sent"})
     events, err = await collect(provider)
     assert err is not None and "asked to wait 3600 s" in err.message and "retry.maxRetryAfter" in err.message
@@ -69,20 +74,23 @@ async def test_1_429_retry_after_over_the_cap_gives_up(provider: RetryingProvide
 
 
 async def test_1_429_retry_after_http_date(provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock) -> None:
-    fake_llm.script({"status": 429, "headers": {"retry-after": formatdate(clock.wall() + 30, usegmt=True)}},
-                    {"text": "later"})
-    events, err = await collect(provider)
+    fake_llm.script(
+        {"status": 429, "headers": {"retry-after": formatdate(clock.wall() + 30, usegmt=True)}}, {"text": "later"}
+    )
+    _events, err = await collect(provider)
     assert err is None and clock.sleeps == [30.0]
 
 
-async def test_1_429_garbage_retry_after_falls_back_to_backoff(provider: RetryingProvider, fake_llm: FakeLLM,
-                                                               clock: FakeClock) -> None:
+async def test_1_429_garbage_retry_after_falls_back_to_backoff(
+    provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock
+) -> None:
     fake_llm.script({"status": 429, "headers": {"retry-after": "soon-ish", "retry-after-ms": "x"}}, {"text": "ok"})
-    events, err = await collect(provider)
+    _events, err = await collect(provider)
     assert err is None and clock.sleeps == [0.5]  # min(0.5 * 2**0, 8) * (1 - 0.25 * 0.0)
 
 
 # -- 2. x-should-retry overrides the status ------------------------------------------------------
+
 
 async def test_2_503_with_should_retry_false_is_not_retried(provider: RetryingProvider, fake_llm: FakeLLM) -> None:
     fake_llm.script({"status": 503, "headers": {"x-should-retry": "false"}}, {"text": "no"})
@@ -99,8 +107,10 @@ async def test_2_400_with_should_retry_true_is_retried(provider: RetryingProvide
 
 # -- 3. permanent failures -----------------------------------------------------------------------
 
-async def test_3_401_is_not_retried_and_names_the_key_variable(provider: RetryingProvider, fake_llm: FakeLLM,
-                                                               wire: str) -> None:
+
+async def test_3_401_is_not_retried_and_names_the_key_variable(
+    provider: RetryingProvider, fake_llm: FakeLLM, wire: str
+) -> None:
     fake_llm.script({"status": 401})
     _, err = await collect(provider)
     assert err is not None and err.kind == "auth" and len(fake_llm.requests) == 1
@@ -122,8 +132,9 @@ async def test_3_context_overflow_is_not_retried(provider: RetryingProvider, fak
     assert len(fake_llm.requests) == 1
 
 
-async def test_3_permanent_429_stops_at_the_attempt_limit(provider: RetryingProvider, fake_llm: FakeLLM,
-                                                          clock: FakeClock) -> None:
+async def test_3_permanent_429_stops_at_the_attempt_limit(
+    provider: RetryingProvider, fake_llm: FakeLLM, clock: FakeClock
+) -> None:
     fake_llm.default = {"status": 429}
     events, err = await collect(provider)
     assert err is not None and "gave up after 3 attempts" in err.message
@@ -131,6 +142,7 @@ async def test_3_permanent_429_stops_at_the_attempt_limit(provider: RetryingProv
 
 
 # -- 4. error inside a 200 stream before any content ---------------------------------------------
+
 
 async def test_4_in_stream_error_before_content_is_retried(provider: RetryingProvider, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "unseen", "error_event": "overloaded"}, {"text": "fresh answer"})
@@ -141,19 +153,27 @@ async def test_4_in_stream_error_before_content_is_retried(provider: RetryingPro
 
 # -- 5. ... and after content: never replayed silently -------------------------------------------
 
+
 async def test_5_in_stream_error_after_text_is_not_replayed(provider: RetryingProvider, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"text": "half an answer", "error_event": "overloaded", "error_after_text": True},
-                    {"text": "a replay"})
+    fake_llm.script(
+        {"text": "half an answer", "error_event": "overloaded", "error_after_text": True}, {"text": "a replay"}
+    )
     events, err = await collect(provider)
     assert err is not None and err.output_started and err.retryable
     assert text_of(events) == "half an answer" and retries(events) == []
     assert len(fake_llm.requests) == 1
 
 
-async def test_5_in_stream_error_after_a_started_tool_call_is_not_replayed(provider: RetryingProvider,
-                                                                          fake_llm: FakeLLM) -> None:
-    fake_llm.script({"tool_calls": [{"id": "call_1", "name": "read_file", "arguments": {"path": "a.py"}}],
-                     "error_event": "overloaded", "error_after_text": True})
+async def test_5_in_stream_error_after_a_started_tool_call_is_not_replayed(
+    provider: RetryingProvider, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(
+        {
+            "tool_calls": [{"id": "call_1", "name": "read_file", "arguments": {"path": "a.py"}}],
+            "error_event": "overloaded",
+            "error_after_text": True,
+        }
+    )
     events, err = await collect(provider)
     assert err is not None and err.output_started
     assert [e.id for e in events if isinstance(e, ToolCallStarted)] == ["call_1"]
@@ -163,6 +183,7 @@ async def test_5_in_stream_error_after_a_started_tool_call_is_not_replayed(provi
 
 # -- 6. dropped connections and truncated streams ------------------------------------------------
 
+
 async def test_6_connection_dropped_before_content_is_retried(provider: RetryingProvider, fake_llm: FakeLLM) -> None:
     fake_llm.script({"text": "lost", "drop_after_bytes": 20}, {"text": "complete"})
     events, err = await collect(provider)
@@ -170,8 +191,9 @@ async def test_6_connection_dropped_before_content_is_retried(provider: Retrying
     assert "broke during the response" in retries(events)[0].reason
 
 
-async def test_6_connection_dropped_mid_text_is_an_interrupted_error(provider: RetryingProvider,
-                                                                     fake_llm: FakeLLM, wire: str) -> None:
+async def test_6_connection_dropped_mid_text_is_an_interrupted_error(
+    provider: RetryingProvider, fake_llm: FakeLLM, wire: str
+) -> None:
     cut = 900 if wire == "openai" else 1100  # somewhere in the middle of the text deltas
     fake_llm.script({"text": "word " * 40, "drop_after_bytes": cut})
     events, err = await collect(provider)
@@ -179,8 +201,9 @@ async def test_6_connection_dropped_mid_text_is_an_interrupted_error(provider: R
     assert text_of(events) and not any(isinstance(e, StreamFinished) for e in events)
 
 
-async def test_6_stream_ending_without_end_marker_is_truncated_not_success(wire: str, fake_llm: FakeLLM,
-                                                                          clock: FakeClock) -> None:
+async def test_6_stream_ending_without_end_marker_is_truncated_not_success(
+    wire: str, fake_llm: FakeLLM, clock: FakeClock
+) -> None:
     fake_llm.script({"text": "cut short", "no_done": True})
     inner = make_provider(wire, fake_llm, clock)
     events, err = await collect(inner)
@@ -206,10 +229,17 @@ async def test_6_a_stall_is_a_retryable_timeout(wire: str, fake_llm: FakeLLM, cl
 
 # -- 7. hostile chunking ---------------------------------------------------------------------------
 
+
 async def test_7_one_byte_chunks_crlf_and_emoji(provider: RetryingProvider, fake_llm: FakeLLM) -> None:
     text = "naïve café 😀 — done"
-    fake_llm.script({"text": text, "chunk_bytes": 1, "newline": "\r\n",
-                     "tool_calls": [{"id": "t1", "name": "edit_file", "arguments": {"note": "日本語 ✓"}}]})
+    fake_llm.script(
+        {
+            "text": text,
+            "chunk_bytes": 1,
+            "newline": "\r\n",
+            "tool_calls": [{"id": "t1", "name": "edit_file", "arguments": {"note": "日本語 ✓"}}],
+        }
+    )
     events, err = await collect(provider)
     assert err is None and text_of(events) == text
     ready = [e.call for e in events if isinstance(e, ToolCallReady)]
@@ -217,11 +247,13 @@ async def test_7_one_byte_chunks_crlf_and_emoji(provider: RetryingProvider, fake
 
 
 async def test_7_multiline_data_and_comments_openai(fake_llm: FakeLLM, clock: FakeClock) -> None:
-    raw = (": keep-alive\r\n\r\n"
-           'data: {"choices": [{"index": 0,\r\ndata:  "delta": {"content": "two lines"}}]}\r\n\r\n'
-           ": another comment\r\n"
-           'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\r\n\r\n'
-           "data: [DONE]\r\n\r\n")
+    raw = (
+        ": keep-alive\r\n\r\n"
+        'data: {"choices": [{"index": 0,\r\ndata:  "delta": {"content": "two lines"}}]}\r\n\r\n'
+        ": another comment\r\n"
+        'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\r\n\r\n'
+        "data: [DONE]\r\n\r\n"
+    )
     fake_llm.script({"raw_sse": raw, "chunk_bytes": 1})
     provider = make_provider("openai", fake_llm, clock)
     events, err = await collect(provider)
@@ -230,13 +262,15 @@ async def test_7_multiline_data_and_comments_openai(fake_llm: FakeLLM, clock: Fa
 
 
 async def test_7_multiline_data_and_comments_anthropic(fake_llm: FakeLLM, clock: FakeClock) -> None:
-    raw = ('event: message_start\ndata: {"type": "message_start",\ndata: "message": {"usage": {"input_tokens": 3}}}\n\n'
-           ": keep-alive\n\n"
-           'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
-           '"content_block": {"type": "text", "text": ""}}\n\n'
-           'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0,\n'
-           'data: "delta": {"type": "text_delta", "text": "joined"}}\n\n'
-           'event: message_stop\ndata: {"type": "message_stop"}\n\n')
+    raw = (
+        'event: message_start\ndata: {"type": "message_start",\ndata: "message": {"usage": {"input_tokens": 3}}}\n\n'
+        ": keep-alive\n\n"
+        'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
+        '"content_block": {"type": "text", "text": ""}}\n\n'
+        'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0,\n'
+        'data: "delta": {"type": "text_delta", "text": "joined"}}\n\n'
+        'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+    )
     fake_llm.script({"raw_sse": raw, "chunk_bytes": 2})
     provider = make_provider("anthropic", fake_llm, clock)
     events, err = await collect(provider)
@@ -267,18 +301,24 @@ async def test_8_openai_tool_call_shapes(fake_llm: FakeLLM, clock: FakeClock, sh
 
 
 async def test_8_anthropic_tool_calls_with_empty_first_fragment(fake_llm: FakeLLM, clock: FakeClock) -> None:
-    fake_llm.script({"text": "Looking.", "tool_calls": [*CALLS, {"id": "call_c", "name": "list_files", "arguments": {}}]})
+    fake_llm.script(
+        {"text": "Looking.", "tool_calls": [*CALLS, {"id": "call_c", "name": "list_files", "arguments": {}}]}
+    )
     provider = make_provider("anthropic", fake_llm, clock)
     events, err = await collect(provider)
     await provider.aclose()
     assert err is None
     ready = [e.call for e in events if isinstance(e, ToolCallReady)]
-    assert [(c.id, c.arguments) for c in ready] == [("call_a", CALLS[0]["arguments"]),
-                                                   ("call_b", CALLS[1]["arguments"]), ("call_c", {})]
+    assert [(c.id, c.arguments) for c in ready] == [
+        ("call_a", CALLS[0]["arguments"]),
+        ("call_b", CALLS[1]["arguments"]),
+        ("call_c", {}),
+    ]
     assert events[-1] == StreamFinished(stop_reason="tool_use")
 
 
 # -- 9. usage ----------------------------------------------------------------------------------
+
 
 async def test_9_usage_only_chunk_with_empty_choices(fake_llm: FakeLLM, clock: FakeClock) -> None:
     fake_llm.script({"text": "counted", "usage": {"input_tokens": 123, "output_tokens": 45}})

@@ -26,8 +26,11 @@ async def test_no_key_means_no_authorization_header(fake_llm: FakeLLM) -> None:
 
 async def test_request_body_and_bearer_key(fake_llm: FakeLLM) -> None:
     provider = OpenAIProvider(fake_llm.base_url + "/v1/", "sk-abc", "gpt-test")
-    request = ChatRequest(messages=[Message(role="system", content="be brief"), Message(role="user", content="hi")],
-                          tools=[TOOL], max_tokens=77)
+    request = ChatRequest(
+        messages=[Message(role="system", content="be brief"), Message(role="user", content="hi")],
+        tools=[TOOL],
+        max_tokens=77,
+    )
     await collect(provider, request)
     await provider.aclose()
     sent = fake_llm.requests[0]
@@ -36,8 +39,16 @@ async def test_request_body_and_bearer_key(fake_llm: FakeLLM) -> None:
     assert (sent["model"], sent["stream"], sent["max_tokens"]) == ("gpt-test", True, 77)
     assert sent["stream_options"] == {"include_usage": True}
     assert sent["messages"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
-    assert sent["tools"] == [{"type": "function", "function": {"name": "read_file", "description": "Read a file",
-                                                               "parameters": {"type": "object", "properties": {}}}}]
+    assert sent["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "read_file",
+                "description": "Read a file",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+    ]
 
 
 def test_official_api_gets_max_completion_tokens() -> None:
@@ -49,22 +60,34 @@ def test_official_api_gets_max_completion_tokens() -> None:
 def test_message_conversion_with_tool_results_and_interruptions() -> None:
     messages = [
         Message(role="user", content="fix it"),
-        Message(role="assistant", content="", tool_calls=[ToolCall(id="c1", name="read_file", arguments={"path": "a"})]),
+        Message(
+            role="assistant", content="", tool_calls=[ToolCall(id="c1", name="read_file", arguments={"path": "a"})]
+        ),
         Message(role="tool", tool_call_id="c1", name="read_file", content="no such file", is_error=True),
         Message(role="assistant", content="I was say", interrupted=True),
         Message(role="assistant", content="", interrupted=True),
     ]
     out = to_openai_messages(messages)
-    assert out[1] == {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": json.dumps({"path": "a"})}}]}
+    assert out[1] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": json.dumps({"path": "a"})}}
+        ],
+    }
     assert out[2] == {"role": "tool", "tool_call_id": "c1", "content": "Error: no such file"}
     assert out[3] == {"role": "assistant", "content": f"I was say\n\n{INTERRUPTED_NOTE}"}
     assert out[4] == {"role": "assistant", "content": INTERRUPTED_NOTE}
 
 
 async def test_finish_stop_after_tool_calls_means_tool_use(fake_llm: FakeLLM) -> None:
-    fake_llm.script({"tool_calls": [{"id": "c1", "name": "list_files", "arguments": {}}], "stop_reason": "end_turn",
-                     "shape": "no_index"})
+    fake_llm.script(
+        {
+            "tool_calls": [{"id": "c1", "name": "list_files", "arguments": {}}],
+            "stop_reason": "end_turn",
+            "shape": "no_index",
+        }
+    )
     provider = OpenAIProvider(fake_llm.base_url + "/v1", None, "m")
     events, err = await collect(provider)
     await provider.aclose()
@@ -80,8 +103,14 @@ async def test_length_finish_is_max_tokens(fake_llm: FakeLLM) -> None:
 
 
 async def test_unparseable_arguments_reach_the_tool_layer_marked(fake_llm: FakeLLM) -> None:
-    fake_llm.script({"tool_calls": [{"id": "c1", "name": "read_file", "arguments": '{"path": "a.py"'},
-                                    {"id": "c2", "name": "read_file", "arguments": "[1, 2]"}]})
+    fake_llm.script(
+        {
+            "tool_calls": [
+                {"id": "c1", "name": "read_file", "arguments": '{"path": "a.py"'},
+                {"id": "c2", "name": "read_file", "arguments": "[1, 2]"},
+            ]
+        }
+    )
     provider = OpenAIProvider(fake_llm.base_url + "/v1", None, "m")
     events, err = await collect(provider)
     await provider.aclose()
@@ -125,8 +154,10 @@ async def test_a_shared_http_client_is_not_closed(fake_llm: FakeLLM) -> None:
 
 
 async def test_fields_of_the_wrong_type_are_a_clear_error_not_a_crash(fake_llm: FakeLLM) -> None:
-    fake_llm.script({"raw_sse": 'data: {"choices": [{"index": 0, "delta": ["not", "a", "dict"]}]}\n\n'},
-                    {"raw_sse": 'data: {"choices": [{"index": 0, "delta": {"tool_calls": ["x"]}}]}\n\n'})
+    fake_llm.script(
+        {"raw_sse": 'data: {"choices": [{"index": 0, "delta": ["not", "a", "dict"]}]}\n\n'},
+        {"raw_sse": 'data: {"choices": [{"index": 0, "delta": {"tool_calls": ["x"]}}]}\n\n'},
+    )
     provider = OpenAIProvider(fake_llm.base_url + "/v1", None, "m")
     _, first = await collect(provider)
     _, second = await collect(provider)

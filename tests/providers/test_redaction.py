@@ -15,7 +15,7 @@ import pytest
 
 from agent_core.config import AgentConfig, ConfigError
 from agent_core.errors import ErrorContext, make_error
-from agent_core.providers import select
+from agent_core.providers import local_models
 from agent_core.providers.openai import OpenAIProvider
 from agent_core.providers.select import create_provider
 from tests.fakes.llm_server import FakeLLM
@@ -26,14 +26,17 @@ PASSWORD = "s3cret-Passw0rd"
 
 @pytest.fixture(autouse=True)
 def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "local_model_path", lambda: None)
+    monkeypatch.setattr(local_models, "server_installed", lambda: False)
 
 
-@pytest.mark.parametrize("pasted", [
-    "sk-proj-Abc123def456GHI789jklMNO",          # not a variable name at all
-    "AIzaSyD9tSrke72PouQMnMX7a7eZSW0jkFMBWY",   # a valid name, but it looks like a key
-    "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",          # hex, starts with a digit
-])
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "sk-proj-Abc123def456GHI789jklMNO",  # not a variable name at all
+        "AIzaSyD9tSrke72PouQMnMX7a7eZSW0jkFMBWY",  # a valid name, but it looks like a key
+        "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",  # hex, starts with a digit
+    ],
+)
 @pytest.mark.parametrize("provider", [None, "openai", "anthropic"])
 def test_a_key_pasted_into_api_key_env_is_a_config_error_that_hides_it(pasted: str, provider: str | None) -> None:
     settings = {"apiKeyEnv": pasted, **({"provider": provider} if provider else {})}

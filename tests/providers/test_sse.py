@@ -20,8 +20,9 @@ from agent_core.providers.sse import ServerSentEvent, open_events
 CTX = ErrorContext(provider="the test server", model="m", base_url="http://127.0.0.1:1")
 
 
-async def events_from(chunks: Iterable[bytes], *, status: int = 200,
-                      content_type: str = "text/event-stream") -> list[ServerSentEvent]:
+async def events_from(
+    chunks: Iterable[bytes], *, status: int = 200, content_type: str = "text/event-stream"
+) -> list[ServerSentEvent]:
     async def body() -> AsyncIterator[bytes]:
         for chunk in chunks:
             yield chunk
@@ -30,8 +31,12 @@ async def events_from(chunks: Iterable[bytes], *, status: int = 200,
         return httpx.Response(status, headers={"content-type": content_type}, content=body())
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        return [e async for e in open_events(http, "http://test/x", body={}, headers={},
-                                             timeout=httpx.Timeout(5), ctx=CTX, wall=time.time)]
+        return [
+            e
+            async for e in open_events(
+                http, "http://test/x", body={}, headers={}, timeout=httpx.Timeout(5), ctx=CTX, wall=time.time
+            )
+        ]
 
 
 def one_byte_chunks(data: bytes) -> list[bytes]:
@@ -106,8 +111,15 @@ async def test_connection_refused_is_a_retryable_connect_error() -> None:
     ctx = ErrorContext(provider="the test server", model="m", base_url=f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient() as http:
         with pytest.raises(ProviderError) as info:
-            async for _ in open_events(http, f"http://127.0.0.1:{port}/x", body={}, headers={},
-                                       timeout=httpx.Timeout(5), ctx=ctx, wall=time.time):
+            async for _ in open_events(
+                http,
+                f"http://127.0.0.1:{port}/x",
+                body={},
+                headers={},
+                timeout=httpx.Timeout(5),
+                ctx=ctx,
+                wall=time.time,
+            ):
                 pass
     assert (info.value.kind, info.value.retryable) == ("connect", True)
     assert "Could not connect to the test server" in info.value.message

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, AgentClient, StartServer, fake_settings
+from tests.server.harness import WAIT, AgentClient, StartServer, fake_settings
 
 
 async def start_held_turn(client: AgentClient, fake_llm: FakeLLM, msg_id: str) -> str:
@@ -28,7 +28,9 @@ async def test_cancel_stops_the_turn(start_server: StartServer, client_name: str
     if path == "agent.cancel":
         assert await client.command("agent.cancel", {"turnId": turn_id}) == {"cancelled": True}
     elif path == "workDoneProgress/cancel":
-        client.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=f"agent-turn-{turn_id}"))
+        client.client.window_work_done_progress_cancel(
+            types.WorkDoneProgressCancelParams(token=f"agent-turn-{turn_id}")
+        )
     else:
         client.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="chat-request-1"))
 
@@ -60,9 +62,16 @@ async def test_cancel_stops_an_inline_edit(start_server: StartServer, client_nam
     fake_llm.script({"text": "def f():", "hold": True})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("m.py", "def f(): pass\n")
-    turn_id = (await client.command("agent.inlineEdit", {
-        "uri": uri, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
-        "instruction": "document it"}))["turnId"]
+    turn_id = (
+        await client.command(
+            "agent.inlineEdit",
+            {
+                "uri": uri,
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}},
+                "instruction": "document it",
+            },
+        )
+    )["turnId"]
     await client.wait_for("agent/textDelta", lambda p: p["turnId"] == turn_id)
     client.client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=f"agent-turn-{turn_id}"))
     assert (await client.turn_ended(turn_id))["stopReason"] == "cancelled"

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
+
+#: The real server with a bug injected into one command handler (a KeyError, as a typo'd dict
+#: key would raise).
+SERVER_WITH_A_BUG = """
+import sys
+from lsp_server import commands, wire
+
+def export_with_a_bug(server, arg):
+    return {}["markdown"]
+
+commands.HANDLERS[wire.SESSION_EXPORT] = export_with_a_bug
+from lsp_server.server import run
+sys.exit(run([]))
+"""
 
 
 async def test_a_chat_turn_streams_and_ends(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
-    fake_llm.script({"text": "Hello from the fake model, streamed in small pieces.", "chunk_bytes": 8,
-                     "usage": {"input_tokens": 12, "output_tokens": 9}})
+    fake_llm.script(
+        {
+            "text": "Hello from the fake model, streamed in small pieces.",
+            "chunk_bytes": 8,
+            "usage": {"input_tokens": 12, "output_tokens": 9},
+        }
+    )
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     await client.wait_for("agent/sessionRestored")
 
@@ -31,8 +51,9 @@ async def test_a_chat_turn_streams_and_ends(start_server: StartServer, client_na
     assert any(turn_id in m.message for m in client.client.log_messages)
 
 
-async def test_status_answers_at_once_while_a_turn_streams(start_server: StartServer, client_name: str,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_status_answers_at_once_while_a_turn_streams(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "Thinking...", "hold": True})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     turn_id = (await client.command("agent.chat", {"prompt": "long task"}))["turnId"]
@@ -59,8 +80,9 @@ async def test_status_answers_at_once_while_a_turn_streams(start_server: StartSe
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server: StartServer, client_name: str,
-                                                                     fake_llm: FakeLLM) -> None:
+async def test_bad_requests_get_errors_and_the_server_keeps_serving(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     bad = [
         ("agent.chat", {"prompt": ""}, "'prompt' must be a non-empty string"),
@@ -84,12 +106,36 @@ async def test_bad_requests_get_errors_and_the_server_keeps_serving(start_server
     assert client.text_of(turn_id) == "still here"
 
 
+async def test_a_bug_in_a_command_is_logged_and_answered_as_an_internal_error(
+    start_server: StartServer, fake_llm: FakeLLM
+) -> None:
+    client = await start_server(
+        "neovim", settings=fake_settings(fake_llm), server_command=[sys.executable, "-c", SERVER_WITH_A_BUG]
+    )
+    await client.wait_for("agent/sessionRestored")
+    try:
+        await client.command("agent.session.export", {"id": "any"})
+    except Exception as exc:
+        assert getattr(exc, "code", None) == -32603, exc  # InternalError, not a user's RequestFailed
+        assert "agent.session.export: internal error (KeyError: 'markdown')" in str(exc)
+    else:
+        raise AssertionError("the injected bug must fail the request")
+    logged = await client.wait_for("window/logMessage", lambda p: "agent.session.export failed" in p["message"])
+    assert "Traceback" in logged["message"] and "KeyError: 'markdown'" in logged["message"]
+    # The server keeps serving.
+    status = await client.command("agent.status")
+    assert status["running"] is False and status["session"] is not None
+
+
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
 async def test_chat_context_reaches_the_model(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("src/calc.py", "def add(a, b):\n    return a - b\n")
-    context = {"uri": uri, "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}},
-               "diagnostics": ["line 2: wrong operator"]}
+    context = {
+        "uri": uri,
+        "range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}},
+        "diagnostics": ["line 2: wrong operator"],
+    }
     turn_id = (await client.command("agent.chat", {"prompt": "Fix the bug", "context": context}))["turnId"]
     await client.turn_ended(turn_id)
     sent = fake_llm.requests[-1]["messages"][-1]["content"]

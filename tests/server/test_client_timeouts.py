@@ -13,10 +13,17 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import AgentClient, StartServer, fake_settings
+from tests.server.harness import AgentClient, StartServer, fake_settings
 
-EDIT_CALL = {"tool_calls": [{"id": "call-1", "name": "edit_file",
-                             "arguments": {"path": "notes.txt", "old_text": "old line", "new_text": "new line"}}]}
+EDIT_CALL = {
+    "tool_calls": [
+        {
+            "id": "call-1",
+            "name": "edit_file",
+            "arguments": {"path": "notes.txt", "old_text": "old line", "new_text": "new line"},
+        }
+    ]
+}
 
 
 def answer_with(client: AgentClient, method: str, answer: Callable[[Any], Awaitable[Any]]) -> list[Any]:
@@ -48,11 +55,13 @@ async def _edit_turn(client: AgentClient) -> tuple[dict[str, Any], str]:
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
 @pytest.mark.parametrize("permission_request", [True, False], ids=["agent/requestPermission", "showMessageRequest"])
-async def test_an_unanswered_approval_is_a_rejection(start_server: StartServer, client_name: str, fake_llm: FakeLLM,
-                                                     permission_request: bool) -> None:
+async def test_an_unanswered_approval_is_a_rejection(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, permission_request: bool
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "Understood."})
-    client = await start_server(client_name, settings=fake_settings(fake_llm, approvalTimeout=0.5),
-                                permission_request=permission_request)
+    client = await start_server(
+        client_name, settings=fake_settings(fake_llm, approvalTimeout=0.5), permission_request=permission_request
+    )
     method = "agent/requestPermission" if permission_request else types.WINDOW_SHOW_MESSAGE_REQUEST
     asked = answer_with(client, method, never)
     ended, output = await _edit_turn(client)
@@ -64,8 +73,9 @@ async def test_an_unanswered_approval_is_a_rejection(start_server: StartServer, 
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])
-async def test_an_unreadable_answer_is_a_rejection_at_once(start_server: StartServer, client_name: str,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_an_unreadable_answer_is_a_rejection_at_once(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     """``[1, 2]`` is not a ``MessageActionItem``: pygls cannot parse it, so without a bound the
     question would stay open for ever (the default bound is minutes; this must not wait)."""
     fake_llm.script(EDIT_CALL, {"text": "Understood."})
@@ -83,8 +93,9 @@ async def test_an_unreadable_answer_is_a_rejection_at_once(start_server: StartSe
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])
 @pytest.mark.parametrize("kind", ["silent", "garbage"])
-async def test_an_edit_the_editor_never_applies_is_reported(start_server: StartServer, client_name: str,
-                                                            fake_llm: FakeLLM, kind: str) -> None:
+async def test_an_edit_the_editor_never_applies_is_reported(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, kind: str
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "Understood."})
     settings = fake_settings(fake_llm, approval={"editFile": "allow"}, editTimeout=0.5)
     client = await start_server(client_name, settings=settings)

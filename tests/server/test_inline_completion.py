@@ -12,26 +12,37 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, AgentClient, StartServer, fake_settings
+from tests.server.harness import WAIT, AgentClient, StartServer, fake_settings
 
 
 def completion_settings(llm: FakeLLM, **completion: Any) -> dict[str, Any]:
     """Chat on the fake; completions from the fake as an OpenAI-compatible server with a Qwen
     coder model (so every endpoint is possible), no debounce."""
-    return fake_settings(llm, completion={"source": "openai", "baseUrl": llm.base_url + "/v1",
-                                          "model": "qwen2.5-coder:1.5b", "debounceMs": 0, **completion})
+    return fake_settings(
+        llm,
+        completion={
+            "source": "openai",
+            "baseUrl": llm.base_url + "/v1",
+            "model": "qwen2.5-coder:1.5b",
+            "debounceMs": 0,
+            **completion,
+        },
+    )
 
 
 def params(uri: str, line: int, character: int, automatic: bool = False) -> types.InlineCompletionParams:
     kind = types.InlineCompletionTriggerKind.Automatic if automatic else types.InlineCompletionTriggerKind.Invoked
-    return types.InlineCompletionParams(text_document=types.TextDocumentIdentifier(uri=uri),
-                                        position=types.Position(line=line, character=character),
-                                        context=types.InlineCompletionContext(trigger_kind=kind))
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=kind),
+    )
 
 
 async def ask(client: AgentClient, uri: str, line: int, character: int, **kw: Any) -> list[types.InlineCompletionItem]:
     result = await asyncio.wait_for(
-        client.client.text_document_inline_completion_async(params(uri, line, character, **kw)), WAIT)
+        client.client.text_document_inline_completion_async(params(uri, line, character, **kw)), WAIT
+    )
     if result is None:
         return []
     return list(result.items if isinstance(result, types.InlineCompletionList) else result)
@@ -45,19 +56,22 @@ def only(items: list[types.InlineCompletionItem]) -> tuple[str, types.Range | No
 
 
 def at(line: int, character: int) -> types.Range:
-    return types.Range(start=types.Position(line=line, character=character),
-                       end=types.Position(line=line, character=character))
+    return types.Range(
+        start=types.Position(line=line, character=character), end=types.Position(line=line, character=character)
+    )
 
 
-async def test_the_server_advertises_inline_completion(start_server: StartServer, client_name: str,
-                                                       fake_llm: FakeLLM) -> None:
+async def test_the_server_advertises_inline_completion(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     assert client.initialize_result is not None
     assert client.initialize_result.capabilities.inline_completion_provider
 
 
 async def test_an_item_inserts_at_the_cursor_without_the_repeated_suffix(
-        start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("greet.py", "print()\n")
     fake_llm.script({"text": '"hello")\nprint("more")'})
@@ -72,7 +86,8 @@ async def test_an_item_inserts_at_the_cursor_without_the_repeated_suffix(
 
 
 async def test_items_carry_the_accept_command_counted_in_status(
-        start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     fake_llm.script({"text": "return a + b"})
@@ -87,7 +102,8 @@ async def test_items_carry_the_accept_command_counted_in_status(
 
 
 async def test_typing_through_a_suggestion_needs_no_model_call(
-        start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     fake_llm.script({"text": "return a + b"})
@@ -100,7 +116,8 @@ async def test_typing_through_a_suggestion_needs_no_model_call(
 
 
 async def test_a_superseded_request_is_answered_empty_and_its_model_call_closed(
-        start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     fake_llm.script({"text": "too late", "hold": True}, {"text": "return a + b"})
@@ -112,13 +129,17 @@ async def test_a_superseded_request_is_answered_empty_and_its_model_call_closed(
     await asyncio.to_thread(fake_llm.wait_for_disconnects, 1, WAIT)
 
 
-async def test_cancel_request_stops_the_model_call(start_server: StartServer, client_name: str,
-                                                   fake_llm: FakeLLM) -> None:
+async def test_cancel_request_stops_the_model_call(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     fake_llm.script({"text": "never shown", "hold": True})
-    pending = asyncio.ensure_future(client.client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, params(uri, 1, 4), msg_id="inline-1"))
+    pending = asyncio.ensure_future(
+        client.client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params(uri, 1, 4), msg_id="inline-1"
+        )
+    )
     await asyncio.to_thread(fake_llm.wait_for_requests, 1, WAIT)
     client.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="inline-1"))
     with pytest.raises(JsonRpcRequestCancelled):
@@ -129,15 +150,19 @@ async def test_cancel_request_stops_the_model_call(start_server: StartServer, cl
     assert only(await ask(client, uri, 1, 4))[0] == "return a"
 
 
-@pytest.mark.parametrize(("completion", "missing", "path"), [
-    ({}, set(), "/infill"),
-    ({}, {"/infill"}, "/v1/completions"),
-    ({"model": "some-chat-model"}, {"/infill"}, "/v1/chat/completions"),
-    ({"endpoint": "chat"}, set(), "/v1/chat/completions"),
-], ids=["llama.cpp infill", "FIM completions", "chat prompt", "chat by setting"])
+@pytest.mark.parametrize(
+    ("completion", "missing", "path"),
+    [
+        ({}, set(), "/infill"),
+        ({}, {"/infill"}, "/v1/completions"),
+        ({"model": "some-chat-model"}, {"/infill"}, "/v1/chat/completions"),
+        ({"endpoint": "chat"}, set(), "/v1/chat/completions"),
+    ],
+    ids=["llama.cpp infill", "FIM completions", "chat prompt", "chat by setting"],
+)
 async def test_each_openai_endpoint_is_chosen_by_settings_and_server(
-        start_server: StartServer, fake_llm: FakeLLM, completion: dict[str, Any], missing: set[str],
-        path: str) -> None:
+    start_server: StartServer, fake_llm: FakeLLM, completion: dict[str, Any], missing: set[str], path: str
+) -> None:
     fake_llm.missing_routes.update(missing)
     client = await start_server("neovim", settings=completion_settings(fake_llm, **completion))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
@@ -146,10 +171,13 @@ async def test_each_openai_endpoint_is_chosen_by_settings_and_server(
     assert fake_llm.requests[-1]["_path"] == path
 
 
-async def test_the_anthropic_source_uses_the_chat_prompt(start_server: StartServer, fake_llm: FakeLLM,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = fake_settings(fake_llm, completion={"source": "anthropic", "baseUrl": fake_llm.base_url,
-                                                   "model": "claude-test", "debounceMs": 0})
+async def test_the_anthropic_source_uses_the_chat_prompt(
+    start_server: StartServer, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = fake_settings(
+        fake_llm,
+        completion={"source": "anthropic", "baseUrl": fake_llm.base_url, "model": "claude-test", "debounceMs": 0},
+    )
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
     client = await start_server("visual_studio_code", settings=settings)
     uri = client.open("calc.py", "def add(a, b):\n    \n")
@@ -159,8 +187,9 @@ async def test_the_anthropic_source_uses_the_chat_prompt(start_server: StartServ
     assert (await client.command("agent.status"))["completion"]["source"] == "anthropic"
 
 
-async def test_disabled_completion_answers_nothing(start_server: StartServer, client_name: str,
-                                                   fake_llm: FakeLLM) -> None:
+async def test_disabled_completion_answers_nothing(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm, enabled=False))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     assert await ask(client, uri, 1, 4) == []
@@ -170,7 +199,8 @@ async def test_disabled_completion_answers_nothing(start_server: StartServer, cl
 
 
 async def test_unopened_documents_are_read_from_disk_and_unknown_ones_get_nothing(
-        start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     on_disk = client.root / "disk.py"
     on_disk.write_text("def sub(a, b):\n    \n")
@@ -182,8 +212,9 @@ async def test_unopened_documents_are_read_from_disk_and_unknown_ones_get_nothin
     assert len(fake_llm.requests) == 1
 
 
-async def test_problems_are_reported_once_and_garbage_is_empty(start_server: StartServer, client_name: str,
-                                                               fake_llm: FakeLLM) -> None:
+async def test_problems_are_reported_once_and_garbage_is_empty(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=completion_settings(fake_llm))
     uri = client.open("calc.py", "def add(a, b):\n    \n")
     fake_llm.default = {"status": 500, "error_message": "the model crashed"}
@@ -205,7 +236,7 @@ async def test_a_settings_change_turns_completion_on(start_server: StartServer, 
     client.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
 
     async def enabled() -> None:
-        while not (await client.command("agent.status"))["completion"]["enabled"]:
+        while not (await client.command("agent.status"))["completion"]["enabled"]:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(enabled(), WAIT)

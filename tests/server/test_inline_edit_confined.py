@@ -11,15 +11,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 REQUEST_FAILED = -32803
 LINE = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_documents_outside_every_folder_are_refused(start_server: StartServer, client_name: str,
-                                                          fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_documents_outside_every_folder_are_refused(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -29,8 +30,13 @@ async def test_documents_outside_every_folder_are_refused(start_server: StartSer
     (root / "link.txt").symlink_to(secret)
     opened = outside / "open.txt"
     opened.write_text("also secret\n")
-    client.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri=opened.as_uri(), language_id="plaintext", version=1, text="also secret\n")))
+    client.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=opened.as_uri(), language_id="plaintext", version=1, text="also secret\n"
+            )
+        )
+    )
 
     for uri in (secret.as_uri(), opened.as_uri(), (root / "link.txt").as_uri(), "file:///etc/passwd"):
         with pytest.raises(JsonRpcException) as caught:
@@ -48,8 +54,14 @@ async def test_documents_outside_every_folder_are_refused(start_server: StartSer
 
     # An unsaved buffer (no file anywhere) is the user's own text: accepted.
     fake_llm.script({"text": "z = 3\n"})
-    client.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-        uri="untitled:Untitled-1", language_id="python", version=1, text="z = 0\n")))
-    turn_id = (await client.command("agent.inlineEdit", {"uri": "untitled:Untitled-1", "range": LINE,
-                                                         "instruction": "x"}))["turnId"]
+    client.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri="untitled:Untitled-1", language_id="python", version=1, text="z = 0\n"
+            )
+        )
+    )
+    turn_id = (
+        await client.command("agent.inlineEdit", {"uri": "untitled:Untitled-1", "range": LINE, "instruction": "x"})
+    )["turnId"]
     assert (await client.turn_ended(turn_id))["stopReason"] == "end_turn"

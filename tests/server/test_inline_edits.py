@@ -7,14 +7,16 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import AgentClient, StartServer, fake_settings
+from tests.server.harness import AgentClient, StartServer, fake_settings
 
 SOURCE = "def area(w, h):\n    return w * h\n\n\nprint(area(2, 3))\n"
 FUNCTION = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
 
 
 async def propose(client: AgentClient, uri: str, instruction: str) -> dict:
-    turn_id = (await client.command("agent.inlineEdit", {"uri": uri, "range": FUNCTION, "instruction": instruction}))["turnId"]
+    turn_id = (await client.command("agent.inlineEdit", {"uri": uri, "range": FUNCTION, "instruction": instruction}))[
+        "turnId"
+    ]
     proposal = await client.wait_for("agent/inlineEditProposal", lambda p: p["turnId"] == turn_id)
     ended = await client.turn_ended(turn_id)
     assert ended["stopReason"] == "end_turn"
@@ -25,8 +27,9 @@ async def propose(client: AgentClient, uri: str, instruction: str) -> dict:
     return proposal
 
 
-async def test_inline_edit_is_proposed_accepted_and_applied(start_server: StartServer, client_name: str,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_inline_edit_is_proposed_accepted_and_applied(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "```python\ndef area(width, height):\n    return width * height\n```\n", "chunk_bytes": 5})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("geometry.py", SOURCE, version=7)
@@ -65,15 +68,20 @@ async def test_inline_edit_is_proposed_accepted_and_applied(start_server: StartS
         assert "no pending proposal" in str(exc)
 
 
-async def test_a_rejection_reason_reaches_the_model(start_server: StartServer, client_name: str,
-                                                    fake_llm: FakeLLM) -> None:
+async def test_a_rejection_reason_reaches_the_model(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "def area(w, h):\n    return float(w) * float(h)\n"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("geometry.py", SOURCE)
     proposal = await propose(client, uri, "make it robust")
 
-    assert await client.command("agent.inlineEdit.reject",
-                                {"turnId": proposal["turnId"], "reason": "do not convert to float"}) == {}
+    assert (
+        await client.command(
+            "agent.inlineEdit.reject", {"turnId": proposal["turnId"], "reason": "do not convert to float"}
+        )
+        == {}
+    )
     assert client.applied_edits == []
 
     # The next chat request carries the reason (saved in the session as edit feedback) ...
@@ -86,8 +94,9 @@ async def test_a_rejection_reason_reaches_the_model(start_server: StartServer, c
     assert "do not convert to float" in fake_llm.requests[-1]["messages"][-1]["content"]
 
 
-async def test_accept_is_refused_when_the_buffer_changed(start_server: StartServer, client_name: str,
-                                                        fake_llm: FakeLLM) -> None:
+async def test_accept_is_refused_when_the_buffer_changed(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"text": "def area(w, h):\n    return abs(w * h)\n"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("geometry.py", SOURCE, version=1)
@@ -117,9 +126,11 @@ async def test_code_actions_offer_edit_and_fix(start_server: StartServer, client
     fake_llm.script({"text": "def area(w, h):\n    return w * h\n"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("geometry.py", SOURCE)
-    diagnostic = types.Diagnostic(range=types.Range(start=types.Position(line=1, character=11),
-                                                    end=types.Position(line=1, character=16)),
-                                  message="undefined name 'h'", source="pyflakes")
+    diagnostic = types.Diagnostic(
+        range=types.Range(start=types.Position(line=1, character=11), end=types.Position(line=1, character=16)),
+        message="undefined name 'h'",
+        source="pyflakes",
+    )
     params = types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         range=types.Range(start=types.Position(line=1, character=12), end=types.Position(line=1, character=12)),
@@ -139,6 +150,9 @@ async def test_code_actions_offer_edit_and_fix(start_server: StartServer, client
     await client.wait_for("agent/inlineEditProposal", lambda p: p["turnId"] == turn_id)
     assert "undefined name 'h'" in fake_llm.requests[-1]["messages"][-1]["content"]
 
-    only = types.CodeActionParams(text_document=params.text_document, range=params.range,
-                                  context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.QuickFix]))
+    only = types.CodeActionParams(
+        text_document=params.text_document,
+        range=params.range,
+        context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.QuickFix]),
+    )
     assert list(await client.client.text_document_code_action_async(only)) == []

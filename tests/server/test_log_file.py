@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, StartServer, fake_settings, server_env, stop
+from tests.server.harness import WAIT, StartServer, fake_settings, server_env, stop
 
 SECRET = "sk-live-0123456789abcdef"
 
@@ -21,14 +21,23 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # a client without agent/requestPermission
-async def test_the_log_file_is_private_and_holds_no_approval_detail(start_server: StartServer, client_name: str,
-                                                                    fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_the_log_file_is_private_and_holds_no_approval_detail(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     log_file = tmp_path / "logs" / "agent.log"
     new_text = f"API_KEY = '{SECRET}'\n" + "# padding\n" * 200  # a long diff: shown cut in the popup
-    fake_llm.script({"tool_calls": [{"id": "c1", "name": "edit_file",
-                                     "arguments": {"path": "config.py", "old_text": "API_KEY = ''\n",
-                                                   "new_text": new_text}}]},
-                    {"text": "Done."})
+    fake_llm.script(
+        {
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "name": "edit_file",
+                    "arguments": {"path": "config.py", "old_text": "API_KEY = ''\n", "new_text": new_text},
+                }
+            ]
+        },
+        {"text": "Done."},
+    )
     # Credentials in a base URL (a proxy's user:password) must not reach the log either.
     settings = fake_settings(fake_llm, baseUrl=fake_llm.base_url.replace("//", "//user:hunter2@") + "/v1")
     client = await start_server(client_name, settings=settings, server_args=("--log-file", str(log_file)))
@@ -49,8 +58,15 @@ async def _run_server(*args: str) -> tuple[int, str]:
     """Start the server, close its input at once (like an editor that died), return its exit code
     and stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lsp_server", *args, env=server_env(),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "lsp_server",
+        *args,
+        env=server_env(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(process.communicate(b""), WAIT)
     assert process.returncode is not None
     return process.returncode, stderr.decode()
@@ -76,6 +92,7 @@ async def test_a_log_file_that_is_a_link_or_not_a_file_is_refused(tmp_path: Path
         log_file.symlink_to(target)
     else:
         import os
+
         os.mkfifo(log_file)
     code, stderr = await _run_server("--log-file", str(log_file))
     assert code == 2

@@ -15,7 +15,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 HALF = "\ud83d"  # the first half of 😀 (U+1F600), alone
 REPLACED = "\ufffd"
@@ -24,14 +24,17 @@ REPLACED = "\ufffd"
 def _openai_text_stream(text: str) -> str:
     """An OpenAI stream whose JSON escapes every non-ASCII character, as many servers send it
     (``"\\ud83d"`` alone is valid JSON)."""
-    chunks = [{"choices": [{"index": 0, "delta": {"content": text}}]},
-              {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"content": text}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
     return "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
 
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
-async def test_a_turn_with_lone_surrogates_completes(start_server: StartServer, client_name: str,
-                                                     fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_a_turn_with_lone_surrogates_completes(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     fake_llm.script(
         {"tool_calls": [{"id": "call-1", "name": "read_file", "arguments": {"path": "emoji.py"}}]},
@@ -42,10 +45,16 @@ async def test_a_turn_with_lone_surrogates_completes(start_server: StartServer, 
     (root / "emoji.py").write_text('face = "?"\n')
     uri = (root / "emoji.py").as_uri()
     buffer = f'face = "{HALF}"\n'  # the editor's unsaved text, as the client sent it
-    client.client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=buffer)))
-    context = {"uri": uri, "text": f'"{HALF}', "range": {"start": {"line": 0, "character": 7},
-                                                          "end": {"line": 0, "character": 9}}}
+    client.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=buffer)
+        )
+    )
+    context = {
+        "uri": uri,
+        "text": f'"{HALF}',
+        "range": {"start": {"line": 0, "character": 7}, "end": {"line": 0, "character": 9}},
+    }
 
     turn_id = (await client.command("agent.chat", {"prompt": f"Why {HALF}?", "context": context}))["turnId"]
     ended = await client.turn_ended(turn_id)

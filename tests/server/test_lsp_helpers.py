@@ -56,17 +56,20 @@ def test_permission_answers(answer: object, decision: Decision, reason: str | No
 
 def test_fix_range_covers_whole_lines_of_every_diagnostic() -> None:
     diagnostic = types.Diagnostic(range=types.Range(start=pos(4, 2), end=pos(6, 1)), message="bad")
-    assert fix_range(types.Range(start=pos(5, 0), end=pos(5, 0)), [diagnostic]) == \
-        types.Range(start=pos(4, 0), end=pos(7, 0))
+    assert fix_range(types.Range(start=pos(5, 0), end=pos(5, 0)), [diagnostic]) == types.Range(
+        start=pos(4, 0), end=pos(7, 0)
+    )
 
 
 def test_code_actions_respect_only() -> None:
     diagnostic = types.Diagnostic(range=types.Range(start=pos(0, 0), end=pos(0, 1)), message="bad")
 
     def titles(only: list[types.CodeActionKind] | None, diagnostics: list[types.Diagnostic]) -> list[str]:
-        params = types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri="file:///a.py"),
-                                        range=types.Range(start=pos(0, 0), end=pos(0, 0)),
-                                        context=types.CodeActionContext(diagnostics=diagnostics, only=only))
+        params = types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri="file:///a.py"),
+            range=types.Range(start=pos(0, 0), end=pos(0, 0)),
+            context=types.CodeActionContext(diagnostics=diagnostics, only=only),
+        )
         return [a.title for a in code_actions(params)]
 
     assert titles(None, [diagnostic]) == ["Fix with agent", "Edit with agent"]
@@ -99,4 +102,5 @@ def test_offsets_and_positions_agree_with_splitting_the_whole_text(size: int) ->
             assert offset == _naive_offset(text, line, character), (line, character)
             before = text[:offset]
             assert position_at(text, offset, codec) == types.Position(
-                line=before.count("\n"), character=len(before) - before.rfind("\n") - 1)
+                line=before.count("\n"), character=len(before) - before.rfind("\n") - 1
+            )

@@ -7,7 +7,7 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 INVALID_PARAMS = -32602
 TOO_BIG = 2**31
@@ -18,15 +18,19 @@ def _range(start_line: int = 0, start_char: int = 0, end_line: int = 0, end_char
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_positions_past_the_uinteger_range_are_invalid_params(start_server: StartServer, client_name: str,
-                                                                    fake_llm: FakeLLM) -> None:
+async def test_positions_past_the_uinteger_range_are_invalid_params(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     uri = client.open("a.py", "x = 1\n")
     cases = [
         ("agent.inlineEdit", {"uri": uri, "range": _range(start_line=TOO_BIG, end_line=TOO_BIG)}, "'range.start.line'"),
         ("agent.inlineEdit", {"uri": uri, "range": _range(end_char=2**40)}, "'range.end.character'"),
-        ("agent.chat", {"prompt": "x", "context": {"uri": uri, "range": _range(end_line=TOO_BIG)}},
-         "'context.range.end.line'"),
+        (
+            "agent.chat",
+            {"prompt": "x", "context": {"uri": uri, "range": _range(end_line=TOO_BIG)}},
+            "'context.range.end.line'",
+        ),
     ]
     for command, argument, field in cases:
         with pytest.raises(JsonRpcException) as caught:

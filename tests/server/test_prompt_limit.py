@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_a_huge_prompt_is_refused_and_the_session_stays_usable(start_server: StartServer, client_name: str,
-                                                                     fake_llm: FakeLLM) -> None:
+async def test_a_huge_prompt_is_refused_and_the_session_stays_usable(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     await client.wait_for("agent/sessionRestored")
     huge = "x = 1  # pasted log line\n" * 400_000  # 10 MB

@@ -7,7 +7,7 @@ import pytest
 from lsprotocol import types
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import StartServer, fake_settings
+from tests.server.harness import StartServer, fake_settings
 
 
 async def test_a_retry_is_reported(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
@@ -27,7 +27,9 @@ async def test_a_retry_is_reported(start_server: StartServer, client_name: str, 
 
 
 @pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
-async def test_a_failed_turn_ends_with_the_error(start_server: StartServer, client_name: str, fake_llm: FakeLLM) -> None:
+async def test_a_failed_turn_ends_with_the_error(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script({"status": 401, "error_message": "invalid api key"})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     turn_id = (await client.command("agent.chat", {"prompt": "hello"}))["turnId"]
@@ -37,8 +39,9 @@ async def test_a_failed_turn_ends_with_the_error(start_server: StartServer, clie
 
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
-async def test_a_missing_provider_key_explains_itself(start_server: StartServer, client_name: str,
-                                                      fake_llm: FakeLLM) -> None:
+async def test_a_missing_provider_key_explains_itself(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     client = await start_server(client_name, settings={"provider": "anthropic"})
     turn_id = (await client.command("agent.chat", {"prompt": "hello"}))["turnId"]
     ended = await client.turn_ended(turn_id)
@@ -47,20 +50,36 @@ async def test_a_missing_provider_key_explains_itself(start_server: StartServer,
     assert notice["level"] == "error" and "ANTHROPIC_API_KEY" in notice["text"]
     # The same for an inline edit: the proposal turn ends with the error, nothing is proposed.
     uri = client.open("a.py", "x = 1\n")
-    inline = (await client.command("agent.inlineEdit", {"uri": uri, "instruction": "y", "range": {
-        "start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}}}))["turnId"]
+    inline = (
+        await client.command(
+            "agent.inlineEdit",
+            {
+                "uri": uri,
+                "instruction": "y",
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}},
+            },
+        )
+    )["turnId"]
     failed = await client.turn_ended(inline)
     assert failed["stopReason"] == "error" and "ANTHROPIC_API_KEY" in failed["error"]
     assert client.of("agent/inlineEditProposal") == []
     assert fake_llm.requests == []
 
 
-EDIT_CALL = {"tool_calls": [{"id": "call-1", "name": "edit_file",
-                             "arguments": {"path": "notes.txt", "old_text": "old line", "new_text": "new line"}}]}
+EDIT_CALL = {
+    "tool_calls": [
+        {
+            "id": "call-1",
+            "name": "edit_file",
+            "arguments": {"path": "notes.txt", "old_text": "old line", "new_text": "new line"},
+        }
+    ]
+}
 
 
-async def test_permission_through_the_custom_request(start_server: StartServer, client_name: str,
-                                                     fake_llm: FakeLLM) -> None:
+async def test_permission_through_the_custom_request(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "Edited."})
     client = await start_server(client_name, settings=fake_settings(fake_llm), permission_request=True)
     uri = client.open("notes.txt", "old line\n", version=3, language="plaintext")
@@ -74,7 +93,7 @@ async def test_permission_through_the_custom_request(start_server: StartServer, 
     assert "-old line" in asked["detail"] and "+new line" in asked["detail"]
     assert client.message_requests == []
     [applied] = client.applied_edits
-    edits = (applied.edit.document_changes[0].edits if applied.edit.document_changes else applied.edit.changes[uri])
+    edits = applied.edit.document_changes[0].edits if applied.edit.document_changes else applied.edit.changes[uri]
     assert edits[0].new_text == "new line\n"
     tool_results = [m for m in fake_llm.requests[-1]["messages"] if m.get("role") == "tool"]
     assert tool_results and "Edited notes.txt" in str(tool_results[0]["content"])
@@ -82,8 +101,9 @@ async def test_permission_through_the_custom_request(start_server: StartServer, 
     assert statuses[0] == "started" and statuses[-1] == "finished"
 
 
-async def test_permission_through_show_message_request(start_server: StartServer, client_name: str,
-                                                       fake_llm: FakeLLM) -> None:
+async def test_permission_through_show_message_request(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "Understood."})
     client = await start_server(client_name, settings=fake_settings(fake_llm))
     client.message_answer = "Reject"
@@ -102,8 +122,9 @@ async def test_permission_through_show_message_request(start_server: StartServer
     assert finished["status"] == "finished" and finished["isError"] is True
 
 
-async def test_an_edit_is_refused_when_the_buffer_changed_during_approval(start_server: StartServer, client_name: str,
-                                                                         fake_llm: FakeLLM) -> None:
+async def test_an_edit_is_refused_when_the_buffer_changed_during_approval(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "I will read it again."})
     client = await start_server(client_name, settings=fake_settings(fake_llm), permission_request=True)
     uri = client.open("notes.txt", "old line\n", version=1, language="plaintext")
@@ -116,8 +137,9 @@ async def test_an_edit_is_refused_when_the_buffer_changed_during_approval(start_
 
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # declares documentChanges
-async def test_an_edit_of_a_closed_file_is_based_on_the_disk(start_server: StartServer, client_name: str,
-                                                             fake_llm: FakeLLM) -> None:
+async def test_an_edit_of_a_closed_file_is_based_on_the_disk(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     fake_llm.script(EDIT_CALL, {"text": "Edited."})
     client = await start_server(client_name, settings=fake_settings(fake_llm, approval={"editFile": "allow"}))
     path = client.root / "notes.txt"
@@ -132,10 +154,14 @@ async def test_an_edit_of_a_closed_file_is_based_on_the_disk(start_server: Start
 
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # declares resourceOperations: create
-async def test_a_new_file_is_created_through_the_editor(start_server: StartServer, client_name: str,
-                                                        fake_llm: FakeLLM) -> None:
-    create = {"tool_calls": [{"id": "call-2", "name": "edit_file",
-                              "arguments": {"path": "docs/new.md", "new_text": "# New\n"}}]}
+async def test_a_new_file_is_created_through_the_editor(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
+    create = {
+        "tool_calls": [
+            {"id": "call-2", "name": "edit_file", "arguments": {"path": "docs/new.md", "new_text": "# New\n"}}
+        ]
+    }
     fake_llm.script(create, {"text": "Created."})
     client = await start_server(client_name, settings=fake_settings(fake_llm, approval={"editFile": "allow"}))
     turn_id = (await client.command("agent.chat", {"prompt": "write docs"}))["turnId"]

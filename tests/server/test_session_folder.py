@@ -10,7 +10,7 @@ import pytest
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import AgentClient, StartServer, fake_settings
+from tests.server.harness import AgentClient, StartServer, fake_settings
 from tests.sessions.unwritable import unwritable
 
 pytestmark = pytest.mark.parametrize("client_name", ["neovim"])  # the client profile does not matter here
@@ -33,8 +33,9 @@ async def _refused_everywhere(client: AgentClient, fake_llm: FakeLLM, expected: 
     assert (await client.command("agent.status"))["running"] is False
 
 
-async def test_a_linked_sessions_folder_is_refused(start_server: StartServer, client_name: str,
-                                                   fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_a_linked_sessions_folder_is_refused(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -45,8 +46,9 @@ async def test_a_linked_sessions_folder_is_refused(start_server: StartServer, cl
     assert list(elsewhere.iterdir()) == []
 
 
-async def test_the_workspace_root_as_sessions_folder_is_refused(start_server: StartServer, client_name: str,
-                                                                fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_the_workspace_root_as_sessions_folder_is_refused(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     settings = fake_settings(fake_llm, sessions={"folder": "."})
     client = await start_server(client_name, settings=settings, root=root)
@@ -54,8 +56,9 @@ async def test_the_workspace_root_as_sessions_folder_is_refused(start_server: St
     assert sorted(p.name for p in root.iterdir()) == []  # no .gitignore of "*", no transcript
 
 
-async def test_an_unwritable_sessions_folder_is_a_session_error(start_server: StartServer, client_name: str,
-                                                                fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_an_unwritable_sessions_folder_is_a_session_error(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     folder = root / ".agent-lsp" / "sessions"
     folder.mkdir(parents=True)

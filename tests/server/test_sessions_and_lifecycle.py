@@ -15,11 +15,12 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient as PlainClient
 
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, StartServer, fake_settings, server_env, stop
+from tests.server.harness import WAIT, StartServer, fake_settings, server_env, stop
 
 
-async def test_the_session_is_restored_after_a_restart(start_server: StartServer, client_name: str,
-                                                       fake_llm: FakeLLM, tmp_path: Path) -> None:
+async def test_the_session_is_restored_after_a_restart(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     fake_llm.script({"text": "I will remember."})
     first = await start_server(client_name, settings=fake_settings(fake_llm), root=root)
@@ -34,7 +35,9 @@ async def test_the_session_is_restored_after_a_restart(start_server: StartServer
     again = await second.wait_for("agent/sessionRestored")
     assert again["session"]["id"] == session_id
     assert [(m["role"], m["content"]) for m in again["transcript"]] == [
-        ("user", "remember the number 42"), ("assistant", "I will remember.")]
+        ("user", "remember the number 42"),
+        ("assistant", "I will remember."),
+    ]
     assert again["session"]["messageCount"] == 2
 
 
@@ -105,7 +108,8 @@ async def test_session_commands(start_server: StartServer, client_name: str, fak
 
 
 async def test_slash_commands_that_switch_the_session_send_the_new_transcript(
-        start_server: StartServer, fake_llm: FakeLLM) -> None:
+    start_server: StartServer, fake_llm: FakeLLM
+) -> None:
     fake_llm.default = {"text": "answer"}
     client = await start_server("neovim", settings=fake_settings(fake_llm))
     first_id = (await client.wait_for("agent/sessionRestored"))["session"]["id"]
@@ -118,13 +122,15 @@ async def test_slash_commands_that_switch_the_session_send_the_new_transcript(
     turn_id = (await client.command("agent.chat", {"prompt": f"/session load {first_id}"}))["turnId"]
     await client.turn_ended(turn_id)
     # Sent once the command ran (today just after the turn's end, which the core reports itself).
-    back = await client.wait_for("agent/sessionRestored",
-                                 lambda p: p["session"]["id"] == first_id and p["transcript"] != [])
+    back = await client.wait_for(
+        "agent/sessionRestored", lambda p: p["session"]["id"] == first_id and p["transcript"] != []
+    )
     assert [m["content"] for m in back["transcript"]] == ["first topic", "answer"]
 
 
-async def test_bad_settings_are_reported_and_defaults_used(start_server: StartServer, client_name: str,
-                                                           fake_llm: FakeLLM) -> None:
+async def test_bad_settings_are_reported_and_defaults_used(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     settings = fake_settings(fake_llm, retry={"maxAttempts": 0}, approval={"editFile": "sometimes"})
     client = await start_server(client_name, settings=settings)
     shown = await client.wait_for("window/showMessage", lambda p: "agent-lsp settings" in p["message"])
@@ -139,11 +145,13 @@ async def test_bad_settings_are_reported_and_defaults_used(start_server: StartSe
 
 
 @pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the client profile does not matter here
-async def test_workspace_configuration_wins_and_changes_apply(start_server: StartServer, client_name: str,
-                                                              fake_llm: FakeLLM) -> None:
+async def test_workspace_configuration_wins_and_changes_apply(
+    start_server: StartServer, client_name: str, fake_llm: FakeLLM
+) -> None:
     # The client answers workspace/configuration (VS Code's way) with its own model name.
-    client = await start_server(client_name, settings=fake_settings(fake_llm),
-                                configuration=fake_settings(fake_llm, model="configured-model"))
+    client = await start_server(
+        client_name, settings=fake_settings(fake_llm), configuration=fake_settings(fake_llm, model="configured-model")
+    )
     await client.wait_for("agent/sessionRestored")
     assert (await client.command("agent.status"))["model"] == "configured-model"
 
@@ -156,16 +164,20 @@ async def test_workspace_configuration_wins_and_changes_apply(start_server: Star
     assert fake_llm.requests[-1]["model"] == "changed-model"
 
 
-async def test_a_turn_sent_before_the_settings_arrive_waits_for_them(start_server: StartServer,
-                                                                     fake_llm: FakeLLM) -> None:
+async def test_a_turn_sent_before_the_settings_arrive_waits_for_them(
+    start_server: StartServer, fake_llm: FakeLLM
+) -> None:
     """A chat sent right after ``initialized`` (the server still waits for the client's
     ``workspace/configuration`` answer) runs with the pulled settings, after the session was
     restored: the restored transcript never holds the running turn's prompt."""
     answer = asyncio.Event()
     fake_llm.script({"text": "done"})
-    client = await start_server("visual_studio_code", settings=fake_settings(fake_llm),
-                                configuration=fake_settings(fake_llm, model="configured-model"),
-                                hold_configuration=answer)
+    client = await start_server(
+        "visual_studio_code",
+        settings=fake_settings(fake_llm),
+        configuration=fake_settings(fake_llm, model="configured-model"),
+        hold_configuration=answer,
+    )
     turn_id = (await client.command("agent.chat", {"prompt": "right away"}))["turnId"]
     answer.set()
     assert (await client.turn_ended(turn_id))["stopReason"] == "end_turn"
@@ -191,7 +203,9 @@ async def test_a_turn_waiting_for_the_settings_can_be_cancelled(start_server: St
 async def test_multi_root_routes_by_document(start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path) -> None:
     main, other = tmp_path / "main", tmp_path / "other"
     other.mkdir()
-    client = await start_server("visual_studio_code", settings=fake_settings(fake_llm), root=main, extra_folders=[other])
+    client = await start_server(
+        "visual_studio_code", settings=fake_settings(fake_llm), root=main, extra_folders=[other]
+    )
     await client.wait_for("agent/sessionRestored", lambda p: p["folder"] == other.as_uri())
     uri = client.open("../other/lib.py", "x = 1\n")
     turn_id = (await client.command("agent.chat", {"prompt": "about lib", "context": {"uri": uri}}))["turnId"]
@@ -209,13 +223,15 @@ async def test_workspace_folders_come_and_go(start_server: StartServer, fake_llm
     client = await start_server("visual_studio_code", settings=fake_settings(fake_llm), root=main)
     await client.wait_for("agent/sessionRestored")
     folder = types.WorkspaceFolder(uri=added.as_uri(), name="added")
-    client.client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
-        event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[])))
+    client.client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[]))
+    )
     await client.wait_for("agent/sessionRestored", lambda p: p["folder"] == added.as_uri())
     assert (await client.command("agent.status", {"uri": added.as_uri()}))["folder"] == added.as_uri()
 
-    client.client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
-        event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder])))
+    client.client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder]))
+    )
     # Once removed, requests about it go to the remaining folder. The notification's handler may
     # still be running when the first status arrives; each status is a full round trip.
     for _ in range(100):
@@ -228,9 +244,18 @@ async def test_workspace_folders_come_and_go(start_server: StartServer, fake_llm
 async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
     log_file = tmp_path / "logs" / "server.log"
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lsp_server", "--tcp", "127.0.0.1:0", "-v", "--log-file", str(log_file),
+        sys.executable,
+        "-m",
+        "lsp_server",
+        "--tcp",
+        "127.0.0.1:0",
+        "-v",
+        "--log-file",
+        str(log_file),
         env=server_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert process.stderr is not None
         line = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
@@ -239,13 +264,18 @@ async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
         token = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode().split()[2]
         client = PlainClient("tcp-test", "1")
         await client.start_tcp("127.0.0.1", port)
-        result = await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri(),
-            initialization_options={**fake_settings(fake_llm), "token": token}))
+        result = await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=tmp_path.as_uri(),
+                initialization_options={**fake_settings(fake_llm), "token": token},
+            )
+        )
         assert "agent.chat" in result.capabilities.execute_command_provider.commands
         client.initialized(types.InitializedParams())
         status = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="agent.status", arguments=[{}]))
+            types.ExecuteCommandParams(command="agent.status", arguments=[{}])
+        )
         assert status["running"] is False
         await client.shutdown_async(None)
         client.exit(None)
@@ -260,8 +290,9 @@ async def test_tcp_transport(fake_llm: FakeLLM, tmp_path: Path) -> None:
             await process.wait()
 
 
-async def test_an_unreadable_session_is_reported_not_fatal(start_server: StartServer, fake_llm: FakeLLM,
-                                                           tmp_path: Path) -> None:
+async def test_an_unreadable_session_is_reported_not_fatal(
+    start_server: StartServer, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     root = tmp_path / "project"
     sessions = root / ".agent-lsp" / "sessions"
     sessions.mkdir(parents=True)
@@ -292,19 +323,42 @@ def _unframe(data: bytes) -> list[dict[str, Any]]:
 async def test_a_recorded_session_replayed_from_a_file(fake_llm: FakeLLM, tmp_path: Path) -> None:
     """stdin may be a regular file; stdout then holds nothing but framed JSON-RPC."""
     recording = tmp_path / "session.lsp"
-    recording.write_bytes(b"".join(_frame(m) for m in [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"capabilities": {}, "rootUri": tmp_path.as_uri(), "initializationOptions": fake_settings(fake_llm)}},
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand",
-         "params": {"command": "agent.status", "arguments": [{}]}},
-        {"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
-        {"jsonrpc": "2.0", "method": "exit"},
-    ]))
+    recording.write_bytes(
+        b"".join(
+            _frame(m)
+            for m in [
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "capabilities": {},
+                        "rootUri": tmp_path.as_uri(),
+                        "initializationOptions": fake_settings(fake_llm),
+                    },
+                },
+                {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "workspace/executeCommand",
+                    "params": {"command": "agent.status", "arguments": [{}]},
+                },
+                {"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
+                {"jsonrpc": "2.0", "method": "exit"},
+            ]
+        )
+    )
     with recording.open("rb") as stdin:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "lsp_server", stdin=stdin, env=server_env(),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "lsp_server",
+            stdin=stdin,
+            env=server_env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         stdout, _ = await asyncio.wait_for(process.communicate(), WAIT)
     assert process.returncode == 0
     replies = {m["id"]: m for m in _unframe(stdout) if "id" in m}

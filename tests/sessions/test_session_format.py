@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agent_core.atomic import write_atomic
 from agent_core.config import SessionConfig
 from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore
-from agent_core.sessions.atomic import write_atomic
-from tests.sessions.conftest import every_kind_of_message
+from tests.fakes.messages import every_kind_of_message
 
 
 def test_every_record_type_round_trips(store: SessionStore) -> None:
@@ -31,9 +31,7 @@ def test_every_record_type_round_trips(store: SessionStore) -> None:
         assert not loaded.read_only
 
 
-def test_header_and_records_are_one_json_object_per_line(
-    store: SessionStore, workspace: Path
-) -> None:
+def test_header_and_records_are_one_json_object_per_line(store: SessionStore, workspace: Path) -> None:
     with store.new() as session:
         session.append(every_kind_of_message()[1])
         session.set_title("t")
@@ -102,9 +100,7 @@ def test_sessions_move_with_the_repository(store: SessionStore, workspace: Path)
         restored.append(every_kind_of_message()[2])
 
 
-def test_atomic_write_replaces_whole_or_leaves_the_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_atomic_write_replaces_whole_or_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "file.jsonl"
     target.write_bytes(b"old\n")
     write_atomic(target, b"new\n")

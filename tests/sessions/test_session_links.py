@@ -70,9 +70,7 @@ def test_a_linked_transcript_with_a_torn_tail_is_not_truncated(
     assert target.read_bytes() == original
 
 
-def test_a_linked_transcript_is_never_appended_to(
-    store: SessionStore, workspace: Path, tmp_path: Path
-) -> None:
+def test_a_linked_transcript_is_never_appended_to(store: SessionStore, workspace: Path, tmp_path: Path) -> None:
     original = _valid_session("abc")
     target = _outside(tmp_path, "other.jsonl", original)
     (_folder(workspace) / "abc.jsonl").symlink_to(target)
@@ -86,9 +84,7 @@ def test_a_linked_transcript_is_never_appended_to(
     assert target.read_bytes() == original
 
 
-def test_a_linked_lock_file_is_not_created_outside(
-    store: SessionStore, workspace: Path, tmp_path: Path
-) -> None:
+def test_a_linked_lock_file_is_not_created_outside(store: SessionStore, workspace: Path, tmp_path: Path) -> None:
     (_folder(workspace) / "abc.jsonl").write_bytes(_valid_session("abc"))
     planted = tmp_path / "outside" / "planted"
     planted.parent.mkdir()

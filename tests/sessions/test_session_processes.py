@@ -138,9 +138,7 @@ def _contents(store: SessionStore, session_id: str) -> list[str]:
         return [m.content for m in session.messages]
 
 
-def test_kill_9_during_writes_never_loses_or_garbles_earlier_messages(
-    workspace: Path, writers: list[Writer]
-) -> None:
+def test_kill_9_during_writes_never_loses_or_garbles_earlier_messages(workspace: Path, writers: list[Writer]) -> None:
     """Fault case 12: 20 SIGKILLs at random moments of a writer appending big messages."""
     rng = random.Random(12)
     store = SessionStore(workspace, SessionConfig())
@@ -181,18 +179,14 @@ def test_kill_9_during_writes_never_loses_or_garbles_earlier_messages(
     assert torn > 0
 
 
-def test_two_windows_get_separate_sessions_and_never_interleave(
-    workspace: Path, writers: list[Writer]
-) -> None:
+def test_two_windows_get_separate_sessions_and_never_interleave(workspace: Path, writers: list[Writer]) -> None:
     """Fault case 13: two processes restore the same workspace and write at the same time."""
     store = SessionStore(workspace, SessionConfig())
     earlier = Message(role="user", content="before both windows")
     with store.new() as existing:
         existing.append(earlier)
     count, size = 150, 2000
-    pair = [
-        Writer(str(workspace), "latest", tag, "0", str(count), str(size), "--wait") for tag in "AB"
-    ]
+    pair = [Writer(str(workspace), "latest", tag, "0", str(count), str(size), "--wait") for tag in "AB"]
     writers.extend(pair)
     (id_a, mode_a), (id_b, mode_b) = pair[0].ready(), pair[1].ready()
     assert mode_a == mode_b == "writable"
@@ -213,9 +207,7 @@ def test_two_windows_get_separate_sessions_and_never_interleave(
         assert _contents(store, session_id) == expected
 
 
-def test_a_second_writer_on_a_busy_session_is_read_only(
-    workspace: Path, writers: list[Writer]
-) -> None:
+def test_a_second_writer_on_a_busy_session_is_read_only(workspace: Path, writers: list[Writer]) -> None:
     """Fault case 13, explicit id: the second process may read but never writes the file."""
     first = Writer(str(workspace), "new", "A", "0", "100", "500", "--wait", "--hold")
     writers.append(first)

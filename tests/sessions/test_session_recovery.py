@@ -10,7 +10,7 @@ import pytest
 from agent_core.messages import Message
 from agent_core.sessions import SessionError, SessionStore
 from agent_core.sessions.lock import try_lock
-from tests.sessions.conftest import every_kind_of_message
+from tests.fakes.messages import every_kind_of_message
 
 
 def _saved_session(store: SessionStore, count: int = 3) -> tuple[str, Path, list[Message]]:
@@ -34,9 +34,7 @@ def _backups(path: Path) -> list[Path]:
     ],
     ids=["torn", "nul-padded", "torn-then-nul"],
 )
-def test_damaged_last_line_is_cut_and_the_next_append_starts_clean(
-    store: SessionStore, damage: bytes
-) -> None:
+def test_damaged_last_line_is_cut_and_the_next_append_starts_clean(store: SessionStore, damage: bytes) -> None:
     session_id, path, messages = _saved_session(store)
     intact = path.read_bytes()
     with path.open("ab") as f:
@@ -69,7 +67,7 @@ def test_read_only_open_cuts_in_memory_but_never_touches_the_file(store: Session
 
 
 def test_bad_middle_line_is_skipped_reported_and_the_rest_kept(store: SessionStore) -> None:
-    session_id, path, messages = _saved_session(store, count=4)
+    session_id, path, _messages = _saved_session(store, count=4)
     lines = path.read_bytes().split(b"\n")
     lines[2] = b'{"type":"message","message":{"role":"nobody"}}'  # second message broken
     lines.insert(3, b"this is not json")
@@ -97,14 +95,12 @@ def test_bad_middle_line_is_skipped_reported_and_the_rest_kept(store: SessionSto
     ],
     ids=["empty", "garbage", "no-header", "bad-header-fields", "only-nul"],
 )
-def test_unusable_file_is_reported_backed_up_and_never_replaced(
-    store: SessionStore, content: bytes
-) -> None:
+def test_unusable_file_is_reported_backed_up_and_never_replaced(store: SessionStore, content: bytes) -> None:
     session_id, path, _ = _saved_session(store)
     path.write_bytes(content + b'{"type":"message","message":{"role":"user","content":"keep"}}\n')
     original = path.read_bytes()
 
-    with pytest.raises(SessionError, match="cannot be opened.*left untouched.*corrupt-"):
+    with pytest.raises(SessionError, match=r"cannot be opened.*left untouched.*corrupt-"):
         store.open(session_id)
     with pytest.raises(SessionError):
         store.open(session_id)  # a second attempt reuses the identical backup
@@ -135,9 +131,7 @@ def test_unknown_newer_version_is_refused_with_a_clear_message(store: SessionSto
     path.write_bytes(json.dumps(header).encode() + b"\n" + rest)
     original = path.read_bytes()
 
-    with pytest.raises(
-        SessionError, match=r"newer agent-lsp \(format version 7; this one reads up to 1\)"
-    ):
+    with pytest.raises(SessionError, match=r"newer agent-lsp \(format version 7; this one reads up to 1\)"):
         store.open(session_id)
     assert path.read_bytes() == original
     assert len(_backups(path)) == 1
@@ -145,9 +139,7 @@ def test_unknown_newer_version_is_refused_with_a_clear_message(store: SessionSto
 
 def _write_version_0(path: Path, session_id: str, messages: list[Message]) -> None:
     """The earlier shape: no workspace in the header, messages as bare objects."""
-    lines = [
-        {"type": "session", "version": 0, "id": session_id, "created": 1700000000.0, "title": "old"}
-    ]
+    lines = [{"type": "session", "version": 0, "id": session_id, "created": 1700000000.0, "title": "old"}]
     lines += [m.model_dump(mode="json") for m in messages]
     lines.append({"type": "title", "title": "old, renamed"})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -169,9 +161,7 @@ def test_version_0_is_migrated_in_memory_when_read_only(store: SessionStore) -> 
     assert path.read_bytes() == original
 
 
-def test_version_0_is_rewritten_as_version_1_when_opened_for_writing(
-    store: SessionStore, workspace: Path
-) -> None:
+def test_version_0_is_rewritten_as_version_1_when_opened_for_writing(store: SessionStore, workspace: Path) -> None:
     messages = every_kind_of_message()
     store.new().close()
     path = store.folder / "oldsession.jsonl"

@@ -196,11 +196,7 @@ def test_export_markdown_renders_every_message(store: SessionStore) -> None:
                 tool_calls=[ToolCall(id="c1", name="read_file", arguments={"path": "a.py"})],
             )
         )
-        session.append(
-            Message(
-                role="tool", content="```\nraw ``` fence\n", tool_call_id="c1", name="read_file"
-            )
-        )
+        session.append(Message(role="tool", content="```\nraw ``` fence\n", tool_call_id="c1", name="read_file"))
         session.append(Message(role="assistant", content="cut", interrupted=True))
         session.append(Message(role="user", content="older stuff", kind="summary"))
     markdown = store.export_markdown(session.id)
@@ -257,9 +253,7 @@ def test_session_is_a_context_manager_and_info_works_before_the_first_write(
 
 def test_a_copied_session_file_is_found_under_its_new_name(store: SessionStore) -> None:
     original = _session(store, "copied")
-    (store.folder / "copy_of_it.jsonl").write_bytes(
-        (store.folder / f"{original}.jsonl").read_bytes()
-    )
+    (store.folder / "copy_of_it.jsonl").write_bytes((store.folder / f"{original}.jsonl").read_bytes())
     with store.open("copy_of_it") as copy:
         assert copy.id == "copy_of_it"
         copy.append(Message(role="user", content="only in the copy"))

@@ -9,7 +9,7 @@ from agent_core.approvals import Approvals
 from agent_core.config import AgentConfig
 from agent_core.messages import ToolCall
 from agent_core.tools import ToolOutcome, ToolRegistry
-from tests.loop.doubles import RecordingHost
+from tests.fakes.doubles import RecordingHost
 
 
 class Tools:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent_core.approvals import Approvals
 from agent_core.config import ApprovalConfig
 from agent_core.host import PermissionRequest, PermissionResult
-from tests.loop.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, reject
+from tests.fakes.doubles import ALLOW_ONCE, ALLOW_SESSION, RecordingHost, reject
 
 
 async def test_allow_and_deny_never_ask() -> None:
@@ -23,7 +23,9 @@ async def test_ask_once_asks_every_time() -> None:
     for _ in range(2):
         assert (await approvals.check("run_command", "Run: ls", "ls\n\nWorking directory: .", "t7")).allowed
     assert len(host.permission_requests) == 2
-    assert host.permission_requests[0] == PermissionRequest("run_command", "Run: ls", "ls\n\nWorking directory: .", "t7")
+    assert host.permission_requests[0] == PermissionRequest(
+        "run_command", "Run: ls", "ls\n\nWorking directory: .", "t7"
+    )
 
 
 async def test_allow_for_session_is_remembered_per_tool_and_forgotten_on_request() -> None:

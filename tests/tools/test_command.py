@@ -11,7 +11,7 @@ import pytest
 
 import agent_core.tools.command as command_module
 import agent_core.tools.confinement as confinement
-from tests.loop.doubles import RecordingHost, reject, wait_gone
+from tests.fakes.doubles import RecordingHost, reject, wait_gone
 from tests.tools.helpers import Tools, allow_all
 
 
@@ -68,13 +68,17 @@ async def test_rejected_command_is_not_run_and_the_reason_is_returned(tmp_path: 
     assert outcome.is_error and "do not touch the network" in outcome.output
     assert not (tmp_path / "ran").exists() and tools.started == []
     request = host.permission_requests[0]
-    assert request.title == "Run: touch ran" and "touch ran" in request.detail and "Working directory: ." in request.detail
+    assert (
+        request.title == "Run: touch ran" and "touch ran" in request.detail and "Working directory: ." in request.detail
+    )
 
 
 ESCAPE = "setsid sh -c 'echo $$ > escaped.pid; exec sleep 30' & until [ -s escaped.pid ]; do :; done; echo done"
 
 
-async def test_a_process_that_escaped_the_group_cannot_hang_the_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_process_that_escaped_the_group_cannot_hang_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(command_module, "DRAIN_TIMEOUT", 0.2)
     # Where no cgroup can be made (test_command_limits.py shows the cgroup killing the escapee).
     monkeypatch.setattr(confinement, "own_cgroup_dir", lambda: None)

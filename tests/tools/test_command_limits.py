@@ -18,16 +18,18 @@ from pathlib import Path
 import pytest
 
 import agent_core.tools.confinement as confinement
-from tests.loop.doubles import process_gone, wait_gone
+from tests.fakes.doubles import process_gone, wait_gone
 from tests.tools.helpers import Tools, allow_all
 
 SHOW_LIMITS = (
     f"{sys.executable} -c 'import json, resource as r; print(json.dumps("
-    "{n: r.getrlimit(getattr(r, n))[0] for n in (\"RLIMIT_AS\", \"RLIMIT_FSIZE\", \"RLIMIT_CPU\", \"RLIMIT_NPROC\")}))'"
+    '{n: r.getrlimit(getattr(r, n))[0] for n in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_CPU", "RLIMIT_NPROC")}))\''
 )
 #: Start an escapee in a session of its own, wait until it wrote its pid, then end the command.
-ESCAPE = ("setsid -f sh -c 'echo $$ > esc.tmp; mv esc.tmp esc.pid; exec sleep 300'; "
-          "while [ ! -f esc.pid ]; do sleep 0.01; done")
+ESCAPE = (
+    "setsid -f sh -c 'echo $$ > esc.tmp; mv esc.tmp esc.pid; exec sleep 300'; "
+    "while [ ! -f esc.pid ]; do sleep 0.01; done"
+)
 
 
 def limits_of(output: str) -> dict[str, int]:
@@ -45,8 +47,10 @@ def escapees(tmp_path: Path) -> Iterator[list[int]]:
 
 
 async def test_the_configured_rlimits_are_in_force_in_the_command(tmp_path: Path) -> None:
-    tools = Tools(tmp_path, allow_all(command_timeout=30, command_limits={
-        "max_memory_mb": 3000, "max_file_mb": 100, "max_processes": 500}))
+    tools = Tools(
+        tmp_path,
+        allow_all(command_timeout=30, command_limits={"max_memory_mb": 3000, "max_file_mb": 100, "max_processes": 500}),
+    )
     outcome = await tools.run("run_command", command=SHOW_LIMITS)
     assert not outcome.is_error, outcome.output
     limits = limits_of(outcome.output)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_core.config import AgentConfig
-from tests.loop.doubles import ALLOW_ONCE, RecordingHost, reject
+from agent_core.host import ProposedEdit
+from tests.fakes.doubles import ALLOW_ONCE, RecordingHost, reject
 from tests.tools.helpers import Tools, allow_all
 
 
@@ -20,6 +21,7 @@ async def test_unique_replacement_is_approved_with_a_diff_and_applied(tmp_path: 
     request = host.permission_requests[0]
     assert request.tool == "edit_file" and request.title == "Edit app.py" and request.turn_id == "turn1"
     assert "--- a/app.py" in request.detail and "-    return 1" in request.detail and "+    return 2" in request.detail
+    assert request.edit == ProposedEdit(path.resolve(), "def f():\n    return 1\n", "def f():\n    return 2\n")
     assert host.edits == [(path.resolve(), "def f():\n    return 1\n", "def f():\n    return 2\n")]
     assert tools.started == ["edit_file"]
 
@@ -55,7 +57,9 @@ async def test_edit_applies_to_the_editor_buffer_text(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("saved\n")
     host = RecordingHost(buffers={path.resolve(): "unsaved\n"})
-    outcome = await Tools(tmp_path, allow_all(), host).run("edit_file", path="a.txt", old_text="unsaved", new_text="edited")
+    outcome = await Tools(tmp_path, allow_all(), host).run(
+        "edit_file", path="a.txt", old_text="unsaved", new_text="edited"
+    )
     assert not outcome.is_error
     assert host.buffers[path.resolve()] == "edited\n" and path.read_text() == "saved\n"
 

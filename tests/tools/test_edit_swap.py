@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from agent_cli.terminal import TerminalHost
+from agent_core.atomic import PathChanged, write_atomic
 from agent_core.host import Decision, PermissionRequest, PermissionResult
-from agent_core.terminal import TerminalHost
-from agent_core.tools.atomic_write import PathChanged, write_file_atomic
 from tests.tools.helpers import Tools
 
 
@@ -73,10 +73,10 @@ def test_the_write_itself_never_follows_a_swapped_folder(layout: tuple[Path, Pat
     (workspace / "sub").rename(workspace / "sub-old")
     (workspace / "sub").symlink_to(outside, target_is_directory=True)
     with pytest.raises(PathChanged):
-        write_file_atomic(target, b"evil")
+        write_atomic(target, b"evil")
     assert sorted(p.name for p in outside.iterdir()) == ["app.py"]
     nested = (workspace / "sub-old" / "deeper" / "new.py").resolve()
     os.symlink(outside, workspace / "sub-old" / "deeper")
     with pytest.raises(PathChanged):
-        write_file_atomic(nested, b"evil")
+        write_atomic(nested, b"evil")
     assert sorted(p.name for p in outside.iterdir()) == ["app.py"]

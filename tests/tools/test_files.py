@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_core.config import AgentConfig
-from tests.loop.doubles import RecordingHost
+from tests.fakes.doubles import RecordingHost
 from tests.tools.helpers import Tools
 
 
@@ -57,8 +57,19 @@ async def test_read_file_refuses_binary_and_reports_empty(tmp_path: Path) -> Non
 
 
 def make_tree(root: Path) -> None:
-    for path in ["src/app.py", "src/util/helpers.py", "build/out.js", "debug.log", "keep.log", "README.md",
-                 ".git/config", ".agent-lsp/sessions/s1.jsonl", "docs/.gitignore", "docs/guide.md", "docs/draft.md"]:
+    for path in [
+        "src/app.py",
+        "src/util/helpers.py",
+        "build/out.js",
+        "debug.log",
+        "keep.log",
+        "README.md",
+        ".git/config",
+        ".agent-lsp/sessions/s1.jsonl",
+        "docs/.gitignore",
+        "docs/guide.md",
+        "docs/draft.md",
+    ]:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(f"content of {path}\nTODO: check {path}\n")
     (root / ".gitignore").write_text("build/\n*.log\n!keep.log\n")
@@ -73,7 +84,15 @@ async def test_list_files_direct_and_recursive_respecting_gitignore(tmp_path: Pa
     recursive = await tools.run("list_files", path=".", recursive=True)
     listed = recursive.output.splitlines()
     assert "src/util/helpers.py" in listed and "docs/guide.md" in listed and "keep.log" in listed
-    for hidden in ["build/", "build/out.js", "debug.log", "docs/draft.md", ".git/", ".git/config", ".agent-lsp/sessions/"]:
+    for hidden in [
+        "build/",
+        "build/out.js",
+        "debug.log",
+        "docs/draft.md",
+        ".git/",
+        ".git/config",
+        ".agent-lsp/sessions/",
+    ]:
         assert hidden not in listed
     sub = await tools.run("list_files", path="src")
     assert sub.output.splitlines() == ["src/app.py", "src/util/"]

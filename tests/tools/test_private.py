@@ -33,10 +33,18 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("path", [
-    ".git/config", ".GIT/config", ".Git/../.git/config", "vendor/lib/.git/config",
-    ".agent-lsp/sessions/s1.jsonl", ".agent-lsp/notes.txt", ".AGENT-LSP/notes.txt",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/config",
+        ".GIT/config",
+        ".Git/../.git/config",
+        "vendor/lib/.git/config",
+        ".agent-lsp/sessions/s1.jsonl",
+        ".agent-lsp/notes.txt",
+        ".AGENT-LSP/notes.txt",
+    ],
+)
 async def test_read_file_refuses_git_and_agent_folders(repo: Path, path: str) -> None:
     outcome = await Tools(repo).run("read_file", path=path)
     assert outcome.is_error and "Refused" in outcome.output and TOKEN not in outcome.output
@@ -46,8 +54,11 @@ async def test_a_configured_sessions_folder_is_private_too(repo: Path) -> None:
     (repo / "chats").mkdir()
     (repo / "chats/s2.jsonl").write_text(f'{{"content": "{TOKEN}"}}\n')
     tools = Tools(repo, AgentConfig.model_validate({"sessions": {"folder": "chats"}}))
-    for name, arguments in [("read_file", {"path": "chats/s2.jsonl"}), ("list_files", {"path": "chats"}),
-                            ("search_text", {"pattern": "ghp_", "path": "chats"})]:
+    for name, arguments in [
+        ("read_file", {"path": "chats/s2.jsonl"}),
+        ("list_files", {"path": "chats"}),
+        ("search_text", {"pattern": "ghp_", "path": "chats"}),
+    ]:
         outcome = await tools.run(name, **arguments)
         assert outcome.is_error and "Refused" in outcome.output and TOKEN not in outcome.output
     everywhere = await tools.run("search_text", pattern="ghp_")
@@ -76,7 +87,11 @@ async def test_search_and_list_never_show_the_private_folders(repo: Path) -> Non
         listed = await tools.run("list_files", path=path)
         assert listed.is_error and "Refused" in listed.output
     assert (await tools.run("list_files", recursive=True)).output.splitlines() == [
-        "src/", "src/app.py", "vendor/", "vendor/lib/"]
+        "src/",
+        "src/app.py",
+        "vendor/",
+        "vendor/lib/",
+    ]
 
 
 @pytest.mark.parametrize("path", [".GIT/hooks/pre-commit", "vendor/lib/.git/config", ".agent-lsp/notes.txt"])

@@ -19,7 +19,11 @@ def test_specs_offer_five_tools_with_plain_schemas(tmp_path: Path) -> None:
     assert list(specs) == ["read_file", "list_files", "search_text", "edit_file", "run_command"]
     read = specs["read_file"].parameters
     assert read["required"] == ["path"] and read["additionalProperties"] is False
-    assert read["properties"]["start_line"] == {"type": "integer", "minimum": 1, "description": read["properties"]["start_line"]["description"]}
+    assert read["properties"]["start_line"] == {
+        "type": "integer",
+        "minimum": 1,
+        "description": read["properties"]["start_line"]["description"],
+    }
     for spec in specs.values():
         assert spec.description
         text = str(spec.parameters)
@@ -38,7 +42,7 @@ async def test_arguments_that_were_not_json_are_explained(tmp_path: Path) -> Non
     call = ToolCall(id="c1", name="edit_file", arguments={INVALID_ARGUMENTS_KEY: '{"path": "a.py", new_text: oops'})
     outcome = await Tools(tmp_path).registry.run(call, "t1")
     assert outcome.is_error
-    assert outcome.output.startswith("The arguments for edit_file were not a valid JSON object: '{\"path\"")
+    assert outcome.output.startswith('The arguments for edit_file were not a valid JSON object: \'{"path"')
     assert "path, new_text, old_text" in outcome.output
 
 

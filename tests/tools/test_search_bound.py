@@ -7,12 +7,13 @@ run in a thread it held the GIL all that time, so every other request (cancel in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
 
 from agent_core.config import AgentConfig
-from tests.loop.doubles import wait_gone
+from tests.fakes.doubles import wait_gone
 from tests.tools.helpers import Tools
 
 SLOW = r"hit|(a+)+$"
@@ -51,10 +52,8 @@ async def test_cancel_kills_the_search_at_once(tmp_path: Path) -> None:
     worker = await wait_for_child()
     search.cancel()
     started = time.monotonic()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await search
-    except asyncio.CancelledError:
-        pass
     assert time.monotonic() - started < 0.5
     assert await wait_gone(worker)
 

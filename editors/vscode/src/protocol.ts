@@ -22,6 +22,7 @@ export const Commands = {
   sessionDelete: 'agent.session.delete',
   sessionExport: 'agent.session.export',
   status: 'agent.status',
+  completionAccepted: 'agent.completion.accepted',
 } as const;
 
 export const Notifications = {
@@ -387,7 +388,18 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean;
   settingsProblems?: string[] | null;
+  localModel?: LocalModelStatus | null;
   completion?: CompletionStatus | null;
+}
+
+/** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
+ * not_started, verifying, assembling, loading, ready, failed; `reason` for the last and the first). */
+export interface LocalModelStatus {
+  id: string;
+  name: string;
+  file: string;
+  state: string;
+  reason: string | null;
 }
 
 /** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
@@ -450,6 +462,18 @@ export function parseStatusResult(value: unknown): StatusResult {
     settingsProblems: problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))),
     // Absent from servers older than completions: then the Status dialog does not mention them.
     ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
+    localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
+  };
+}
+
+function parseLocalModel(value: unknown, what: string): LocalModelStatus {
+  const o = object(value, what);
+  return {
+    id: str(o, 'id', what),
+    name: str(o, 'name', what),
+    file: str(o, 'file', what),
+    state: str(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
   };
 }
 

@@ -45,4 +45,15 @@ test('the completions status bar item shows on/off and the source', () => {
   // Just switched on, before the server read the change: the source it names is shown.
   assert.equal(completionItem(true, { enabled: false, source: 'openai', reason: 'completion.enabled is false' }).text, '$(sparkle) openai');
   assert.match(completionItem(true, null).tooltip, /Click to turn them off/);
+test('the embedded model shows its name, state, reason and file', () => {
+  const lines = formatStatus({
+    version: '0.1.0',
+    provider: 'local',
+    model: 'Qwen2.5-Coder-1.5B-Instruct',
+    running: false,
+    localModel: { id: 'q', name: 'Qwen2.5-Coder-1.5B-Instruct', file: '/c/m.gguf', state: 'not_installed', reason: 'pip install x' },
+  });
+  assert.equal(lines[2], 'Local model: Qwen2.5-Coder-1.5B-Instruct, not installed: pip install x (/c/m.gguf)');
+  const ready = formatStatus({ version: '0.1.0', provider: 'local', localModel: { id: 'm', name: 'M', file: '/m', state: 'ready', reason: null } });
+  assert.equal(ready[2], 'Local model: M, ready (/m)');
 });

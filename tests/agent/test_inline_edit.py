@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from agent_core.events import Event, ProviderEvent, RetryScheduled, StreamFinished, TextDelta, TurnStarted, UsageReported
+from agent_core.events import Event, ProviderEvent, RetryScheduled, StreamFinished, TextDelta, UsageReported
 from agent_core.host import EditResult, PermissionRequest, PermissionResult
-from agent_core.inline_edit import CONTEXT_LINES, FenceFilter, InlineEditError, InlineEditRequest, build_messages, propose
+from agent_core.inline_edit import (
+    CONTEXT_LINES,
+    FenceFilter,
+    InlineEditError,
+    InlineEditRequest,
+    build_messages,
+    propose,
+)
 from agent_core.messages import Usage
 from agent_core.providers.base import ChatRequest
 
@@ -20,7 +27,7 @@ def run_filter(chunks: list[str], selection: str) -> str:
 
 
 def split(text: str, size: int) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
@@ -50,9 +57,15 @@ def test_a_trailing_newline_follows_the_selection() -> None:
 
 def test_prompt_holds_context_region_feedback_and_instruction() -> None:
     before = "".join(f"b{i}\n" for i in range(200))
-    request = InlineEditRequest(instruction="rename x to y", path="src/a.py", before=before,
-                                selection="x = 1\n", after="print(x)\n", language="python",
-                                feedback=("too verbose",))
+    request = InlineEditRequest(
+        instruction="rename x to y",
+        path="src/a.py",
+        before=before,
+        selection="x = 1\n",
+        after="print(x)\n",
+        language="python",
+        feedback=("too verbose",),
+    )
     system, user = build_messages(request)
     assert system.role == "system" and "only" in system.content
     assert "src/a.py (python)" in user.content
@@ -104,18 +117,23 @@ REQUEST = InlineEditRequest(instruction="double it", path="a.py", before="", sel
 
 
 async def test_propose_streams_filtered_deltas_that_add_up_to_the_result() -> None:
-    provider = ScriptedProvider([
-        RetryScheduled(attempt=1, max_attempts=3, delay=0.0, reason="overloaded"),
-        TextDelta(text="```py"), TextDelta(text="\nx = "), TextDelta(text="2\n``"), TextDelta(text="`"),
-        UsageReported(usage=Usage(input_tokens=10, output_tokens=5)),
-        StreamFinished(stop_reason="end_turn"),
-    ])
+    provider = ScriptedProvider(
+        [
+            RetryScheduled(attempt=1, max_attempts=3, delay=0.0, reason="overloaded"),
+            TextDelta(text="```py"),
+            TextDelta(text="\nx = "),
+            TextDelta(text="2\n``"),
+            TextDelta(text="`"),
+            UsageReported(usage=Usage(input_tokens=10, output_tokens=5)),
+            StreamFinished(stop_reason="end_turn"),
+        ]
+    )
     host = RecordingHost()
-    result = await propose(provider, REQUEST, host, "turn-1")
+    result = await propose(provider, REQUEST, host)
     assert result == "x = 2\n"
     deltas = [e.text for e in host.events if isinstance(e, TextDelta)]
     assert "".join(deltas) == result
-    assert isinstance(host.events[0], TurnStarted) and host.events[0].turn_id == "turn-1"
+    assert isinstance(host.events[0], RetryScheduled)  # no start event: the front end owns the turn
     assert any(isinstance(e, RetryScheduled) for e in host.events)
     assert any(isinstance(e, UsageReported) for e in host.events)
     assert provider.requests[0].tools == []
@@ -124,4 +142,4 @@ async def test_propose_streams_filtered_deltas_that_add_up_to_the_result() -> No
 async def test_a_proposal_cut_by_the_output_limit_is_an_error() -> None:
     provider = ScriptedProvider([TextDelta(text="x = "), StreamFinished(stop_reason="max_tokens")])
     with pytest.raises(InlineEditError, match="maxTokens"):
-        await propose(provider, REQUEST, RecordingHost(), "turn-2")
+        await propose(provider, REQUEST, RecordingHost())

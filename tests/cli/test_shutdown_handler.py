@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 
-from agent_core.shutdown import ShutdownHandler
+from agent_cli.shutdown import ShutdownHandler
 
 
 class Target:
