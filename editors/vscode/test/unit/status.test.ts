@@ -45,6 +45,8 @@ test('the completions status bar item shows on/off and the source', () => {
   // Just switched on, before the server read the change: the source it names is shown.
   assert.equal(completionItem(true, { enabled: false, source: 'openai', reason: 'completion.enabled is false' }).text, '$(sparkle) openai');
   assert.match(completionItem(true, null).tooltip, /Click to turn them off/);
+});
+
 test('the embedded model shows its name, state, reason and file', () => {
   const lines = formatStatus({
     version: '0.1.0',
