@@ -10,23 +10,9 @@ import pytest
 
 from agent_core.providers.local_models import MODELS, is_installed
 from agent_core.sessions import SessionStore
-from tests.cli.chat_process import ChatProcess, chat_env, run_chat
+from tests.cli.chat_process import ChatProcess, chat_env, openai_args, run_chat
 from tests.cli.wire_checks import check_openai
 from tests.fakes.llm_server import FakeLLM
-
-
-def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return [
-        "--provider",
-        "openai",
-        "--base-url",
-        llm.base_url + "/v1",
-        "--model",
-        "fake-1",
-        "--workspace",
-        str(workspace),
-        *more,
-    ]
 
 
 def keyed() -> dict[str, str]:
