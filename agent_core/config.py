@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from agent_core.completion.config import CompletionConfig
 from agent_core.exceptions import AgentError
 
 ProviderName = Literal["openai", "anthropic", "local"]
@@ -153,6 +154,8 @@ class AgentConfig(_Settings):
     #: MCP servers from the user's own settings: ``{name: {command, args, env, cwd} | {url, headers}}``.
     mcp_servers: dict[str, McpServerSetting] = Field(default_factory=dict)
     mcp: McpConfig = Field(default_factory=McpConfig)
+    #: Ghost-text completions (their own model and server, see agent_core.completion).
+    completion: CompletionConfig = Field(default_factory=CompletionConfig)
 
     def key_env_names(self) -> set[str]:
         """Every environment variable an API key may be read from under these settings (commands

@@ -274,7 +274,12 @@ def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResu
         mcp_servers=[wire.McpServerInfo.of(entry) for entry in agent.mcp_servers],
         mcp_problems=agent.mcp_problems,
         local_model=wire.LocalModelStatus.of(agent.local_model) if agent.local_model is not None else None,
+        completion=wire.CompletionStatus.model_validate(server.completions.status(folder)),
     )
+
+
+def completion_accepted(server: AgentLanguageServer, arg: wire.CompletionAcceptedArgs) -> wire.CompletionAcceptedResult:
+    return wire.CompletionAcceptedResult(accepted=server.completions.accepted(arg.id, arg.text))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -291,4 +296,5 @@ HANDLERS: dict[str, Handler] = {
     wire.SESSION_DELETE: session_delete,
     wire.SESSION_EXPORT: session_export,
     wire.STATUS: status,
+    wire.COMPLETION_ACCEPTED: completion_accepted,
 }

@@ -80,6 +80,7 @@ class AgentClient:
         self.message_answer: str | None = "Allow once"
         #: Answers for the next questions, in order, before ``message_answer`` applies again.
         self.message_answers: list[str | None] = []
+        self.initialize_result: types.InitializeResult | None = None
         for method in AGENT_NOTIFICATIONS:
             client.feature(method)(_handler(functools.partial(self._record, method)))
         client.feature(types.WORKSPACE_APPLY_EDIT)(_handler(self._apply_edit))

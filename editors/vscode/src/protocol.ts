@@ -22,6 +22,7 @@ export const Commands = {
   sessionDelete: 'agent.session.delete',
   sessionExport: 'agent.session.export',
   status: 'agent.status',
+  completionAccepted: 'agent.completion.accepted',
 } as const;
 
 export const Notifications = {
@@ -390,6 +391,7 @@ export interface StatusResult {
   mcpServers?: McpServerInfo[] | null;
   mcpProblems?: string[] | null;
   localModel?: LocalModelStatus | null;
+  completion?: CompletionStatus | null;
 }
 
 /** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
@@ -429,6 +431,37 @@ function strings(value: unknown): string[] {
   return (Array.isArray(value) ? value : []).map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p)));
 }
 
+/** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
+export interface CompletionStatus {
+  enabled?: boolean;
+  source?: string | null;
+  model?: string | null;
+  endpoint?: string | null;
+  state?: string | null;
+  reason?: string | null;
+  problem?: string | null;
+  shown?: number;
+  accepted?: number;
+}
+
+function parseCompletionStatus(value: unknown, what: string): CompletionStatus | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const o = object(value, what);
+  return {
+    enabled: o.enabled === true,
+    source: optionalString(o, 'source', what),
+    model: optionalString(o, 'model', what),
+    endpoint: optionalString(o, 'endpoint', what),
+    state: optionalString(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
+    problem: optionalString(o, 'problem', what),
+    shown: num(o, 'shown', what, 0),
+    accepted: num(o, 'accepted', what, 0),
+  };
+}
+
 function optionalString(o: Obj, key: string, what: string): string | null {
   const value = o[key];
   if (value === undefined || value === null) {
@@ -458,6 +491,8 @@ export function parseStatusResult(value: unknown): StatusResult {
     settingsProblems: strings(o.settingsProblems),
     mcpServers: servers.map((server, index) => parseMcpServer(server, `${what}.mcpServers[${index}]`)),
     mcpProblems: strings(o.mcpProblems),
+    // Absent from servers older than completions: then the Status dialog does not mention them.
+    ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
     localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
   };
 }

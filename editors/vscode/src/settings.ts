@@ -56,6 +56,21 @@ export const SERVER_KEYS: readonly string[] = [
   'mcp.startTimeout',
   'mcp.callTimeout',
   'mcp.workspaceFiles',
+  'completion.enabled',
+  'completion.source',
+  'completion.model',
+  'completion.baseUrl',
+  'completion.apiKeyEnv',
+  'completion.endpoint',
+  'completion.family',
+  'completion.prefixLines',
+  'completion.suffixLines',
+  'completion.maxTokens',
+  'completion.timeBudgetMs',
+  'completion.debounceMs',
+  'completion.timeout',
+  'completion.ringChunks',
+  'completion.ringChunkLines',
 ];
 
 /** Settings keys that only change how the server process is launched: a change restarts it. */
