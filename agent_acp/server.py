@@ -10,8 +10,10 @@ traceback and answered as an internal error by the SDK's connection, which keeps
   (1), as the protocol says, and decides; one asking for version 0 (pre-release ACP, whose
   messages differ) gets an error saying so. The answer advertises ``loadSession``, embedded context
   and resource links in prompts, and ``session/list``.
-* ``session/new`` and ``session/load`` take ``cwd`` as the workspace. ``mcpServers`` are accepted
-  and, as this agent has no MCP support yet, named in a message to the user and in the log.
+* ``session/new`` and ``session/load`` take ``cwd`` as the workspace. ``mcpServers`` (stdio and
+  HTTP; ``mcpCapabilities.http`` is advertised) are the client's own servers: they go to the
+  session's agent (:meth:`~agent_core.mcp.manager.McpManager.set_client_servers`), win over every
+  other MCP source, need no trust question, and start with the session's first prompt.
 * ``session/load`` replays the whole transcript before it answers.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,7 @@ from acp.schema import (
     InitializeResponse,
     ListSessionsResponse,
     LoadSessionResponse,
+    McpCapabilities,
     NewSessionResponse,
     PromptCapabilities,
     PromptResponse,
@@ -49,6 +53,7 @@ from agent_acp.session import AcpSession, SessionHost, say
 from agent_core import __version__
 from agent_core.agent import Agent
 from agent_core.config import AgentConfig
+from agent_core.mcp.sources import from_acp
 from agent_core.sessions import SessionError
 from agent_core.sessions.session import SessionInfo as CoreSessionInfo
 
@@ -108,6 +113,7 @@ class AcpServer:
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=AgentCapabilities(
                 load_session=True,
+                mcp_capabilities=McpCapabilities(http=True, sse=False),
                 prompt_capabilities=PromptCapabilities(embedded_context=True, image=False, audio=False),
                 session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
             ),
@@ -132,8 +138,9 @@ class AcpServer:
     ) -> NewSessionResponse:
         workspace = self._workspace(cwd)
         session = self._open(workspace, None)
+        problems = self._use_mcp_servers(session, mcp_servers or [])
         # The client learns the id from this answer; updates for the session go out right after it.
-        asyncio.get_running_loop().call_soon(self._greet, session, mcp_servers or [], additional_directories)
+        asyncio.get_running_loop().call_soon(self._greet, session, problems, additional_directories)
         return NewSessionResponse(session_id=session.id)
 
     @errors.answers_user_errors
@@ -154,7 +161,7 @@ class AcpServer:
         if session is None:
             session = self._open(workspace, session_id)
         session.show_history()
-        self._greet(session, mcp_servers or [], additional_directories)
+        self._greet(session, self._use_mcp_servers(session, mcp_servers or []), additional_directories)
         await self._outbox_now().flush()
         return LoadSessionResponse()
 
@@ -241,18 +248,26 @@ class AcpServer:
             env=None if self._env is None else dict(self._env),
         )
 
-    def _greet(self, session: AcpSession, mcp_servers: Sequence[Any], extra_folders: list[str] | None) -> None:
-        """What a session says when it opens: its slash commands, settings problems (once), and
-        what it could not take on (MCP servers, additional folders)."""
+    def _use_mcp_servers(self, session: AcpSession, mcp_servers: Sequence[Any]) -> list[str]:
+        """Hand the client's MCP servers to the session's agent; returns what was wrong with them."""
+        raw = [server.model_dump(by_alias=True, exclude_none=True) for server in mcp_servers]
+        env = os.environ if self._env is None else self._env
+        specs, problems = from_acp(raw, session.workspace, env)
+        session.agent.mcp.set_client_servers(specs, problems)
+        if specs:
+            logger.info("MCP servers from the client: %s", ", ".join(spec.name for spec in specs))
+        return [f"MCP server list: {problem}" for problem in problems]
+
+    def _greet(self, session: AcpSession, mcp_problems: list[str], extra_folders: list[str] | None) -> None:
+        """What a session says when it opens: its slash commands, settings problems (once), what
+        was wrong with the client's MCP servers, and what it could not take on (additional
+        folders)."""
         session.announce_commands()
         outbox = self._outbox_now()
         notes = [f"Settings problem: {problem}" for problem in self._problems]
         self._problems = []
         notes += session.opening_notices()
-        if mcp_servers:
-            names = ", ".join(getattr(server, "name", "?") for server in mcp_servers)
-            logger.warning("MCP servers are not supported yet; not started: %s", names)
-            notes.append(f"MCP servers are not supported by agent-lsp yet, so these were not started: {names}.")
+        notes += mcp_problems
         if extra_folders:
             logger.warning("additional directories are not supported; ignored: %s", extra_folders)
             notes.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import get_args
@@ -23,6 +24,7 @@ from agent_core.commands import is_command, resolve_id
 from agent_core.config import AgentConfig, LocalModelName
 from agent_core.events import Notice
 from agent_core.exceptions import AgentError
+from agent_core.mcp.sources import strip_jsonc
 
 PROG = "agent-lsp chat"
 
@@ -50,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--new", action="store_true", help="start a new session instead of continuing the latest")
     which.add_argument("--session", metavar="ID", help="continue this session (an id prefix is enough)")
-    parser.add_argument("--yes", action="store_true", help="allow edits and commands without asking")
+    parser.add_argument("--yes", action="store_true", help="allow edits, commands and MCP tools without asking")
+    parser.add_argument(
+        "--mcp-config",
+        metavar="FILE",
+        type=Path,
+        help='MCP servers of your own, as a JSON file ({"mcpServers": {...}} or {"servers": {...}}); '
+        "the workspace's .mcp.json and .vscode/mcp.json are read too, after asking you to trust them",
+    )
     parser.add_argument(
         "prompt", nargs="*", help="the prompt (read from stdin when omitted and stdin is not a terminal)"
     )
@@ -97,12 +106,28 @@ def _config(args: argparse.Namespace) -> AgentConfig:
     if args.max_tokens is not None:
         settings["max_tokens"] = args.max_tokens
     if args.yes:
-        settings["approval"] = {"edit_file": "allow", "run_command": "allow"}
+        settings["approval"] = {"edit_file": "allow", "run_command": "allow", "mcp": "allow"}
+    if args.mcp_config is not None:
+        settings["mcp_servers"] = _mcp_servers(args.mcp_config)
     try:
         return AgentConfig.model_validate(settings)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise UsageError(f"bad setting: {problems}") from None
+
+
+def _mcp_servers(path: Path) -> object:
+    """The servers of an MCP config file the user named (either dialect, comments allowed)."""
+    try:
+        data = json.loads(strip_jsonc(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--mcp-config: cannot read {path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--mcp-config: {path} is not valid JSON ({error.msg} at line {error.lineno})") from None
+    servers = data.get("mcpServers", data.get("servers")) if isinstance(data, dict) else None
+    if not isinstance(servers, dict):
+        raise UsageError(f'--mcp-config: {path} has no "mcpServers" (or "servers") object')
+    return servers
 
 
 async def _chat(args: argparse.Namespace, prompt: str, workspace: Path, config: AgentConfig) -> int:

@@ -32,6 +32,7 @@ from agent_core.events import (
     ToolStarted,
 )
 from agent_core.host import Decision, EditResult, PermissionRequest, PermissionResult
+from agent_core.mcp.trust import TRUST_TOOL
 from agent_core.text import one_line
 from agent_core.visible_text import visible
 
@@ -64,9 +65,16 @@ class TerminalHost:
 
     async def ask_permission(self, request: PermissionRequest) -> PermissionResult:
         if not self.interactive:
-            reason = (
-                "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits and commands"
-            )
+            if request.tool == TRUST_TOOL:
+                reason = (
+                    "there is no terminal to ask whether to trust them; run agent-lsp chat on a terminal once "
+                    "and answer [a], or name your servers with --mcp-config"
+                )
+            else:
+                reason = (
+                    "there is no terminal to ask for approval; run agent-lsp chat with --yes to allow edits "
+                    "and commands"
+                )
             self._err(f"[denied] {request.title}: {reason}")
             return PermissionResult(Decision.REJECT, reason)
         self._err(f"\n{request.title}\n{request.detail}")

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from agent_core.events import Notice, NoticeLevel, SessionChanged, StopReason, T
 from agent_core.exceptions import AgentBusy, CommandCancelled
 from agent_core.host import Host
 from agent_core.loop import AgentLoop
+from agent_core.mcp.manager import McpManager, ServerStatus
 from agent_core.messages import Message, Usage, new_id
 from agent_core.prompt import PromptContext, default_system_prompt, reply_reserve
 from agent_core.providers.base import ChatRequest, Provider, ProviderError, ToolSpec
@@ -75,6 +76,10 @@ class AgentStatus:
     running: bool
     #: The embedded model's state when it is the provider (else None).
     local_model: ModelStatus | None = None
+    #: The configured MCP servers and what each is doing.
+    mcp_servers: list[ServerStatus] = field(default_factory=list)
+    #: What was wrong with the MCP config when it was last read.
+    mcp_problems: list[str] = field(default_factory=list)
 
 
 class Agent:
@@ -107,6 +112,8 @@ class Agent:
         self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
         self._session: Session | None = None
         self.approvals = Approvals(config.approval, host)
+        #: The workspace's MCP servers (started by the first turn that needs the tool list).
+        self.mcp = McpManager(self.workspace, config, self._env, self.clock)
         self._running: AgentLoop | None = None
         #: The id of the turn :meth:`submit` is running (None when idle).
         self._turn_id: str | None = None
@@ -194,6 +201,8 @@ class Agent:
             usage=self.usage,
             running=self.busy,
             local_model=local,
+            mcp_servers=self.mcp.status(),
+            mcp_problems=self.mcp.problems,
         )
 
     def update_config(self, config: AgentConfig) -> None:
@@ -202,6 +211,7 @@ class Agent:
         old = self.config
         self.config = config
         self.approvals.policy = config.approval
+        self.mcp.update_config(config)
         if config.sessions != old.sessions:
             self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
         changed = any(getattr(old, name) != getattr(config, name) for name in _PROVIDER_FIELDS)
@@ -268,12 +278,12 @@ class Agent:
             return self._fail(turn_id, str(error), host)
         content = context.render(text) if context is not None else text
         user = Message(role="user", content=content)
-        tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host))
-        specs = tools.specs()
+        tools = ToolRegistry(self.workspace, host, self.config, self.approvals.for_host(host), self.mcp)
         # Checked before saving: a saved prompt that can never fit would be kept in every later
         # request (the first message and the latest ones are never left out), and each turn of
-        # the session would fail the same way.
-        refusal = self._too_big(user, provider, specs)
+        # the session would fail the same way. (MCP tools are not counted: their servers start
+        # with the turn.)
+        refusal = self._too_big(user, provider, tools.specs())
         if refusal is not None:
             return self._fail(turn_id, refusal, host)
         try:
@@ -286,7 +296,9 @@ class Agent:
             host,
             self.config,
             on_message=lambda message: self._save(message, host),
-            prepare=lambda messages: self._prepare(messages, provider, specs, host),
+            # The tool list is read per request: MCP servers add theirs once started, and may
+            # change it during the turn (list_changed).
+            prepare=lambda messages: self._prepare(messages, provider, tools.specs(), host),
         )
         self._running = loop
         self._truncation_noted = False
@@ -440,10 +452,11 @@ class Agent:
         self.session.append(message)
 
     async def aclose(self) -> None:
-        """Cancel the running turn, let the loop save the partial message, close the session and
-        release the provider. Safe to call twice."""
+        """Cancel the running turn, let the loop save the partial message, stop the MCP servers,
+        close the session and release the provider. Safe to call twice."""
         if self.cancel():
             await self._idle.wait()
+        await self.mcp.aclose()
         if self._provider is not None and not self._injected:
             self._stale.append(self._provider)
             self._provider = None

@@ -32,6 +32,10 @@ class Approval:
     message: str | None = None
 
 
+#: The built-in tools that have a setting of their own in ``approval``.
+_BUILT_IN = frozenset({"edit_file", "run_command"})
+
+
 class Approvals:
     """Applies the approval policy, asking the user through the host when it says ``ask``."""
 
@@ -47,19 +51,37 @@ class Approvals:
 
     def mode(self, tool: str) -> ApprovalMode:
         """The policy for ``tool``; a tool the policy does not name is asked about (safe default)."""
-        mode: ApprovalMode = getattr(self.policy, tool, "ask")
+        mode: ApprovalMode = getattr(self.policy, tool, "ask") if tool in _BUILT_IN else "ask"
         return mode
 
+    def mcp_mode(self, server: str, tool: str) -> ApprovalMode:
+        """The policy for ``tool`` of MCP server ``server``: ``approval.mcp``, except that a tool
+        in the server's ``approval.mcpAllow`` list (or ``*``) runs without asking unless
+        ``approval.mcp`` is ``deny``."""
+        if self.policy.mcp != "deny":
+            allowed = self.policy.mcp_allow.get(server, [])
+            if tool in allowed or "*" in allowed:
+                return "allow"
+        return self.policy.mcp
+
     async def check(
-        self, tool: str, title: str, detail: str, turn_id: str, *, edit: ProposedEdit | None = None
+        self,
+        tool: str,
+        title: str,
+        detail: str,
+        turn_id: str,
+        *,
+        edit: ProposedEdit | None = None,
+        mode: ApprovalMode | None = None,
     ) -> Approval:
-        """Decide for one call; asks the user only when the policy says ``ask`` and the user has
-        not already allowed this tool for the session. ``edit`` travels with the question."""
-        mode = self.mode(tool)
+        """Decide for one call; asks the user only when the policy (``mode``, default the
+        tool's own setting) says ``ask`` and the user has not already allowed this tool for
+        the session. ``edit`` travels with the question."""
+        mode = mode or self.mode(tool)
         if mode == "allow":
             return Approval(True)
         if mode == "deny":
-            setting = "approval." + to_camel(tool)
+            setting = "approval." + (to_camel(tool) if tool in _BUILT_IN else "mcp")
             return Approval(
                 False, f"{tool} is turned off by the approval policy ({setting} = deny); do not try it again."
             )

@@ -2,10 +2,10 @@
 
 A prompt that starts with ``/`` is a command and never reaches the model: ``/save [title]``,
 ``/session`` (list; ``load ID``, ``new``, ``rename [ID] TITLE``, ``delete ID``), ``/clear``,
-``/compact``, ``/model [NAME]``, ``/help``. Session ids may be shortened to any unique prefix,
-as in git. Each command returns one :class:`CommandOutput`, which the agent reports as a notice;
-a mistake (unknown command, unknown id) is an ``error`` output with a message that says what
-would work, never an exception and never a model call.
+``/compact``, ``/model [NAME]``, ``/mcp`` (list; ``restart [NAME]``), ``/help``. Session ids may
+be shortened to any unique prefix, as in git. Each command returns one :class:`CommandOutput`,
+which the agent reports as a notice; a mistake (unknown command, unknown id) is an ``error``
+output with a message that says what would work, never an exception and never a model call.
 
 Commands see the agent only through :class:`AgentControls` (the agent passes itself), and report
 through the host of the turn they run in.
@@ -23,6 +23,7 @@ from agent_core.config import AgentConfig, ConfigError
 from agent_core.events import NoticeLevel
 from agent_core.exceptions import AgentError, CommandCancelled, CommandError
 from agent_core.host import Host
+from agent_core.mcp.manager import McpManager, ServerStatus
 from agent_core.messages import Message
 from agent_core.providers.base import Provider
 from agent_core.sessions import Session, SessionInfo
@@ -37,6 +38,7 @@ class AgentControls(Protocol):
     about the switch."""
 
     config: AgentConfig
+    mcp: McpManager
 
     @property
     def session(self) -> Session: ...
@@ -85,6 +87,8 @@ HELP = """Commands:
   /clear                      start a new empty session; the old one stays listed
   /compact                    summarise the conversation so far into one message
   /model [NAME]               show the provider and model, or switch the model
+  /mcp                        list the MCP servers, their state and tools
+  /mcp restart [NAME]         restart MCP servers (and ask again about a rejected workspace config)
   /help                       this list"""
 
 
@@ -199,6 +203,34 @@ async def _model(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     return CommandOutput(f"Provider: {provider.name}, model: {provider.model}.")
 
 
+async def _mcp(agent: AgentControls, args: str, host: Host) -> CommandOutput:
+    action, name = ([*args.split(None, 1), "", ""])[:2]
+    if action == "restart":
+        restarted = await agent.mcp.restart(name.strip() or None)
+        if name.strip() and not restarted:
+            raise CommandError(f"No running MCP server {name.strip()!r}; /mcp lists them.")
+        shown = ", ".join(restarted) or "none running"
+        return CommandOutput(f"Stopped {shown}; MCP servers start again with the next prompt.")
+    if action:
+        raise CommandError("Usage: /mcp, or /mcp restart [NAME]")
+    return CommandOutput(format_servers(agent.mcp.status(), agent.mcp.problems))
+
+
+def format_servers(servers: list[ServerStatus], problems: list[str]) -> str:
+    """One line per MCP server, then the config problems."""
+    if not servers and not problems:
+        return (
+            "No MCP servers are configured (the mcpServers setting, .mcp.json or .vscode/mcp.json). "
+            "Servers start with the first prompt that needs them."
+        )
+    lines = ["MCP servers:"] if servers else []
+    for server in servers:
+        error = f"  ({server.error})" if server.error else ""
+        lines.append(f"  {server.name}  [{server.source}]  {server.state}, {server.tools} tool(s){error}")
+    lines += [f"Config problem: {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
 def _id_or_none(agent: AgentControls, word: str) -> str | None:
     """``word`` as a session id when it is one, or a unique prefix of at least six characters
     (shorter words are more likely the start of a title)."""
@@ -243,7 +275,7 @@ def format_listing(infos: list[SessionInfo], current_id: str) -> str:
 
 
 #: The commands named in messages, in the order of HELP (``/sessions`` is an accepted alias).
-_LISTED = ("save", "session", "clear", "compact", "model", "help")
+_LISTED = ("save", "session", "clear", "compact", "model", "mcp", "help")
 
 _HANDLERS: dict[str, Callable[[AgentControls, str, Host], Awaitable[CommandOutput]]] = {
     "help": _help,
@@ -253,4 +285,5 @@ _HANDLERS: dict[str, Callable[[AgentControls, str, Host], Awaitable[CommandOutpu
     "clear": _clear,
     "compact": _compact,
     "model": _model,
+    "mcp": _mcp,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from agent_core.completion.config import CompletionConfig
@@ -60,10 +60,52 @@ class SessionConfig(_Settings):
 
 
 class ApprovalConfig(_Settings):
-    """Per-tool policy. Reading is always allowed; edits and commands ask by default."""
+    """Per-tool policy. Reading is always allowed; edits, commands and MCP tools ask by default."""
 
     edit_file: ApprovalMode = "ask"
     run_command: ApprovalMode = "ask"
+    #: Every tool of every MCP server (read-only hints from a server change nothing).
+    mcp: ApprovalMode = "ask"
+    #: Per MCP server, the tools (their own names, or ``*``) that run without asking when
+    #: ``mcp`` is ``ask``. Only the user's settings can hold this, never a workspace file.
+    mcp_allow: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class McpServerSetting(_Settings):
+    """One MCP server in the ``mcpServers`` setting: a program (``command``, ``args``, ``env``,
+    ``cwd``) spoken to over stdio, or a streamable HTTP endpoint (``url``, ``headers``)."""
+
+    #: ``stdio`` or ``http``; default: ``http`` when ``url`` is given, else ``stdio``.
+    type: Literal["stdio", "http"] | None = None
+    command: str | None = Field(None, min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = Field(None, min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSetting:
+        kind = self.type or ("http" if self.url else "stdio")
+        if kind == "stdio" and not self.command:
+            raise ValueError("a stdio MCP server needs a command")
+        if kind == "http" and not self.url:
+            raise ValueError("an HTTP MCP server needs a url")
+        return self
+
+
+class McpConfig(_Settings):
+    """How MCP servers are run (the servers themselves are ``mcpServers`` and workspace files)."""
+
+    #: Names of servers never started, whichever source lists them.
+    disabled: list[str] = Field(default_factory=list)
+    #: Seconds a server has to start and answer ``initialize`` and ``tools/list``.
+    start_timeout: float = Field(30.0, gt=0, le=600)
+    #: Seconds one MCP tool call may take before it is abandoned (the server is told to cancel).
+    call_timeout: float = Field(120.0, gt=0, le=86400)
+    #: Read the workspace's ``.mcp.json`` and ``.vscode/mcp.json`` (their servers still need the
+    #: user's trust before they start).
+    workspace_files: bool = True
 
 
 class CommandLimitsConfig(_Settings):
@@ -109,12 +151,15 @@ class AgentConfig(_Settings):
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    #: MCP servers from the user's own settings: ``{name: {command, args, env, cwd} | {url, headers}}``.
+    mcp_servers: dict[str, McpServerSetting] = Field(default_factory=dict)
+    mcp: McpConfig = Field(default_factory=McpConfig)
     #: Ghost-text completions (their own model and server, see agent_core.completion).
     completion: CompletionConfig = Field(default_factory=CompletionConfig)
 
     def key_env_names(self) -> set[str]:
         """Every environment variable an API key may be read from under these settings (commands
-        the agent runs never see them)."""
+        the agent runs never see them; MCP servers only when the user's own settings pass one)."""
         names = set(DEFAULT_KEY_ENVS.values())
         if self.api_key_env:
             names.add(self.api_key_env)

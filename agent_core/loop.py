@@ -134,6 +134,7 @@ class AgentLoop:
             self._cancel_requested = False
 
     async def _rounds(self, turn: _Turn) -> tuple[StopReason, str | None]:
+        await self._step(self.tools.start_turn(turn.turn_id))  # MCP servers started (cancellable)
         for _ in range(self.config.max_rounds):
             request = self._request(turn.messages)
             partial = PartialReply()

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from pygls.lsp.server import LanguageServer
 
 from agent_core.events import NoticeLevel, StopReason
+from agent_core.mcp.manager import ServerStatus
 from agent_core.messages import Message, MessageKind, Role, Usage
 from agent_core.providers.model_server import ModelStatus
 from agent_core.sessions import Session
@@ -449,6 +450,33 @@ class RunningTurn(WireModel):
     kind: TurnKind
 
 
+class McpServerInfo(WireModel):
+    """One configured MCP server in ``agent.status``."""
+
+    name: str
+    #: ``client``, ``settings``, ``.vscode/mcp.json`` or ``.mcp.json``.
+    source: str
+    #: ``stdio`` or ``http`` (empty for a disabled server).
+    transport: str
+    #: ``stopped``, ``starting``, ``running``, ``restarting``, ``failed``, ``disabled``,
+    #: ``untrusted`` or ``declined``.
+    state: str
+    #: Tools offered to the model.
+    tools: int
+    error: str | None = optional()
+
+    @classmethod
+    def of(cls, status: ServerStatus) -> McpServerInfo:
+        return cls(
+            name=status.name,
+            source=status.source,
+            transport=status.transport,
+            state=status.state,
+            tools=status.tools,
+            error=status.error,
+        )
+
+
 class LocalModelStatus(WireModel):
     """The embedded model in ``agent.status`` (see :class:`~agent_core.providers.model_server.ModelStatus`)."""
 
@@ -506,6 +534,9 @@ class StatusResult(WireModel):
     turns: list[RunningTurn]
     folder: str
     settings_problems: list[str]
+    mcp_servers: list[McpServerInfo]
+    #: What was wrong with the MCP config (files, settings) when it was last read.
+    mcp_problems: list[str]
     #: The embedded model when it is the provider.
     local_model: LocalModelStatus | None = None
     completion: CompletionStatus | None = None

@@ -1,8 +1,9 @@
 """What a prompt can carry and how its turn can end: mentioned files rendered like the editor
-context, slash commands, retries, failures as error responses, settings, MCP servers."""
+context, slash commands, retries, failures as error responses, settings, the client's MCP servers."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from acp import RequestError
@@ -10,12 +11,15 @@ from acp.schema import (
     EmbeddedResourceContentBlock,
     McpServerStdio,
     ResourceContentBlock,
+    SseMcpServer,
     TextContentBlock,
     TextResourceContents,
 )
 
 from tests.acp.harness import run_agent
 from tests.fakes.llm_server import FakeLLM
+from tests.mcp.servers import FAKE as FAKE_MCP
+from tests.mcp.servers import START
 
 
 async def test_mentioned_files_reach_the_model_like_the_editor_context(tmp_path: Path, fake_llm: FakeLLM) -> None:
@@ -93,10 +97,20 @@ async def test_initialize_meta_settings_win_over_the_file_and_problems_are_shown
         assert "maxTokens" in agent.log_text()
 
 
-async def test_mcp_servers_are_named_as_unsupported(tmp_path: Path, fake_llm: FakeLLM) -> None:
+async def test_the_clients_mcp_servers_are_started_and_their_tools_called(tmp_path: Path, fake_llm: FakeLLM) -> None:
+    fake_llm.script(
+        {"tool_calls": [{"id": "m1", "name": "fake__echo", "arguments": {"text": "over acp"}}]}, {"text": "Echoed."}
+    )
     async with run_agent(tmp_path, fake_llm) as agent:
-        server = McpServerStdio(name="filesystem", command="mcp-fs", args=[], env=[])
-        session_id = (await agent.conn.new_session(cwd=str(agent.workspace), mcp_servers=[server])).session_id
-        await agent.client.wait_for(lambda: "MCP servers" in agent.client.text(session_id), "the MCP note")
-        assert "not supported" in agent.client.text(session_id) and "filesystem" in agent.client.text(session_id)
-        assert "MCP servers are not supported yet; not started: filesystem" in agent.log_text()
+        fake = McpServerStdio(name="fake", command=sys.executable, args=[str(FAKE_MCP)], env=[])
+        old = SseMcpServer(type="sse", name="old", url="http://127.0.0.1:9/sse", headers=[])
+        session_id = (await agent.conn.new_session(cwd=str(agent.workspace), mcp_servers=[fake, old])).session_id
+        await agent.client.wait_for(lambda: "'old' skipped" in agent.client.text(session_id), "the SSE note")
+        assert "type sse" in agent.client.text(session_id)
+        response = await agent.prompt(session_id, "echo it", timeout=START)
+        assert response.stop_reason == "end_turn"
+        [(asked, _options)] = agent.client.permission_requests
+        assert asked.title == "MCP fake: echo"
+        [result] = [m for m in fake_llm.requests[1]["messages"] if m.get("role") == "tool"]
+        assert result["content"] == "echo: over acp"
+        assert agent.initialized.agent_capabilities.mcp_capabilities.http is True

@@ -236,6 +236,17 @@ def test_status_and_checkhealth_report_no_error(agent: AgentEditor) -> None:
     assert "provider openai, model fake-model" in text
 
 
+def test_checkhealth_lists_the_mcp_servers(agent: AgentEditor, workspace: Path) -> None:
+    # The server reads the MCP config afresh for its status: a file added now is listed, untrusted.
+    (workspace / ".mcp.json").write_text('{"mcpServers": {"repo": {"command": "repo-mcp", "colour": 1}}}')
+    agent.command("checkhealth agent_lsp")
+    text = "\n".join(agent.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)"))
+    assert "agent-lsp MCP servers" in text
+    assert "repo [.mcp.json]: untrusted, 0 tools" in text
+    assert "MCP config: .mcp.json: mcpServers.repo.colour: unknown field; ignored" in text
+    assert "ERROR" not in text, text
+
+
 def test_retry_is_shown_compactly_in_the_chat(agent: AgentEditor, fake_llm: FakeLLM) -> None:
     fake_llm.script({"status": 503}, {"text": "Back again."})
     agent.command("AgentChat hello")

@@ -20,7 +20,7 @@ from tests.server.harness import CLIENTS, AgentClient, StartServer, hold_configu
 async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     """``await start_server(client_name, settings=..., root=...)`` -> an initialized AgentClient
     (``server_command`` replaces ``python -m lsp_server``, e.g. to inject a fault; ``server_args``
-    are added to it).
+    are added to it; ``env`` adds to its environment).
 
     Every server started is shut down (``shutdown`` + ``exit``) at the end of the test.
     """
@@ -37,11 +37,12 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         hold_configuration: asyncio.Event | None = None,
         server_args: tuple[str, ...] = (),
         server_command: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> AgentClient:
         root = root or tmp_path / "workspace"
         root.mkdir(parents=True, exist_ok=True)
         command = server_command or [sys.executable, "-m", "lsp_server"]
-        config = ClientServerConfig(server_command=[*command, *server_args], server_env=server_env())
+        config = ClientServerConfig(server_command=[*command, *server_args], server_env={**server_env(), **(env or {})})
         client = await config.start()
         assert isinstance(client, LanguageClient)
         agent_client = AgentClient(client, root)

@@ -78,6 +78,8 @@ class AgentClient:
         self.while_asked: Callable[[], None] = lambda: None
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = "Allow once"
+        #: Answers for the next questions, in order, before ``message_answer`` applies again.
+        self.message_answers: list[str | None] = []
         self.initialize_result: types.InitializeResult | None = None
         for method in AGENT_NOTIFICATIONS:
             client.feature(method)(_handler(functools.partial(self._record, method)))
@@ -127,7 +129,8 @@ class AgentClient:
     async def _message_request(self, params: types.ShowMessageRequestParams) -> Any:
         self.message_requests.append(params)
         await self._record("window/showMessageRequest", {"message": params.message})
-        return types.MessageActionItem(title=self.message_answer) if self.message_answer else None
+        answer = self.message_answers.pop(0) if self.message_answers else self.message_answer
+        return types.MessageActionItem(title=answer) if answer else None
 
     # -- waiting ----------------------------------------------------------------------------
 

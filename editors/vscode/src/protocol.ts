@@ -388,6 +388,8 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean;
   settingsProblems?: string[] | null;
+  mcpServers?: McpServerInfo[] | null;
+  mcpProblems?: string[] | null;
   localModel?: LocalModelStatus | null;
   completion?: CompletionStatus | null;
 }
@@ -400,6 +402,33 @@ export interface LocalModelStatus {
   file: string;
   state: string;
   reason: string | null;
+}
+
+/** One configured MCP server in `agent.status`. */
+export interface McpServerInfo {
+  name: string;
+  source: string;
+  transport: string;
+  state: string;
+  tools: number;
+  error?: string;
+}
+
+function parseMcpServer(value: unknown, what: string): McpServerInfo {
+  const o = object(value, what);
+  const error = optionalString(o, 'error', what);
+  return {
+    name: str(o, 'name', what),
+    source: str(o, 'source', what, '?'),
+    transport: str(o, 'transport', what, ''),
+    state: str(o, 'state', what, '?'),
+    tools: num(o, 'tools', what, 0),
+    ...(error ? { error } : {}),
+  };
+}
+
+function strings(value: unknown): string[] {
+  return (Array.isArray(value) ? value : []).map((p: unknown) => (typeof p === 'string' ? p : JSON.stringify(p)));
 }
 
 /** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
@@ -448,7 +477,7 @@ export function parseStatusResult(value: unknown): StatusResult {
   const what = Commands.status;
   const o = object(value, what);
   const usage = o.usage === undefined || o.usage === null ? null : object(o.usage, `${what}.usage`);
-  const problems: unknown[] = Array.isArray(o.settingsProblems) ? o.settingsProblems : [];
+  const servers: unknown[] = Array.isArray(o.mcpServers) ? o.mcpServers : [];
   return {
     version: str(o, 'version', what, '?'),
     provider: optionalString(o, 'provider', what),
@@ -459,7 +488,9 @@ export function parseStatusResult(value: unknown): StatusResult {
       outputTokens: num(usage, 'outputTokens', `${what}.usage`, 0),
     },
     running: o.running === true,
-    settingsProblems: problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))),
+    settingsProblems: strings(o.settingsProblems),
+    mcpServers: servers.map((server, index) => parseMcpServer(server, `${what}.mcpServers[${index}]`)),
+    mcpProblems: strings(o.mcpProblems),
     // Absent from servers older than completions: then the Status dialog does not mention them.
     ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
     localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),

@@ -49,6 +49,13 @@ export const SERVER_KEYS: readonly string[] = [
   'sessions.maxCount',
   'approval.editFile',
   'approval.runCommand',
+  'approval.mcp',
+  'approval.mcpAllow',
+  'mcpServers',
+  'mcp.disabled',
+  'mcp.startTimeout',
+  'mcp.callTimeout',
+  'mcp.workspaceFiles',
   'completion.enabled',
   'completion.source',
   'completion.model',
@@ -71,12 +78,16 @@ export const LAUNCH_KEYS: readonly string[] = ['server.path', 'server.pythonPath
 
 /**
  * Settings only the user may set: approvals and command limits (trust), `baseUrl` and `apiKeyEnv`
- * (where the key is sent and which key), where transcripts are written, and the server program.
+ * (where the key is sent and which key), where transcripts are written, the server program, and
+ * the MCP servers (programs; a workspace's own MCP config goes through the trust question instead).
  * Workspace and folder values of these are ignored.
  */
 export const USER_ONLY_KEYS: readonly string[] = [
   'approval.editFile',
   'approval.runCommand',
+  'approval.mcp',
+  'approval.mcpAllow',
+  'mcpServers',
   'commandLimits.maxProcesses',
   'commandLimits.maxMemoryMb',
   'commandLimits.maxFileMb',

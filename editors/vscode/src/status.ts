@@ -24,6 +24,13 @@ export function formatStatus(status: StatusResult): string[] {
   if (status.settingsProblems?.length) {
     lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
   }
+  for (const server of status.mcpServers ?? []) {
+    const error = server.error ? ` (${server.error})` : '';
+    lines.push(`MCP server ${server.name} [${server.source}]: ${server.state}, ${server.tools} tools${error}`);
+  }
+  if (status.mcpProblems?.length) {
+    lines.push(`MCP config problems: ${status.mcpProblems.join('; ')}`);
+  }
   return lines;
 }
 

@@ -1,5 +1,5 @@
 ---`:checkhealth agent_lsp`: is the server there, is a provider configured, which completion source
----serves ghost text, can sessions be saved?
+---serves ghost text, how are its MCP servers, can sessions be saved?
 ---
 ---Answers come from the running server when there is one (its `serverInfo` and `agent.status`
 ---are the truth), else from what can be checked locally: the command on PATH and its `--version`,
@@ -114,6 +114,40 @@ local function check_provider(status)
   end
 end
 
+---The MCP servers the running server reports (`agent.status`), one line each.
+---@param status table?
+local function check_mcp(status)
+  health.start("agent-lsp MCP servers")
+  if not status then
+    health.info("the server is not running; MCP servers are listed once it is")
+    return
+  end
+  local servers = type(status.mcpServers) == "table" and status.mcpServers or {}
+  for _, problem in ipairs(type(status.mcpProblems) == "table" and status.mcpProblems or {}) do
+    health.warn("MCP config: " .. tostring(problem))
+  end
+  if #servers == 0 then
+    health.info("no MCP servers configured (settings.mcpServers, .mcp.json or .vscode/mcp.json)")
+    return
+  end
+  for _, server in ipairs(servers) do
+    local line = ("%s [%s]: %s, %d tools"):format(
+      tostring(server.name),
+      tostring(server.source),
+      tostring(server.state),
+      tonumber(server.tools) or 0
+    )
+    local err = server.error ~= vim.NIL and server.error or nil
+    if server.state == "failed" or server.state == "restarting" then
+      health.warn(line .. (err and (": " .. tostring(err)) or ""))
+    elseif server.state == "untrusted" or server.state == "declined" or server.state == "disabled" then
+      health.info(line)
+    else
+      health.ok(line .. (err and (" (last error: " .. tostring(err) .. ")") or ""))
+    end
+  end
+end
+
 ---Whether `dir` could be created and written: the nearest existing ancestor must be writable.
 ---@param dir string
 ---@return boolean writable
@@ -203,6 +237,7 @@ function M.check()
   local status = c and status_of(c, 3000) or nil
   check_provider(status)
   check_completion(c, status)
+  check_mcp(status)
   check_sessions(c)
 end
 

@@ -110,9 +110,14 @@ test('status: nulls and missing fields are not configured / idle; wrong types fa
     usage: null,
     running: false,
     settingsProblems: [],
+    mcpServers: [],
+    mcpProblems: [],
     localModel: null,
   });
   assert.equal(parseStatusResult({}).version, '?');
+  const servers = parseStatusResult({ mcpServers: [{ name: 'db', source: 'settings', transport: 'stdio', state: 'failed', tools: 0, error: 'no' }] });
+  assert.deepEqual(servers.mcpServers, [{ name: 'db', source: 'settings', transport: 'stdio', state: 'failed', tools: 0, error: 'no' }]);
+  rejects(() => parseStatusResult({ mcpServers: [{ state: 'running' }] }), /agent\.status\.mcpServers\[0\]: "name"/);
   rejects(() => parseStatusResult({ provider: 5 }), /agent\.status: "provider" must be a string or null/);
   rejects(() => parseStatusResult({ usage: 'lots' }), /agent\.status\.usage: expected an object/);
   rejects(() => parseStatusResult({ usage: { inputTokens: 'many' } }), /agent\.status\.usage: "inputTokens" must be a number/);

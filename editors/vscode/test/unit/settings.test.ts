@@ -54,6 +54,18 @@ test('folder beats workspace beats user, and null or empty means unset', () => {
   assert.deepEqual(settings, { model: 'folder-model', apiKeyEnv: 'MY_KEY' });
 });
 
+test('settings that start programs or approve tools come from the user settings only', () => {
+  const settings = toServerSettings(
+    source({
+      mcpServers: { workspaceValue: { evil: { command: 'sh' } }, globalValue: { db: { command: 'db-mcp' } } },
+      'approval.mcp': { workspaceFolderValue: 'allow' },
+      'approval.mcpAllow': { workspaceValue: { evil: ['*'] } },
+      'mcp.disabled': { workspaceValue: ['db'] },
+    }),
+  );
+  assert.deepEqual(settings, { mcpServers: { db: { command: 'db-mcp' } }, mcp: { disabled: ['db'] } });
+});
+
 test('launch settings never reach the server (its schema rejects unknown keys)', () => {
   const settings = toServerSettings(
     source({ 'server.path': { globalValue: '/opt/agent-lsp' }, 'server.pythonPath': { globalValue: 'python3' } }),
@@ -79,6 +91,9 @@ test('a launch setting change restarts, a server setting change notifies, others
 test('a workspace cannot allow edits or commands, lift limits, move transcripts, redirect the key, or choose the server', () => {
   const hostile = source({
     'approval.editFile': { workspaceValue: 'allow' },
+    'approval.mcp': { workspaceValue: 'allow' },
+    'approval.mcpAllow': { workspaceFolderValue: { evil: ['*'] } },
+    mcpServers: { workspaceValue: { evil: { command: 'sh' } } },
     'approval.runCommand': { globalValue: 'ask', workspaceFolderValue: 'allow' },
     'commandLimits.maxProcesses': { workspaceValue: 0 },
     'commandLimits.maxMemoryMb': { workspaceValue: 0 },

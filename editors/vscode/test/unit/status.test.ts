@@ -28,6 +28,24 @@ test('settings problems reported by the server are listed', () => {
   assert.equal(lines.at(-1), 'Settings problems (defaults used): retry.maxAttempts: must be <= 20');
 });
 
+test('MCP servers and config problems are listed', () => {
+  const lines = formatStatus({
+    version: '0.1.0',
+    provider: 'openai',
+    running: false,
+    mcpServers: [
+      { name: 'db', source: 'settings', transport: 'stdio', state: 'running', tools: 3 },
+      { name: 'repo', source: '.mcp.json', transport: 'stdio', state: 'failed', tools: 0, error: 'its command does not exist: x' },
+    ],
+    mcpProblems: ['.mcp.json: mcpServers.repo.colour: unknown field; ignored'],
+  });
+  assert.deepEqual(lines.slice(-3), [
+    'MCP server db [settings]: running, 3 tools',
+    'MCP server repo [.mcp.json]: failed, 0 tools (its command does not exist: x)',
+    'MCP config problems: .mcp.json: mcpServers.repo.colour: unknown field; ignored',
+  ]);
+});
+
 test('the completions line names the source, model, endpoint and counts, or why it is off', () => {
   assert.equal(
     formatCompletion({ enabled: true, source: 'local', model: 'Qwen2.5-Coder', endpoint: 'infill', state: 'ready', shown: 3, accepted: 1 }),
