@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from agent_acp import settings
-from agent_acp.server import AcpServer
 from agent_acp.transport import serve_stdio
 
 PROG = "agent-lsp acp"
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     _configure_logging(args.verbose, args.log_file)
     file_data, problems = settings.read_file(settings.settings_path(args.settings, os.environ))
-    return asyncio.run(serve_stdio(AcpServer(file_data, problems)))
+    return asyncio.run(serve_stdio(file_data, problems))
 
 
 def _configure_logging(verbose: int, log_file: str | None) -> None:

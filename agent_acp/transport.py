@@ -29,6 +29,7 @@ from acp.core import AgentSideConnection
 from acp.interfaces import Agent
 
 from agent_acp.errors import INVALID_REQUEST, PARSE_ERROR
+from agent_acp.outbox import Outbox
 from agent_acp.server import AcpServer
 from agent_core.surrogates import valid_json
 
@@ -51,7 +52,7 @@ class StdioTransport:
         self._broken = False
 
     async def send(self, message: dict[str, Any]) -> None:
-        self._write(message)
+        self.write(message)
 
     async def receive(self) -> dict[str, Any] | None:
         """The next well-formed message; None at end of input."""
@@ -81,7 +82,8 @@ class StdioTransport:
             with contextlib.suppress(OSError):
                 self._output.flush()
 
-    def _write(self, message: dict[str, Any]) -> None:
+    def write(self, message: dict[str, Any]) -> None:
+        """Write one message now, as one line (raises ``ConnectionError`` once stdout is gone)."""
         if self._broken:
             raise ConnectionError("stdout is closed")
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
@@ -99,7 +101,7 @@ class StdioTransport:
 
     def _answer_error(self, reply_id: Any, code: int, message: str) -> None:
         with contextlib.suppress(ConnectionError):  # nobody is left to answer
-            self._write({"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": message}})
+            self.write({"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": message}})
 
     async def _read_line(self) -> bytes | None:
         """One line without its limit: an overlong line is answered and skipped, not fatal."""
@@ -162,10 +164,11 @@ async def _stdin_reader() -> asyncio.StreamReader:
     return reader
 
 
-async def serve_stdio(server: AcpServer) -> int:
+async def serve_stdio(file_settings: dict[str, Any], file_problems: list[str]) -> int:
     """Serve one client on stdin/stdout until end of input or a signal; returns the exit code."""
     loop = asyncio.get_running_loop()
     transport = StdioTransport(await _stdin_reader(), sys.stdout.buffer)
+    server = AcpServer(file_settings, file_problems, Outbox(transport.write))
     # The SDK's Agent protocol lists every ACP method; the server defines those it supports, and
     # the SDK's router answers any other with -32601 (method not found).
     connection = AgentSideConnection(cast(Agent, server), transport, listening=False)
