@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
@@ -19,7 +20,7 @@ from agent_cli.shutdown import ShutdownHandler
 from agent_cli.terminal import TerminalHost, shown_line
 from agent_core.agent import Agent
 from agent_core.commands import is_command, resolve_id
-from agent_core.config import AgentConfig
+from agent_core.config import AgentConfig, LocalModelName
 from agent_core.events import Notice
 from agent_core.exceptions import AgentError
 
@@ -39,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--base-url", help="the provider's base URL (e.g. a local OpenAI-compatible server)")
     parser.add_argument("--model", help="the model name")
+    parser.add_argument(
+        "--local-model",
+        choices=list(get_args(LocalModelName)),
+        help="which embedded model the local provider runs (default: qwen2.5-coder-1.5b when installed)",
+    )
     parser.add_argument("--max-tokens", type=int, help="the longest reply, in tokens (default 4096)")
     parser.add_argument("--workspace", default=".", help="the workspace folder (default: the current folder)")
     which = parser.add_mutually_exclusive_group()
@@ -82,7 +88,12 @@ def main(argv: list[str]) -> int:
 
 
 def _config(args: argparse.Namespace) -> AgentConfig:
-    settings: dict[str, object] = {"provider": args.provider, "model": args.model, "base_url": args.base_url}
+    settings: dict[str, object] = {
+        "provider": args.provider,
+        "model": args.model,
+        "base_url": args.base_url,
+        "local_model": args.local_model,
+    }
     if args.max_tokens is not None:
         settings["max_tokens"] = args.max_tokens
     if args.yes:

@@ -16,6 +16,8 @@ its end from the :class:`~agent_core.events.TurnEnded` that ``submit`` returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from typing import Any, TypeVar
 from agent_core import __version__, commands
 from agent_core.approvals import Approvals
 from agent_core.clock import Clock, SystemClock
+from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT
 from agent_core.config import AgentConfig, ConfigError
 from agent_core.events import Notice, NoticeLevel, SessionChanged, StopReason, TurnEnded
 from agent_core.exceptions import AgentBusy, CommandCancelled
@@ -32,8 +35,10 @@ from agent_core.host import Host
 from agent_core.loop import AgentLoop
 from agent_core.messages import Message, Usage, new_id
 from agent_core.prompt import PromptContext, default_system_prompt, reply_reserve
-from agent_core.providers.base import Provider, ToolSpec
-from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider
+from agent_core.providers.base import ChatRequest, Provider, ProviderError, ToolSpec
+from agent_core.providers.local import LocalProvider
+from agent_core.providers.model_server import ModelStatus
+from agent_core.providers.select import DEFAULT_MODELS, choose_provider_name, create_provider, local_model_status
 from agent_core.retry import RetryingProvider
 from agent_core.sessions import Session, SessionError, SessionInfo, SessionStore
 from agent_core.tokens import estimate_message, estimate_tools, known_prefix
@@ -41,9 +46,19 @@ from agent_core.tools import ToolRegistry
 from agent_core.truncation import DEFAULT_CONTEXT_WINDOW, ContextOverflowError, fit
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: Settings that shape the provider object; changing one means creating a new provider.
-_PROVIDER_FIELDS = ("provider", "model", "base_url", "api_key_env", "read_timeout", "retry")
+_PROVIDER_FIELDS = (
+    "provider",
+    "model",
+    "base_url",
+    "api_key_env",
+    "read_timeout",
+    "retry",
+    "local_model",
+    "text_tool_calls",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class AgentStatus:
     #: Tokens used by this agent's turns since it was created.
     usage: Usage
     running: bool
+    #: The embedded model's state when it is the provider (else None).
+    local_model: ModelStatus | None = None
 
 
 class Agent:
@@ -161,6 +178,14 @@ class Agent:
             except ConfigError:
                 name = None
             model = self.config.model or (DEFAULT_MODELS.get(name) if name else None)
+        target = getattr(provider, "inner", provider)
+        local = None
+        if isinstance(target, LocalProvider):
+            local = target.status()
+        elif name == "local":
+            with contextlib.suppress(ConfigError):
+                local = local_model_status(self.config)
+            model = local.name if local is not None else model
         return AgentStatus(
             version=__version__,
             provider=name,
@@ -168,6 +193,7 @@ class Agent:
             session=session.info() if session is not None else None,
             usage=self.usage,
             running=self.busy,
+            local_model=local,
         )
 
     def update_config(self, config: AgentConfig) -> None:
@@ -278,8 +304,14 @@ class Agent:
         start = max((i for i, m in enumerate(messages) if m.kind == "summary"), default=0)
         return list(messages[start:])
 
-    def system_prompt(self, specs: Sequence[ToolSpec]) -> str:
-        return self.config.system_prompt or default_system_prompt(self.workspace, specs)
+    def system_prompt(self, specs: Sequence[ToolSpec], provider: Provider | None = None) -> str:
+        """The configured prompt, else the compact one for providers that ask for it (small local
+        models), else the default one."""
+        if self.config.system_prompt:
+            return self.config.system_prompt
+        if getattr(provider, "prompt_style", "full") == "compact":
+            return COMPACT_SYSTEM_PROMPT
+        return default_system_prompt(self.workspace, specs)
 
     def context_window(self, provider: Provider | None) -> int:
         configured = self.config.truncation.context_window
@@ -288,7 +320,7 @@ class Agent:
     def _fit(self, messages: list[Message], provider: Provider, specs: Sequence[ToolSpec]) -> list[Message]:
         """``messages`` with the system prompt prepended, fitted into the window (no side effects;
         raises :class:`ContextOverflowError`)."""
-        full = [Message(role="system", content=self.system_prompt(specs)), *messages]
+        full = [Message(role="system", content=self.system_prompt(specs, provider)), *messages]
         window = self.context_window(provider)
         return fit(
             full,
@@ -304,7 +336,7 @@ class Agent:
         window = self.context_window(provider)
         reserve = reply_reserve(self.config.truncation.reserve_tokens, self.config.max_tokens, window)
         tools = estimate_tools(specs)
-        system = estimate_message(Message(role="system", content=self.system_prompt(specs)))
+        system = estimate_message(Message(role="system", content=self.system_prompt(specs, provider)))
         available = window - reserve - tools - system
         size = estimate_message(user)
         if size > available:
@@ -373,6 +405,35 @@ class Agent:
             raise
         finally:
             self._cancel_other = None
+
+    async def warm(self) -> bool:
+        """When the provider is the embedded model: start it and get the fixed start of every
+        request (system prompt and tools) into its cache, so the first turn does not wait for it.
+        Meant to run in the background; a turn sent meanwhile simply waits for the model. Returns
+        whether anything was warmed; failures are left for the first turn to report."""
+        try:
+            provider = self.provider
+        except ConfigError:
+            return False
+        local = getattr(provider, "inner", provider)
+        if not isinstance(local, LocalProvider):
+            return False
+        specs = ToolRegistry(self.workspace, self.host, self.config, self.approvals).specs()
+        prefix = ChatRequest(
+            messages=[Message(role="system", content=self.system_prompt(specs, provider))], tools=specs
+        )
+        try:
+            outcome = await local.warm(prefix)
+        except ProviderError as error:
+            log.info("warming the local model failed: %s", error.message)
+            return False
+        log.info(
+            "the local model %s is ready for %s (its fixed prefix: %s)",
+            local.model,
+            self.workspace,
+            outcome or "already cached",
+        )
+        return True
 
     def record(self, message: Message) -> None:
         """Append ``message`` to the open session (inline-edit feedback); raises SessionError."""

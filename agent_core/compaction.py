@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from agent_core.events import Event, RetryScheduled, TextDelta
+from agent_core.events import Event, Notice, RetryScheduled, TextDelta
 from agent_core.exceptions import AgentError
 from agent_core.messages import Message
 from agent_core.providers.base import ChatRequest, Provider
@@ -91,7 +91,7 @@ async def summarise(
     async for event in provider.stream(request):
         if isinstance(event, TextDelta):
             parts.append(event.text)
-        elif isinstance(event, RetryScheduled):
+        elif isinstance(event, (RetryScheduled, Notice)):
             report(event)
     text = "".join(parts).strip()
     if not text:

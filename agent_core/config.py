@@ -16,6 +16,8 @@ from pydantic.alias_generators import to_camel
 from agent_core.exceptions import AgentError
 
 ProviderName = Literal["openai", "anthropic", "local"]
+#: The embedded models (see :mod:`agent_core.providers.local_models`).
+LocalModelName = Literal["qwen2.5-coder-1.5b", "smollm2-135m"]
 ApprovalMode = Literal["ask", "allow", "deny"]
 
 #: The environment variable each provider reads its API key from unless ``apiKeyEnv`` names another.
@@ -81,6 +83,11 @@ class AgentConfig(_Settings):
     base_url: str | None = None
     #: Name of the environment variable holding the API key (default: the provider's usual one).
     api_key_env: str | None = None
+    #: Which embedded model the local provider runs; None: the first installed, the default first.
+    local_model: LocalModelName | None = None
+    #: Turn a reply that is only a JSON tool call (bare, fenced or in <tool_call> tags) into a real
+    #: call. None: on for the local provider, off for other servers.
+    text_tool_calls: bool | None = None
     max_tokens: int = Field(4096, gt=0)
     #: Seconds without a byte from the provider before the read is treated as a timeout.
     read_timeout: float = Field(120.0, gt=0)

@@ -78,6 +78,9 @@ RULES: dict[str, Rule] = {
     "bad_response": Rule(True, "{provider} sent something that is not a valid response stream{detail}"),
     "other": Rule(False, "{provider} answered with an unexpected status{http}{detail}"),
     "local_start": Rule(False, "The local model could not start{detail}"),
+    "local_stopped": Rule(
+        False, "The local model server stopped during the reply{detail}. Send your message again to restart it."
+    ),
 }
 
 #: HTTP status -> kind (5xx not listed here are ``server``; anything else unlisted is ``other``).

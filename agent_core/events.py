@@ -124,7 +124,8 @@ class TurnEnded(BaseModel):
     error: str | None = None
 
 
-ProviderEvent = TextDelta | ToolCallStarted | ToolCallReady | UsageReported | StreamFinished | RetryScheduled
+#: A provider may also yield a :class:`Notice` (the local model says a request waits for it).
+ProviderEvent = TextDelta | ToolCallStarted | ToolCallReady | UsageReported | StreamFinished | RetryScheduled | Notice
 
 Event = (
     TextDelta

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent_core.events import RetryScheduled, StreamFinished, TextDelta, UsageReported
+from agent_core.events import Notice, RetryScheduled, StreamFinished, TextDelta, UsageReported
 from agent_core.exceptions import AgentError
 from agent_core.host import Host
 from agent_core.messages import Message
@@ -166,7 +166,7 @@ async def propose(provider: Provider, request: InlineEditRequest, host: Host) ->
     async for event in provider.stream(chat):
         if isinstance(event, TextDelta):
             emit(fences.feed(event.text))
-        elif isinstance(event, (RetryScheduled, UsageReported)):
+        elif isinstance(event, (RetryScheduled, UsageReported, Notice)):
             host.report(event)
         elif isinstance(event, StreamFinished) and event.stop_reason == "max_tokens":
             raise InlineEditError(

@@ -37,6 +37,7 @@ class RetryingProvider:
         self.name: str = inner.name
         self.model: str = inner.model
         self.context_window: int | None = inner.context_window
+        self.prompt_style: str = getattr(inner, "prompt_style", "full")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -40,8 +40,9 @@ def estimate_messages(messages: Sequence[Message]) -> int:
 
 
 def estimate_tools(tools: Sequence[ToolSpec]) -> int:
-    """Tokens the tool definitions take in every request."""
-    return sum(estimate_text(tool.model_dump_json()) for tool in tools)
+    """Tokens the tool definitions take in every request (the ``brief`` only replaces the
+    description in the compact form, which is shorter still)."""
+    return sum(estimate_text(tool.model_dump_json(exclude={"brief"})) for tool in tools)
 
 
 @dataclass(frozen=True)

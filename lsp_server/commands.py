@@ -271,6 +271,7 @@ def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResu
         turns=[wire.RunningTurn(turn_id=t.id, kind=t.kind) for t in running],
         folder=folder.uri,
         settings_problems=list(server.settings_problems),
+        local_model=wire.LocalModelStatus.of(agent.local_model) if agent.local_model is not None else None,
     )
 
 

@@ -60,6 +60,8 @@ class AgentLanguageServer(LanguageServer):
         self.turns = TurnRegistry(ready=self.started)
         self.proposals = ProposalStore()
         self._closing: asyncio.Task[None] | None = None
+        #: Background work no request waits for (warming the local model).
+        self._background: set[asyncio.Task[Any]] = set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls' default shows every out-of-band error with ``window/showMessage``; when sending
@@ -76,6 +78,19 @@ class AgentLanguageServer(LanguageServer):
 
     def _make_agent(self, root: Path, host: LspHost) -> Agent:
         return Agent(root, self.config_for(root), host)
+
+    def warm(self, folder: FolderAgent) -> None:
+        """When the folder's provider is the embedded model, start it and let it read the fixed
+        start of every request in the background (:meth:`Agent.warm`); a turn sent meanwhile just
+        waits for the model, with a notice saying so."""
+        task = asyncio.ensure_future(folder.agent.warm())
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background work failed", exc_info=task.exception())
 
     def notify(self, params: wire.Notification) -> None:
         wire.notify(self, params)
@@ -146,6 +161,8 @@ class AgentLanguageServer(LanguageServer):
         await asyncio.shield(self._closing)
 
     async def _close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         self.turns.cancel_all()
         await self.turns.wait_all(CLOSE_TIMEOUT)
         for folder in self.folders:

@@ -70,6 +70,8 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
                     _restore(ls, folder)
         finally:
             ls.started.set()
+        for folder in ls.folders:
+            ls.warm(folder)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: AgentLanguageServer, params: types.DidChangeConfigurationParams) -> None:
@@ -97,6 +99,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
             folder = ls.folders.add(added.uri)
             if folder is not None:
                 _restore(ls, folder)
+                ls.warm(folder)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:

@@ -33,6 +33,7 @@ from pygls.lsp.server import LanguageServer
 
 from agent_core.events import NoticeLevel, StopReason
 from agent_core.messages import Message, MessageKind, Role, Usage
+from agent_core.providers.model_server import ModelStatus
 from agent_core.sessions import Session
 from agent_core.sessions import SessionInfo as CoreSessionInfo
 
@@ -439,6 +440,22 @@ class RunningTurn(WireModel):
     kind: TurnKind
 
 
+class LocalModelStatus(WireModel):
+    """The embedded model in ``agent.status`` (see :class:`~agent_core.providers.model_server.ModelStatus`)."""
+
+    id: str
+    name: str
+    file: str
+    #: not_installed, not_started, verifying, assembling, loading, ready or failed.
+    state: str
+    #: What to install or change, for not_installed and failed.
+    reason: str | None
+
+    @classmethod
+    def of(cls, status: ModelStatus) -> LocalModelStatus:
+        return cls(id=status.id, name=status.name, file=status.file, state=status.state, reason=status.reason)
+
+
 class StatusResult(WireModel):
     version: str
     #: The configured values until the first turn creates the provider.
@@ -451,6 +468,8 @@ class StatusResult(WireModel):
     turns: list[RunningTurn]
     folder: str
     settings_problems: list[str]
+    #: The embedded model when it is the provider.
+    local_model: LocalModelStatus | None = None
 
 
 #: Every command: its argument model and its result model.

@@ -23,6 +23,8 @@ class ToolSpec(BaseModel):
     name: str
     description: str
     parameters: dict[str, Any]
+    #: A one-line description for the compact prompt of small models (None: use ``description``).
+    brief: str | None = None
 
 
 @dataclass
@@ -31,6 +33,9 @@ class ChatRequest:
     messages: list[Message]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 4096
+    #: Server-specific fields added to the request body as they are (OpenAI-compatible servers
+    #: only; the local provider constrains a reply with llama.cpp's ``json_schema``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProviderError(AgentError):

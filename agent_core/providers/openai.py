@@ -6,7 +6,9 @@ absorbs: the usage chunk (``stream_options.include_usage``) whose ``choices`` is
 deltas in odd shapes (:mod:`agent_core.providers.tool_call_assembly`), ``finish_reason: "stop"``
 on a reply that made tool calls, and ``error`` objects inside a 200 stream. A stream that ends
 without ``[DONE]`` or a ``finish_reason`` is a retryable ``truncated`` error, never a success.
-Without an API key no Authorization header is sent, so local servers just work.
+Without an API key no Authorization header is sent, so local servers just work. Small models
+that write their tool calls as JSON text get them turned into real calls when
+``text_tool_calls`` is on (:mod:`agent_core.providers.text_tool_calls`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from agent_core.messages import Message, Usage
 from agent_core.providers.base import ChatRequest, ProviderError
 from agent_core.providers.closing import closing
 from agent_core.providers.sse import json_payload, open_events
+from agent_core.providers.text_tool_calls import with_text_tool_calls
 from agent_core.providers.tool_call_assembly import ToolCallAssembler
 
 #: finish_reason -> the neutral stop reason of :class:`StreamFinished`.
@@ -50,6 +53,8 @@ class OpenAIProvider:
         key_env: str | None = "OPENAI_API_KEY",
         label: str | None = None,
         wall: Callable[[], float] = time.time,
+        text_tool_calls: bool = False,
+        extra_body: dict[str, Any] | None = None,
     ) -> None:
         self.name: str = name
         self.model: str = model
@@ -60,6 +65,9 @@ class OpenAIProvider:
         self._http = http or httpx.AsyncClient()
         self._timeout = httpx.Timeout(30.0, read=read_timeout)
         self._wall = wall
+        self.text_tool_calls = text_tool_calls
+        #: Server-specific request fields (llama.cpp's ``cache_prompt``).
+        self._extra_body = dict(extra_body or {})
         host = urlparse(self.base_url).hostname or ""
         #: api.openai.com wants max_completion_tokens (reasoning models reject max_tokens);
         #: compatible servers mostly know only max_tokens.
@@ -85,6 +93,8 @@ class OpenAIProvider:
             "stream": True,
             "stream_options": {"include_usage": True},
             ("max_completion_tokens" if self._official else "max_tokens"): request.max_tokens,
+            **self._extra_body,
+            **request.extra,
         }
         if request.tools:
             body["tools"] = [
@@ -103,7 +113,10 @@ class OpenAIProvider:
         return headers
 
     def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
-        return mark_output_started(self._events(request))
+        events = self._events(request)
+        if self.text_tool_calls and request.tools:
+            events = with_text_tool_calls(events, [tool.name for tool in request.tools])
+        return mark_output_started(events)
 
     async def _events(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         reader = _ChunkReader(self._ctx)

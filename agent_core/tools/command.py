@@ -49,6 +49,7 @@ class RunCommand(Tool):
         "together; long output keeps its beginning and end). Needs the user's approval. No input "
         "can be typed: use non-interactive flags. Processes it leaves running are stopped when it ends."
     )
+    brief = "Run a shell command in the project; returns its exit code and output."
     args = RunCommandArgs
 
     async def run(self, args: RunCommandArgs, ctx: ToolContext) -> ToolOutcome:

@@ -41,6 +41,10 @@ class EditFile(Tool):
         "old_text, write new_text as the whole file (creating it if needed). The user may be asked "
         "to approve and may reject with a reason."
     )
+    brief = (
+        "Replace old_text (it must occur exactly once) with new_text; without old_text, write "
+        "new_text as the whole file."
+    )
     args = EditFileArgs
 
     async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolOutcome:

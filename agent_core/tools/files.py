@@ -80,6 +80,7 @@ class ReadFile(Tool):
         "Each line is prefixed with its number and a tab; the prefix is not part of the file. "
         "Long files are cut: the note at the end says how to read on."
     )
+    brief = "Read a text file; each line starts with its number and a tab."
     args = ReadFileArgs
 
     async def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutcome:
@@ -125,6 +126,7 @@ class ListFiles(Tool):
         "List a folder of the workspace (folders end with '/'). Files ignored by .gitignore, "
         ".git and the session folder are left out."
     )
+    brief = "List a folder ('.' is the project root); folders end with '/'."
     args = ListFilesArgs
 
     async def run(self, args: ListFilesArgs, ctx: ToolContext) -> ToolOutcome:

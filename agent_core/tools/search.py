@@ -54,6 +54,7 @@ class SearchText(Tool):
         "Search the workspace's text files for a regular expression; answers 'path:line:text' per "
         "matching line. Honours .gitignore; skips binary and very large files."
     )
+    brief = "Search the files for a regular expression; answers path:line:text."
     args = SearchTextArgs
 
     async def run(self, args: SearchTextArgs, ctx: ToolContext) -> ToolOutcome:

@@ -42,6 +42,7 @@ async def test_fork_export_record_and_status(tmp_path: Path) -> None:
     status = agent.status()
     assert status.provider == "scripted" and status.session is not None and status.session.id == fork.id
     assert status.usage == Usage(input_tokens=10, output_tokens=5) and status.running is False
+    assert status.local_model is None
     await agent.aclose()
 
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.fakes.llm_server import FakeLLM
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: Variables that would make the child reach beyond the fake server or pick another provider.
@@ -27,6 +29,21 @@ def chat_env(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
+    """``chat`` arguments that point it at the fake server's OpenAI wire in ``workspace``."""
+    return [
+        "--provider",
+        "openai",
+        "--base-url",
+        llm.base_url + "/v1",
+        "--model",
+        "fake-1",
+        "--workspace",
+        str(workspace),
+        *more,
+    ]
 
 
 def chat_command(*args: str) -> list[str]:

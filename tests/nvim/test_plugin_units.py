@@ -177,3 +177,27 @@ def test_one_long_line_that_wraps_past_the_float_is_offered_whole(editor: Editor
     asked = editor.lua("return _G.shown")
     assert asked["items"][0] == "View the whole detail (1 line)"
     assert asked["prompt"] == "agent-lsp: Run: echo\\x0ahidden"  # a float title cannot hold a line break
+
+
+def test_status_lines_show_the_local_models_state_and_file(editor: Editor) -> None:
+    local = {
+        "id": "qwen2.5-coder-1.5b",
+        "name": "Qwen2.5-Coder-1.5B-Instruct",
+        "file": "/c/q.gguf",
+        "state": "failed",
+        "reason": "Part 3 is damaged",
+    }
+    lines = call(
+        editor,
+        "plugin_units.status_lines",
+        {"version": "0.1.0", "provider": "local", "model": local["name"], "localModel": local},
+    )
+    assert lines[:3] == [
+        "agent-lsp 0.1.0",
+        "provider: local, model: Qwen2.5-Coder-1.5B-Instruct",
+        "local model: failed: Part 3 is damaged (/c/q.gguf)",
+    ]
+    plain = call(
+        editor, "plugin_units.status_lines", {"version": "1", "provider": "openai", "model": "m", "localModel": None}
+    )
+    assert not any(line.startswith("local model") for line in plain)

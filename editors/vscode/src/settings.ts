@@ -20,6 +20,8 @@ import type { LaunchSettings } from './serverLaunch';
 export const SERVER_KEYS: readonly string[] = [
   'provider',
   'model',
+  'localModel',
+  'textToolCalls',
   'baseUrl',
   'apiKeyEnv',
   'maxTokens',

@@ -7,6 +7,10 @@ import type { StatusResult } from './protocol';
 /** One line per fact, for the Status dialog. */
 export function formatStatus(status: StatusResult): string[] {
   const lines = [`Server: agent-lsp ${status.version ?? '?'}`, `Provider: ${status.provider ?? 'not configured'}${status.model ? ` (${status.model})` : ''}`];
+  if (status.localModel) {
+    const { name, file, state, reason } = status.localModel;
+    lines.push(`Local model: ${name}, ${state.replace('_', ' ')}${reason ? `: ${reason}` : ''} (${file})`);
+  }
   if (status.session) {
     lines.push(`Session: ${status.session.title || 'Untitled'}${status.session.messageCount !== undefined ? `, ${status.session.messageCount} messages` : ''}`);
   }

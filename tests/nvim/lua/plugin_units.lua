@@ -151,4 +151,11 @@ function M.session_restored_during_a_turn()
   return vim.api.nvim_buf_get_lines(view.buf, 0, -1, false)
 end
 
+---`:AgentStatus`'s lines for an `agent.status` answer.
+---@param status table
+---@return string[]
+function M.status_lines(status)
+  return require("agent_lsp.sessions").status_lines(status)
+end
+
 return M

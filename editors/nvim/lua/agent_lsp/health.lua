@@ -71,6 +71,19 @@ local function check_server(c)
   end
 end
 
+---The embedded model's state, when it is the provider: ok when usable, an error naming the fix.
+local function check_local_model(model)
+  if type(model) ~= "table" then
+    return
+  end
+  local line = ("local model %s: %s (%s)"):format(tostring(model.name), tostring(model.state), tostring(model.file))
+  if model.state == "not_installed" or model.state == "failed" then
+    health.error(line, { tostring(model.reason) })
+  else
+    health.ok(line)
+  end
+end
+
 local function check_provider(status)
   health.start("agent-lsp provider")
   for _, problem in ipairs(status and type(status.settingsProblems) == "table" and status.settingsProblems or {}) do
@@ -79,6 +92,7 @@ local function check_provider(status)
   if status and status.provider and status.provider ~= vim.NIL then
     local provider, model = tostring(status.provider), tostring(status.model)
     health.ok(("provider %s, model %s (reported by the server)"):format(provider, model))
+    check_local_model(status.localModel)
     return
   end
   local settings = config.options.settings or {}

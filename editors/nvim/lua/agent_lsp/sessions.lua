@@ -112,10 +112,17 @@ function M.status_lines(status)
   local lines = {
     ("agent-lsp %s"):format(status.version or "?"),
     ("provider: %s, model: %s"):format(tostring(status.provider), tostring(status.model)),
+  }
+  local model = type(status.localModel) == "table" and status.localModel or nil
+  if model then
+    local reason = type(model.reason) == "string" and (": " .. model.reason) or ""
+    table.insert(lines, ("local model: %s%s (%s)"):format(tostring(model.state), reason, tostring(model.file)))
+  end
+  vim.list_extend(lines, {
     ("session: %s"):format(session and M.format(session) or "none"),
     ("tokens: %s in, %s out"):format(usage.inputTokens or 0, usage.outputTokens or 0),
     ("running: %s"):format(#running > 0 and table.concat(running, ", ") or "nothing"),
-  }
+  })
   for _, problem in ipairs(type(status.settingsProblems) == "table" and status.settingsProblems or {}) do
     table.insert(lines, "settings problem: " .. tostring(problem))
   end

@@ -110,6 +110,7 @@ test('status: nulls and missing fields are not configured / idle; wrong types fa
     usage: null,
     running: false,
     settingsProblems: [],
+    localModel: null,
   });
   assert.equal(parseStatusResult({}).version, '?');
   rejects(() => parseStatusResult({ provider: 5 }), /agent\.status: "provider" must be a string or null/);
@@ -117,6 +118,7 @@ test('status: nulls and missing fields are not configured / idle; wrong types fa
   rejects(() => parseStatusResult({ usage: { inputTokens: 'many' } }), /agent\.status\.usage: "inputTokens" must be a number/);
   rejects(() => parseStatusResult({ session: { title: 'no id' } }), /agent\.status\.session: "id"/);
   rejects(() => parseStatusResult('ok'), /agent\.status: expected an object/);
+  rejects(() => parseStatusResult({ localModel: { id: 'q', name: 'Q', file: '/q', state: 5 } }), /agent\.status\.localModel: "state"/);
 });
 
 test('the server code action arguments: a blank instruction means ask the user', () => {

@@ -27,3 +27,16 @@ test('settings problems reported by the server are listed', () => {
   const lines = formatStatus({ version: '0.1.0', provider: 'openai', running: false, settingsProblems: ['retry.maxAttempts: must be <= 20'] });
   assert.equal(lines.at(-1), 'Settings problems (defaults used): retry.maxAttempts: must be <= 20');
 });
+
+test('the embedded model shows its name, state, reason and file', () => {
+  const lines = formatStatus({
+    version: '0.1.0',
+    provider: 'local',
+    model: 'Qwen2.5-Coder-1.5B-Instruct',
+    running: false,
+    localModel: { id: 'q', name: 'Qwen2.5-Coder-1.5B-Instruct', file: '/c/m.gguf', state: 'not_installed', reason: 'pip install x' },
+  });
+  assert.equal(lines[2], 'Local model: Qwen2.5-Coder-1.5B-Instruct, not installed: pip install x (/c/m.gguf)');
+  const ready = formatStatus({ version: '0.1.0', provider: 'local', localModel: { id: 'm', name: 'M', file: '/m', state: 'ready', reason: null } });
+  assert.equal(ready[2], 'Local model: M, ready (/m)');
+});
