@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from typing import IO, Any, cast
@@ -149,18 +150,22 @@ def _problem(message: Any) -> tuple[str | None, Any]:
 
 
 async def _stdin_reader() -> asyncio.StreamReader:
+    """stdin as a stream: read by the event loop when it is a pipe or a socket (what editors
+    give), else (a file replayed, ``/dev/null``: the event loop cannot poll them) by a thread."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE)
-    try:
+    fd = sys.stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except (ValueError, OSError, NotImplementedError):
-        # stdin is a regular file (a recorded session replayed): feed it from a thread.
-        def feed() -> None:
-            for chunk in iter(lambda: os.read(sys.stdin.fileno(), 65536), b""):
-                loop.call_soon_threadsafe(reader.feed_data, chunk)
-            loop.call_soon_threadsafe(reader.feed_eof)
+        return reader
 
-        threading.Thread(target=feed, daemon=True, name="agent-lsp-acp-stdin").start()
+    def feed() -> None:
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
+            loop.call_soon_threadsafe(reader.feed_data, chunk)
+        loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=feed, daemon=True, name="agent-lsp-acp-stdin").start()
     return reader
 
 
