@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.completion.config import CompletionConfig
 from agent_core.exceptions import AgentError
 
 ProviderName = Literal["openai", "anthropic", "local"]
@@ -108,6 +109,8 @@ class AgentConfig(_Settings):
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    #: Ghost-text completions (their own model and server, see agent_core.completion).
+    completion: CompletionConfig = Field(default_factory=CompletionConfig)
 
     def key_env_names(self) -> set[str]:
         """Every environment variable an API key may be read from under these settings (commands

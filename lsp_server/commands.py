@@ -272,7 +272,12 @@ def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResu
         folder=folder.uri,
         settings_problems=list(server.settings_problems),
         local_model=wire.LocalModelStatus.of(agent.local_model) if agent.local_model is not None else None,
+        completion=wire.CompletionStatus.model_validate(server.completions.status(folder)),
     )
+
+
+def completion_accepted(server: AgentLanguageServer, arg: wire.CompletionAcceptedArgs) -> wire.CompletionAcceptedResult:
+    return wire.CompletionAcceptedResult(accepted=server.completions.accepted(arg.id, arg.text))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -289,4 +294,5 @@ HANDLERS: dict[str, Handler] = {
     wire.SESSION_DELETE: session_delete,
     wire.SESSION_EXPORT: session_export,
     wire.STATUS: status,
+    wire.COMPLETION_ACCEPTED: completion_accepted,
 }

@@ -16,6 +16,9 @@ from pygls.workspace import Workspace
 from pygls.workspace.position_codec import PositionCodec
 from pygls.workspace.text_document import TextDocument
 
+#: Characters whose line breaks are counted at once by :func:`line_start`.
+_BLOCK = 1 << 16
+
 
 def uri_to_path(uri: str) -> Path | None:
     """The local path of a ``file:`` URI, or None for other schemes (untitled:, vscode-notebook:)."""
@@ -65,16 +68,38 @@ def full_range(text: str, codec: PositionCodec) -> types.Range:
     return types.Range(start=types.Position(line=0, character=0), end=end_position(text, codec))
 
 
+def line_start(text: str, line: int) -> int | None:
+    """The string index where ``line`` (0-based) starts, or None when ``text`` has fewer lines.
+
+    Line breaks are counted a block at a time (``str.count`` runs at memory speed) and found one
+    by one only in the last block, so a position near the end of a 100,000-line document costs
+    a few milliseconds, not a split of the whole text."""
+    if line <= 0:
+        return 0
+    start, seen = 0, 0
+    while True:
+        if start >= len(text):
+            return None
+        end = min(len(text), start + _BLOCK)
+        found = text.count("\n", start, end)
+        if seen + found >= line:
+            break
+        seen, start = seen + found, end
+    for _ in range(line - seen):
+        start = text.find("\n", start) + 1
+    return start
+
+
 def offset_at(text: str, position: types.Position, codec: PositionCodec) -> int:
     """The string index of ``position`` in ``text``; positions past a line's end or past the last
     line are clamped, as the LSP specification asks."""
-    lines = text.split("\n")
     if position.line < 0:
         return 0
-    if position.line >= len(lines):
+    offset = line_start(text, position.line)
+    if offset is None:
         return len(text)
-    line = lines[position.line]
-    offset = sum(len(earlier) + 1 for earlier in lines[: position.line])
+    end = text.find("\n", offset)
+    line = text[offset:] if end == -1 else text[offset:end]
     units = 0
     for index, char in enumerate(line):
         if units >= position.character:
@@ -92,10 +117,9 @@ def range_offsets(text: str, range_: types.Range, codec: PositionCodec) -> tuple
 
 def position_at(text: str, offset: int, codec: PositionCodec) -> types.Position:
     """The position of string index ``offset`` in ``text``, in the client's units."""
-    before = text[: max(0, min(offset, len(text)))]
-    line = before.count("\n")
-    column = before[before.rfind("\n") + 1 :]
-    return types.Position(line=line, character=codec.client_num_units(column))
+    offset = max(0, min(offset, len(text)))
+    column = text[text.rfind("\n", 0, offset) + 1 : offset]
+    return types.Position(line=text.count("\n", 0, offset), character=codec.client_num_units(column))
 
 
 def clamp_range(text: str, range_: types.Range, codec: PositionCodec) -> types.Range:

@@ -24,6 +24,7 @@ from agent_core.messages import new_id
 from lsp_server import wire
 from lsp_server.folders import FolderAgent, FolderAgents
 from lsp_server.host import LspHost
+from lsp_server.inline_completion import Completions
 from lsp_server.inline_edits import ProposalStore
 from lsp_server.progress import TurnProgress
 from lsp_server.protocol import AgentProtocol
@@ -59,6 +60,7 @@ class AgentLanguageServer(LanguageServer):
         self.started = asyncio.Event()
         self.turns = TurnRegistry(ready=self.started)
         self.proposals = ProposalStore()
+        self.completions = Completions(self)
         self._closing: asyncio.Task[None] | None = None
         #: Background work no request waits for (warming the local model).
         self._background: set[asyncio.Task[Any]] = set()
@@ -170,3 +172,9 @@ class AgentLanguageServer(LanguageServer):
                 await asyncio.wait_for(folder.agent.aclose(), CLOSE_TIMEOUT)
             except Exception:
                 logger.exception("closing the agent of %s failed", folder.uri)
+        try:
+            # Not through wait_for (a task of its own): closing what was never used must not
+            # yield to the loop, or a shutdown answered right before end of input loses its reply.
+            await self.completions.aclose()
+        except Exception:
+            logger.exception("closing the completion engines failed")

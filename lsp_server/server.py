@@ -28,7 +28,7 @@ from lsprotocol import types
 from agent_core import __version__
 from agent_core.exceptions import AgentError
 from agent_core.log_file import LogFileError
-from lsp_server import code_actions, commands, transport
+from lsp_server import code_actions, commands, inline_completion, transport
 from lsp_server.folders import FolderAgent
 from lsp_server.language_server import AgentLanguageServer
 from lsp_server.logging_setup import configure as configure_logging
@@ -43,6 +43,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
     """The server with every feature registered; ``delta_interval`` is the text coalescing window."""
     server = AgentLanguageServer(delta_interval=delta_interval)
     commands.register(server)
+    inline_completion.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: AgentLanguageServer, params: types.InitializeParams) -> None:

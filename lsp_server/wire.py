@@ -63,6 +63,7 @@ SESSION_RENAME = "agent.session.rename"
 SESSION_DELETE = "agent.session.delete"
 SESSION_EXPORT = "agent.session.export"
 STATUS = "agent.status"
+COMPLETION_ACCEPTED = "agent.completion.accepted"
 
 #: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
 UINTEGER_MAX = 2**31 - 1
@@ -398,6 +399,14 @@ class SessionRenameArgs(SessionIdArgs):
     title: NonBlank = Field(description="a non-empty string")
 
 
+class CompletionAcceptedArgs(Arguments):
+    """Run by the client when the user accepts a suggestion (each item's ``command``)."""
+
+    id: NonBlank = Field(description="a non-empty string")
+    #: The part taken, for a partial accept (a line, a word).
+    text: StrictStr | None = optional("a string")
+
+
 # -- command results ----------------------------------------------------------------------------
 
 
@@ -456,6 +465,35 @@ class LocalModelStatus(WireModel):
         return cls(id=status.id, name=status.name, file=status.file, state=status.state, reason=status.reason)
 
 
+class CompletionStatus(WireModel):
+    """Ghost-text completions in ``agent.status`` (see docs/protocol.md, Completions)."""
+
+    enabled: bool
+    #: The source the settings name (also while ``enabled`` is false); None: no source.
+    source: str | None
+    model: str | None
+    #: The endpoint found to work (infill, completions, chat); None before the first suggestion.
+    endpoint: str | None
+    #: The model server's state (loading, ready, failed, ...).
+    state: str | None = None
+    #: Why completion is off.
+    reason: str | None
+    #: The last failure (None after a success).
+    problem: str | None
+    extra_chunks: int
+    queued_chunks: int
+    requests: int
+    shown: int
+    accepted: int
+    cache_hits: int
+    model_calls: int
+
+
+class CompletionAcceptedResult(WireModel):
+    #: False for an unknown or already counted suggestion.
+    accepted: bool
+
+
 class StatusResult(WireModel):
     version: str
     #: The configured values until the first turn creates the provider.
@@ -470,6 +508,7 @@ class StatusResult(WireModel):
     settings_problems: list[str]
     #: The embedded model when it is the provider.
     local_model: LocalModelStatus | None = None
+    completion: CompletionStatus | None = None
 
 
 #: Every command: its argument model and its result model.
@@ -487,4 +526,5 @@ COMMANDS: dict[str, tuple[type[Arguments], type[WireModel]]] = {
     SESSION_DELETE: (SessionIdArgs, DeleteResult),
     SESSION_EXPORT: (SessionIdArgs, ExportResult),
     STATUS: (FolderArgs, StatusResult),
+    COMPLETION_ACCEPTED: (CompletionAcceptedArgs, CompletionAcceptedResult),
 }

@@ -1,8 +1,10 @@
 """A scripted LLM server on real loopback HTTP that speaks both wire formats and injects faults.
 
 Tests queue responses with :meth:`FakeLLM.script`; each request to ``/v1/chat/completions``
-(OpenAI SSE) or ``/v1/messages`` (Anthropic events) consumes the next one, and the path decides the
-wire format. The server writes raw bytes with chunked transfer encoding, so a test controls exactly
+(OpenAI SSE), ``/v1/messages`` (Anthropic events), ``/infill`` (llama.cpp's fill-in-the-middle) or
+``/v1/completions`` (one JSON answer each) consumes the next one, and the path decides the wire
+format; :attr:`FakeLLM.missing_routes` makes a server without some of them. The server writes
+raw bytes with chunked transfer encoding, so a test controls exactly
 what reaches the client: every network write becomes one HTTP chunk, which httpx hands over as one
 piece even when TCP coalesces writes. That makes "one byte per chunk" deterministic.
 
@@ -118,6 +120,8 @@ class FakeLLM:
         self._queue: deque[dict[str, Any]] = deque()
         self._default: dict[str, Any] = {"text": "ok"}
         self.requests: list[dict[str, Any]] = []
+        #: Paths answered 404 without using a scripted response (e.g. ``/infill``: not llama.cpp).
+        self.missing_routes: set[str] = set()
         #: How many streams ended because the client went away (e.g. a cancelled turn).
         self.disconnects = 0
         self._cond = threading.Condition()
@@ -314,8 +318,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"released": True})
         elif self.path == "/_reset":
             self._send_json(200, {"dropped": self.fake.reset()})
+        elif self.path in self.fake.missing_routes:
+            self._send_json(404, {"error": {"message": f"no route {self.path}"}})
         elif self.path.endswith("/chat/completions"):
             self._serve(body, raw, openai_wire.plan, openai_wire.error_body)
+        elif self.path == "/infill" or self.path.endswith("/completions"):
+            self._serve_completion(body, raw)
         elif self.path.endswith("/messages"):
             self._serve(body, raw, anthropic_wire.plan, anthropic_wire.error_body)
         else:
@@ -359,6 +367,47 @@ class _Handler(BaseHTTPRequestHandler):
         except (_ClientGone, OSError):
             self.close_connection = True
             self.fake._note_disconnect()
+
+    def _serve_completion(self, body: Any, raw: bytes) -> None:
+        """llama.cpp's ``/infill`` (``{"content"}``) or ``/v1/completions`` (``choices[0].text``),
+        one JSON answer (no stream); ``hold`` waits before answering, like a slow model."""
+        request = dict(body) if isinstance(body, dict) else {"_raw": raw.decode("utf-8", "replace")}
+        request["_path"] = self.path
+        request["_headers"] = {k.lower(): v for k, v in self.headers.items()}
+        self.fake._record(request)
+        response = self.fake._next_response()
+        status = int(response.get("status", 200))
+        if status != 200 or "body" in response:
+            payload = response.get("body")
+            self._send_raw(
+                status,
+                (payload if payload is not None else openai_wire.error_body(response)).encode(),
+                response.get("headers", {}),
+            )
+            return
+        try:
+            if response.get("hold"):
+                self.fake._hold(self.connection)
+        except _ClientGone:
+            self.close_connection = True
+            self.fake._note_disconnect()
+            return
+        text = str(response.get("text", ""))
+        if self.path == "/infill":
+            answer: dict[str, Any] = {
+                "content": text,
+                "stop": True,
+                "tokens_predicted": len(text.split()),
+                "timings": {"prompt_n": 1, "predicted_n": len(text.split())},
+            }
+        else:
+            answer = {
+                "id": "cmpl-fake",
+                "object": "text_completion",
+                "model": request.get("model"),
+                "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
+            }
+        self._send_json(200, answer)
 
     # -- writing ---------------------------------------------------------------------------------
     def _head(self, status: int, headers: dict[str, str]) -> bytes:

@@ -53,7 +53,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         if permission_request:
             capabilities.experimental = {"agentLsp": {"permissionRequest": True}}
         folders = [root, *(extra_folders or [])]
-        await client.initialize_session(
+        agent_client.initialize_result = await client.initialize_session(
             types.InitializeParams(
                 capabilities=capabilities,
                 root_uri=root.as_uri(),

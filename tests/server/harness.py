@@ -78,6 +78,7 @@ class AgentClient:
         self.while_asked: Callable[[], None] = lambda: None
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = "Allow once"
+        self.initialize_result: types.InitializeResult | None = None
         for method in AGENT_NOTIFICATIONS:
             client.feature(method)(_handler(functools.partial(self._record, method)))
         client.feature(types.WORKSPACE_APPLY_EDIT)(_handler(self._apply_edit))

@@ -77,3 +77,30 @@ def test_code_actions_respect_only() -> None:
     assert titles([types.CodeActionKind.QuickFix], [diagnostic]) == ["Fix with agent"]
     assert titles([types.CodeActionKind.Refactor], [diagnostic]) == ["Edit with agent"]
     assert titles([types.CodeActionKind.Source], [diagnostic]) == []
+
+
+def _naive_offset(text: str, line: int, character: int) -> int:
+    """The reference: split everything (what offset_at did before it counted in blocks)."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return len(text)
+    start = sum(len(earlier) + 1 for earlier in lines[:line])
+    return start + min(character, len(lines[line]))
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 70_000])
+def test_offsets_and_positions_agree_with_splitting_the_whole_text(size: int) -> None:
+    """Line starts are counted a block at a time; the answers are those of a plain split, also
+    across block boundaries, at the last line and past it."""
+    codec = PositionCodec(types.PositionEncodingKind.Utf32)
+    text = "".join(f"line {i}{'x' * (i % 13)}\n" for i in range(size))
+    for line in sorted({0, 1, size // 3, size // 2, size - 1, size, size + 1, 6_000, 6_001}):
+        for character in (0, 3, 99):
+            if line < 0:
+                continue
+            offset = offset_at(text, types.Position(line=line, character=character), codec)
+            assert offset == _naive_offset(text, line, character), (line, character)
+            before = text[:offset]
+            assert position_at(text, offset, codec) == types.Position(
+                line=before.count("\n"), character=len(before) - before.rfind("\n") - 1
+            )

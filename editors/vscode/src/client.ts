@@ -47,6 +47,8 @@ export interface ClientHooks {
   /** The server's `agent.inlineEdit` run from one of its code actions (needs our UI). */
   inlineEditCommand(argument: unknown): Promise<void>;
   runningChanged(running: boolean): void;
+  /** The server read the settings again (after a change): what it reports may have changed. */
+  settingsRead(): void;
 }
 
 /** Declares `capabilities.experimental.agentLsp.permissionRequest` so the server asks us, not showMessageRequest. */
@@ -133,10 +135,13 @@ export class AgentClient implements vscode.Disposable {
         executeCommand: (command, args, next): unknown =>
           command === Commands.inlineEdit ? this.hooks.inlineEditCommand(args[0]) : next(command, args),
         workspace: {
-          configuration: (params) =>
-            params.items.map((item) =>
+          configuration: (params) => {
+            // After the answer has gone out (the server applies it when it arrives).
+            setTimeout(() => this.hooks.settingsRead(), 0);
+            return params.items.map((item) =>
               sectionValue(this.currentSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined), item.section),
-            ),
+            );
+          },
         },
       },
     };

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { APPROVAL_SCHEME, ApprovalDialogs } from './approvals';
 import { ChatViewProvider } from './chatView';
 import { AgentClient, messageOf } from './client';
+import { CompletionBar, TOGGLE_COMMAND } from './completionBar';
 import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
 import { Commands, parseCancelResult, parseStatusResult } from './protocol';
 import { SessionCommands } from './sessions';
@@ -25,15 +26,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     sessionRestored: (event) => chatView.sessionRestored(event),
     requestPermission: (request) => approvals.ask(request),
     inlineEditCommand: (argument): Promise<void> => inlineEdit.fromServerCommand(argument),
+    settingsRead: () => void completionBar.refresh(),
     runningChanged: (running) => {
       statusBar.update(running, router.running);
-      if (!running) {
+      if (running) {
+        void completionBar.refresh();
+      } else {
         chatView.serverStopped();
         inlineEdit.serverStopped();
       }
     },
   });
   client = agent;
+  const completionBar = new CompletionBar(async () => parseStatusResult(await agent.execute(Commands.status)));
   const chatView = new ChatViewProvider(context.extensionUri, agent);
   const inlineEdit: InlineEditController = new InlineEditController(agent);
   const sessions = new SessionCommands(agent, (event) => chatView.sessionRestored(event));
@@ -52,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusBar,
+    completionBar,
     agent,
     inlineEdit,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
@@ -73,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const lines = formatStatus(parseStatusResult(await agent.execute(Commands.status)));
       void vscode.window.showInformationMessage(lines[0], { modal: true, detail: lines.slice(1).join('\n') });
     }),
+    command(TOGGLE_COMMAND, () => completionBar.toggle()),
     command('agentLsp.restartServer', () => agent.restart()),
     command('agentLsp.showLog', () => output.show()),
     vscode.workspace.onDidChangeConfiguration((event) => {
@@ -81,6 +88,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void agent.restart();
       } else if (action === 'notify') {
         agent.pushSettings();
+      }
+      if (event.affectsConfiguration('agent.completion')) {
+        void completionBar.refresh();
       }
     }),
   );

@@ -22,6 +22,7 @@ export const Commands = {
   sessionDelete: 'agent.session.delete',
   sessionExport: 'agent.session.export',
   status: 'agent.status',
+  completionAccepted: 'agent.completion.accepted',
 } as const;
 
 export const Notifications = {
@@ -388,6 +389,7 @@ export interface StatusResult {
   running?: boolean;
   settingsProblems?: string[] | null;
   localModel?: LocalModelStatus | null;
+  completion?: CompletionStatus | null;
 }
 
 /** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
@@ -398,6 +400,37 @@ export interface LocalModelStatus {
   file: string;
   state: string;
   reason: string | null;
+}
+
+/** The `completion` part of `agent.status`: where ghost text comes from and how it went. */
+export interface CompletionStatus {
+  enabled?: boolean;
+  source?: string | null;
+  model?: string | null;
+  endpoint?: string | null;
+  state?: string | null;
+  reason?: string | null;
+  problem?: string | null;
+  shown?: number;
+  accepted?: number;
+}
+
+function parseCompletionStatus(value: unknown, what: string): CompletionStatus | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  const o = object(value, what);
+  return {
+    enabled: o.enabled === true,
+    source: optionalString(o, 'source', what),
+    model: optionalString(o, 'model', what),
+    endpoint: optionalString(o, 'endpoint', what),
+    state: optionalString(o, 'state', what),
+    reason: optionalString(o, 'reason', what),
+    problem: optionalString(o, 'problem', what),
+    shown: num(o, 'shown', what, 0),
+    accepted: num(o, 'accepted', what, 0),
+  };
 }
 
 function optionalString(o: Obj, key: string, what: string): string | null {
@@ -427,6 +460,8 @@ export function parseStatusResult(value: unknown): StatusResult {
     },
     running: o.running === true,
     settingsProblems: problems.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))),
+    // Absent from servers older than completions: then the Status dialog does not mention them.
+    ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
     localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
   };
 }

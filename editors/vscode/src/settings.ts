@@ -49,6 +49,21 @@ export const SERVER_KEYS: readonly string[] = [
   'sessions.maxCount',
   'approval.editFile',
   'approval.runCommand',
+  'completion.enabled',
+  'completion.source',
+  'completion.model',
+  'completion.baseUrl',
+  'completion.apiKeyEnv',
+  'completion.endpoint',
+  'completion.family',
+  'completion.prefixLines',
+  'completion.suffixLines',
+  'completion.maxTokens',
+  'completion.timeBudgetMs',
+  'completion.debounceMs',
+  'completion.timeout',
+  'completion.ringChunks',
+  'completion.ringChunkLines',
 ];
 
 /** Settings keys that only change how the server process is launched: a change restarts it. */

@@ -16,6 +16,8 @@ function M.setup(base_url, python, repo, extra_settings)
       baseUrl = base_url .. "/v1",
       model = "fake-model",
       retry = { maxAttempts = 2, initialDelay = 0, maxDelay = 0 },
+      -- Ghost text has its own tests (test_completion.py); here it would ask the model as you type.
+      completion = { enabled = false },
     }, extra_settings or {}),
   })
 end

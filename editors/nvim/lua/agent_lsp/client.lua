@@ -144,6 +144,9 @@ function M.start(bufnr)
         require("agent_lsp.inline").code_action(command, ctx)
       end,
     },
+    on_attach = function(client, attached)
+      require("agent_lsp.completion").attach(client, attached)
+    end,
     on_init = function(client)
       ready[client.id] = true
       local queue = waiting[client.id] or {}
@@ -237,8 +240,10 @@ function M.execute(client, command, argument, on_done, bufnr)
   end)
 end
 
----Send the current settings to every running server (after a second `setup()`).
+---Send the current settings to every running server (after a second `setup()`), and switch
+---ghost text on or off to match.
 function M.push_settings()
+  require("agent_lsp.completion").refresh()
   for _, client in ipairs(vim.lsp.get_clients({ name = M.name })) do
     client.settings = { agent = settings() }
     if client.config then

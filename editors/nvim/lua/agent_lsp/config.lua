@@ -17,6 +17,13 @@ local M = {}
 ---@field accept string Key (buffer-local, only while a proposal is shown) that accepts it.
 ---@field reject string Key that rejects it (asking for an optional reason).
 
+---@class agent_lsp.CompletionKeymaps
+---@field accept string|false Insert-mode key that accepts the whole suggestion (else does what it did).
+---@field accept_line string|false Insert-mode key that accepts the suggestion's first line.
+---@field next string|false Insert-mode key that shows the next suggestion.
+---@field prev string|false Insert-mode key that shows the previous suggestion.
+---@field dismiss string|false Insert-mode key that hides the suggestion.
+
 ---@class agent_lsp.Config
 ---@field cmd string[] Command that starts the server over stdio.
 ---@field cmd_env table<string,string>? Extra environment variables for the server process.
@@ -25,6 +32,7 @@ local M = {}
 ---@field autostart boolean Attach the server to every file buffer of a workspace when it opens.
 ---@field chat { position: agent_lsp.ChatPosition, size: number, keymaps: agent_lsp.ChatKeymaps }
 ---@field inline { keymaps: agent_lsp.InlineKeymaps }
+---@field completion { enabled: boolean, keymaps: agent_lsp.CompletionKeymaps }
 
 ---@type agent_lsp.Config
 M.defaults = {
@@ -47,6 +55,17 @@ M.defaults = {
     keymaps = {
       accept = "ga",
       reject = "gr",
+    },
+  },
+  -- Ghost text (Neovim 0.12+, when the server offers it and `settings.completion.enabled` is not false).
+  completion = {
+    enabled = true,
+    keymaps = {
+      accept = "<Tab>",
+      accept_line = "<M-l>",
+      next = "<M-]>",
+      prev = "<M-[>",
+      dismiss = "<C-]>",
     },
   },
 }
@@ -99,6 +118,15 @@ local function validate(opts)
   for _, name in ipairs({ "accept", "reject" }) do
     if type(opts.inline.keymaps[name]) ~= "string" or opts.inline.keymaps[name] == "" then
       return "inline.keymaps." .. name .. " must be a key"
+    end
+  end
+  if type(opts.completion.enabled) ~= "boolean" then
+    return "completion.enabled must be true or false"
+  end
+  for _, name in ipairs({ "accept", "accept_line", "next", "prev", "dismiss" }) do
+    local key = opts.completion.keymaps[name]
+    if key ~= false and (type(key) ~= "string" or key == "") then
+      return "completion.keymaps." .. name .. " must be a key or false"
     end
   end
   return nil

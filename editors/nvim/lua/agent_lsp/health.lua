@@ -1,4 +1,5 @@
----`:checkhealth agent_lsp`: is the server there, is a provider configured, can sessions be saved?
+---`:checkhealth agent_lsp`: is the server there, is a provider configured, which completion source
+---serves ghost text, can sessions be saved?
 ---
 ---Answers come from the running server when there is one (its `serverInfo` and `agent.status`
 ---are the truth), else from what can be checked locally: the command on PATH and its `--version`,
@@ -148,6 +149,48 @@ local function check_sessions(c)
   end
 end
 
+local function check_completion(c, status)
+  health.start("agent-lsp completion (ghost text)")
+  local completion = require("agent_lsp.completion")
+  if not completion.available() then
+    health.warn("this Neovim has no vim.lsp.inline_completion (Neovim 0.12 or newer shows ghost text)")
+    return
+  end
+  if not completion.wanted() then
+    health.info("off in the options (completion.enabled or settings.completion.enabled is false)")
+    return
+  end
+  if c and not c.server_capabilities.inlineCompletionProvider then
+    health.warn("the running server does not offer inline completion (an older agent-lsp?)")
+    return
+  end
+  local info = status and type(status.completion) == "table" and status.completion or nil
+  if not info then
+    health.info("the server reports its completion source once it runs")
+    return
+  end
+  if info.enabled then
+    local state = info.state and info.state ~= vim.NIL and (", " .. tostring(info.state)) or ""
+    local endpoint = info.endpoint and info.endpoint ~= vim.NIL and (" through " .. tostring(info.endpoint)) or ""
+    health.ok(
+      ("source %s, model %s%s%s (reported by the server)"):format(
+        tostring(info.source),
+        tostring(info.model),
+        endpoint,
+        state
+      )
+    )
+    health.info(("suggestions shown %d, accepted %d"):format(tonumber(info.shown) or 0, tonumber(info.accepted) or 0))
+  else
+    health.warn("completion is off: " .. tostring(info.reason), {
+      "Set settings.completion.baseUrl to an OpenAI-compatible server, or install the embedded model",
+    })
+  end
+  if info.problem and info.problem ~= vim.NIL then
+    health.warn("last problem: " .. tostring(info.problem))
+  end
+end
+
 function M.check()
   health.start("agent-lsp")
   if vim.fn.has("nvim-0.10") == 1 then
@@ -157,7 +200,9 @@ function M.check()
   end
   local c = running_client()
   check_server(c)
-  check_provider(c and status_of(c, 3000) or nil)
+  local status = c and status_of(c, 3000) or nil
+  check_provider(status)
+  check_completion(c, status)
   check_sessions(c)
 end
 

@@ -123,6 +123,20 @@ function M.status_lines(status)
     ("tokens: %s in, %s out"):format(usage.inputTokens or 0, usage.outputTokens or 0),
     ("running: %s"):format(#running > 0 and table.concat(running, ", ") or "nothing"),
   })
+  local completion = type(status.completion) == "table" and status.completion or nil
+  if completion and completion.enabled then
+    table.insert(
+      lines,
+      ("completion: %s, model %s, %s shown, %s accepted"):format(
+        tostring(completion.source),
+        tostring(completion.model),
+        completion.shown or 0,
+        completion.accepted or 0
+      )
+    )
+  elseif completion then
+    table.insert(lines, "completion: off (" .. tostring(completion.reason) .. ")")
+  end
   for _, problem in ipairs(type(status.settingsProblems) == "table" and status.settingsProblems or {}) do
     table.insert(lines, "settings problem: " .. tostring(problem))
   end

@@ -132,6 +132,11 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       'agent.provider': 'openai',
       'agent.baseUrl': `${fake.baseUrl}/v1`,
       'agent.model': 'fake-model',
+      // Ghost text asks the fake as you type: off except in its own scenario, which turns it on.
+      'agent.completion.enabled': false,
+      'agent.completion.baseUrl': `${fake.baseUrl}/v1`,
+      'agent.completion.model': 'qwen2.5-coder:1.5b',
+      'agent.completion.debounceMs': 0,
       // The language client logs every LSP message, one JSON line each, to the "Agent LSP" log:
       // how a scenario sees what VS Code asked the server (see the code action scenario).
       'agentLsp.trace.server': { verbosity: 'messages', format: 'json' },
@@ -149,6 +154,9 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
     server = await CodeServer.start(profile);
     browser = await launchBrowser();
     bench = await openWorkbench();
+    // The trace the code action scenario reads (vscode-languageclient 10 traces only at Trace).
+    await bench.setLogLevel('Agent LSP', 'Trace');
+    await waitFor('the first traced LSP message', () => lspTrace(profile.userData).length > 0);
   }
 
   after(async () => {
@@ -388,6 +396,45 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       assert.match(request, /What does this do\?/);
       assert.match(request, /def add\(a, b\):/);
     }));
+
+  it('shows ghost text from the completion model and Tab accepts it', () =>
+    scenario('completion', async () => {
+      const off = bench.page.locator('.statusbar-item', { hasText: 'Completions' }).locator('.codicon-eye-closed');
+      await off.waitFor();
+      // Every request gets the body of `mul` (typing asks once per keystroke).
+      await fake.setDefault({ text: '\n    return a * b\n\n\ndef div(a, b):' });
+      try {
+        await off.click();
+        await bench.page.locator('.statusbar-item', { hasText: 'openai' }).locator('.codicon-sparkle').waitFor();
+        await bench.openFile('calc.py');
+        await bench.page.keyboard.press('Control+End');
+        await bench.page.keyboard.type('def mul(a, b):');
+        // The lines of a multi-line suggestion below the cursor's line (VS Code's own classes:
+        // the container has no box of its own, its ghost-text tokens are what is drawn).
+        const ghost = bench.page.locator('.editor-instance .monaco-editor .suggest-preview-text', { hasText: 'return a * b' });
+        await ghost.first().waitFor({ state: 'attached' });
+        await ghost.first().locator('.ghost-text', { hasText: 'return' }).waitFor();
+        await bench.page.screenshot({ path: path.join(ARTIFACTS, 'ghost-text.png') });
+        const seen = (await fake.requests()).filter((r) => r._path === '/infill');
+        assert.ok(seen.length > 0, 'the server asked /infill');
+        assert.equal(seen.at(-1)?.prompt, 'def mul(a, b):');
+        await bench.page.keyboard.press('Tab');
+        await ghost.first().waitFor({ state: 'detached' });
+        await bench.page.keyboard.press('Control+S');
+        await waitFor('the accepted suggestion on disk', () => calc() === `${ORIGINAL}def mul(a, b):\n    return a * b`);
+        await bench.runCommand('Agent: Status');
+        const dialog = bench.page.locator('.monaco-dialog-box');
+        await dialog.getByText(/Completions: openai .* 1 accepted/).waitFor();
+        await bench.page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+      } finally {
+        await fake.setDefault({ text: 'ok' });
+        if (!(await off.isVisible())) {
+          await bench.runCommand('Agent: Toggle Completions');
+        }
+        await off.waitFor();
+      }
+    }, { file: ORIGINAL }));
 
   it('shows the status and restarts the server on request', () =>
     scenario('status-restart', async () => {

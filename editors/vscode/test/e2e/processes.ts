@@ -141,6 +141,18 @@ export class FakeLLMProcess {
     }
   }
 
+  /** What every request gets once the queue is empty (the fake starts with `{text: 'ok'}`). */
+  async setDefault(response: object): Promise<void> {
+    const reply = await fetch(`${this.baseUrl}/_script`, {
+      method: 'POST',
+      body: JSON.stringify({ responses: [], default: response }),
+      headers: { 'content-type': 'application/json' },
+    });
+    if (!reply.ok) {
+      throw new Error(`setting the fake LLM's default failed: ${reply.status} ${await reply.text()}`);
+    }
+  }
+
   async requests(): Promise<Array<Record<string, unknown>>> {
     const reply = await fetch(`${this.baseUrl}/_requests`);
     return (await reply.json()) as Array<Record<string, unknown>>;

@@ -81,6 +81,18 @@ export class Workbench {
     await rows.filter({ has: page.locator('.label-name', { hasText: exact }) }).first().click();
   }
 
+  /**
+   * "Developer: Set Log Level..." for one log (an output channel such as "Agent LSP"). The
+   * language client traces LSP messages only while its channel's level is Trace.
+   */
+  async setLogLevel(log: string, level: string): Promise<void> {
+    await this.runCommand('Developer: Set Log Level...');
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    await rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${log}$`) }) }).first().click();
+    await rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${level}$`) }) }).first().click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
   /** Answer an input box (showInputBox) that is open or about to open. */
   async answerInputBox(text: string, promptPart?: string): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');

@@ -134,3 +134,11 @@ test('the server code action arguments: a blank instruction means ask the user',
   rejects(() => parseInlineEditArguments({ uri: 'file:///w/a.py', range: RANGE, instruction: ['fix'] }), /"instruction"/);
   rejects(() => parseInlineEditArguments(undefined), /agent\.inlineEdit: expected an object/);
 });
+
+test('status: the completion part is parsed, and wrong types in it fail', () => {
+  const completion = { enabled: true, source: 'local', model: 'qwen', endpoint: 'infill', state: 'ready', reason: null, problem: null, shown: 4, accepted: 2, cacheHits: 1 };
+  assert.deepEqual(parseStatusResult({ version: '0.1.0', completion }).completion, {
+    enabled: true, source: 'local', model: 'qwen', endpoint: 'infill', state: 'ready', reason: null, problem: null, shown: 4, accepted: 2,
+  });
+  assert.throws(() => parseStatusResult({ version: '0.1.0', completion: { source: 3 } }), ProtocolError);
+});

@@ -1,7 +1,7 @@
 /** The Status dialog's text from an `agent.status` answer. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatStatus } from '../../src/status';
+import { completionItem, formatCompletion, formatStatus } from '../../src/status';
 
 test('status lines name server, provider, model, session, usage and activity', () => {
   assert.deepEqual(
@@ -26,6 +26,25 @@ test('a server without a provider says so instead of printing null', () => {
 test('settings problems reported by the server are listed', () => {
   const lines = formatStatus({ version: '0.1.0', provider: 'openai', running: false, settingsProblems: ['retry.maxAttempts: must be <= 20'] });
   assert.equal(lines.at(-1), 'Settings problems (defaults used): retry.maxAttempts: must be <= 20');
+});
+
+test('the completions line names the source, model, endpoint and counts, or why it is off', () => {
+  assert.equal(
+    formatCompletion({ enabled: true, source: 'local', model: 'Qwen2.5-Coder', endpoint: 'infill', state: 'ready', shown: 3, accepted: 1 }),
+    'Completions: local (Qwen2.5-Coder, through infill, ready); 3 shown, 1 accepted.',
+  );
+  assert.equal(formatCompletion({ enabled: false, reason: 'completion.enabled is false' }), 'Completions: off (completion.enabled is false).');
+  assert.match(formatCompletion({ enabled: true, source: 'openai', problem: 'HTTP 500' }), /Last problem: HTTP 500$/);
+  assert.ok(formatStatus({ version: '1', completion: { enabled: true, source: 'openai' } }).some((line) => line.startsWith('Completions: openai')));
+});
+
+test('the completions status bar item shows on/off and the source', () => {
+  assert.equal(completionItem(false, { enabled: true, source: 'local' }).text, '$(eye-closed) Completions');
+  assert.equal(completionItem(true, { enabled: true, source: 'local' }).text, '$(sparkle) local');
+  assert.equal(completionItem(true, { enabled: false, reason: 'no completion source' }).text, '$(warning) Completions');
+  // Just switched on, before the server read the change: the source it names is shown.
+  assert.equal(completionItem(true, { enabled: false, source: 'openai', reason: 'completion.enabled is false' }).text, '$(sparkle) openai');
+  assert.match(completionItem(true, null).tooltip, /Click to turn them off/);
 });
 
 test('the embedded model shows its name, state, reason and file', () => {
