@@ -101,7 +101,7 @@ class ChatProcess:
                 setattr(self, name, getattr(self, name) + chunk.decode("utf-8", "replace"))
                 self._changed.notify_all()
 
-    def wait_for(self, condition: Callable[[ChatProcess], bool], timeout: float = 15) -> None:
+    def wait_for(self, condition: Callable[[ChatProcess], bool], timeout: float = 60) -> None:
         """Block until ``condition(self)`` holds (checked on every new output), or fail at once
         when the child closed its output without it holding, or after ``timeout``."""
         deadline = time.monotonic() + timeout
