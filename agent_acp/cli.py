@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from agent_acp import settings
-from agent_acp.server import AcpServer
 from agent_acp.transport import serve_stdio
+from agent_core.log_file import LogFileError, open_log_file
 
 PROG = "agent-lsp acp"
 
@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings", metavar="FILE", help=f"JSON settings file (default: ${settings.SETTINGS_ENV}, else none)"
     )
-    parser.add_argument("--log-file", metavar="FILE", help="also write the log to FILE (it always goes to stderr)")
+    parser.add_argument(
+        "--log-file", metavar="FILE", help="also write the log to FILE (private, 0600; it always goes to stderr)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v: info, -vv: debug)")
     return parser
 
@@ -54,14 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``agent-lsp acp`` with ``argv`` (the arguments after ``acp``); return the exit status."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    _configure_logging(args.verbose, args.log_file)
+    try:
+        _configure_logging(args.verbose, args.log_file)
+    except LogFileError as error:
+        sys.stderr.write(f"agent-lsp acp: {error}\n")
+        return 2
     file_data, problems = settings.read_file(settings.settings_path(args.settings, os.environ))
-    return asyncio.run(serve_stdio(AcpServer(file_data, problems)))
+    return asyncio.run(serve_stdio(file_data, problems))
 
 
 def _configure_logging(verbose: int, log_file: str | None) -> None:
+    """Logs to stderr (ACP clients keep it) and the private ``--log-file``; never to stdout."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        handlers.append(logging.FileHandler(Path(log_file).expanduser(), encoding="utf-8"))
+        handlers.append(logging.StreamHandler(open_log_file(Path(log_file).expanduser())))
     logging.basicConfig(level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

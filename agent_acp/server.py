@@ -68,15 +68,12 @@ SHUTDOWN_GRACE = 1.5
 class AcpServer:
     """One connection's agent side (one per process: ACP runs one client over stdio)."""
 
-    def __init__(
-        self, file_settings: Mapping[str, Any], file_problems: list[str], env: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, file_settings: Mapping[str, Any], file_problems: list[str], outbox: Outbox) -> None:
         self._file_settings = dict(file_settings)
         self._problems = list(file_problems)
-        self._env = env
+        self._outbox = outbox
         self._config = AgentConfig()
         self._client: Client | None = None
-        self._outbox: Outbox | None = None
         self._capabilities = ClientCapabilities()
         self._initialized = False
         self._closing = False
@@ -84,7 +81,6 @@ class AcpServer:
 
     def on_connect(self, conn: Client) -> None:
         self._client = conn
-        self._outbox = Outbox(conn)
 
     # -- initialize ----------------------------------------------------------------------------
 
@@ -162,7 +158,6 @@ class AcpServer:
             session = self._open(workspace, session_id)
         session.show_history()
         self._greet(session, self._use_mcp_servers(session, mcp_servers or []), additional_directories)
-        await self._outbox_now().flush()
         return LoadSessionResponse()
 
     @errors.answers_user_errors
@@ -214,7 +209,7 @@ class AcpServer:
 
     def _open(self, workspace: Path, session_id: str | None) -> AcpSession:
         """A new session in ``workspace``, or the saved ``session_id``."""
-        outbox = self._outbox_now()
+        outbox = self._outbox
         host = SessionHost(outbox)
         agent = self._agent(workspace, host)
         try:
@@ -241,18 +236,12 @@ class AcpServer:
         return session
 
     def _agent(self, workspace: Path, host: SessionHost | None = None) -> Agent:
-        return Agent(
-            workspace,
-            self._config,
-            host or SessionHost(self._outbox_now()),
-            env=None if self._env is None else dict(self._env),
-        )
+        return Agent(workspace, self._config, host or SessionHost(self._outbox))
 
     def _use_mcp_servers(self, session: AcpSession, mcp_servers: Sequence[Any]) -> list[str]:
         """Hand the client's MCP servers to the session's agent; returns what was wrong with them."""
         raw = [server.model_dump(by_alias=True, exclude_none=True) for server in mcp_servers]
-        env = os.environ if self._env is None else self._env
-        specs, problems = from_acp(raw, session.workspace, env)
+        specs, problems = from_acp(raw, session.workspace, os.environ)
         session.agent.mcp.set_client_servers(specs, problems)
         if specs:
             logger.info("MCP servers from the client: %s", ", ".join(spec.name for spec in specs))
@@ -263,7 +252,7 @@ class AcpServer:
         was wrong with the client's MCP servers, and what it could not take on (additional
         folders)."""
         session.announce_commands()
-        outbox = self._outbox_now()
+        outbox = self._outbox
         notes = [f"Settings problem: {problem}" for problem in self._problems]
         self._problems = []
         notes += session.opening_notices()
@@ -293,10 +282,6 @@ class AcpServer:
     def _require_initialized(self) -> None:
         if not self._initialized:
             raise errors.not_initialized()
-
-    def _outbox_now(self) -> Outbox:
-        assert self._outbox is not None, "on_connect was not called"
-        return self._outbox
 
 
 def _page_start(cursor: str | None) -> int:

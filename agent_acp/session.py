@@ -131,7 +131,7 @@ class AcpSession:
             ended = TurnEnded(turn_id="", stop_reason="cancelled", usage=Usage())
         finally:
             self._task = None
-        return await turn.finish(ended, self._context_window)
+        return turn.finish(ended, self._context_window)
 
     async def _run(self, text: str, turn: TurnHost) -> TurnEnded:
         try:

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 from typing import IO, Any, cast
@@ -29,6 +30,7 @@ from acp.core import AgentSideConnection
 from acp.interfaces import Agent
 
 from agent_acp.errors import INVALID_REQUEST, PARSE_ERROR
+from agent_acp.outbox import Outbox
 from agent_acp.server import AcpServer
 from agent_core.surrogates import valid_json
 
@@ -51,7 +53,7 @@ class StdioTransport:
         self._broken = False
 
     async def send(self, message: dict[str, Any]) -> None:
-        self._write(message)
+        self.write(message)
 
     async def receive(self) -> dict[str, Any] | None:
         """The next well-formed message; None at end of input."""
@@ -81,7 +83,8 @@ class StdioTransport:
             with contextlib.suppress(OSError):
                 self._output.flush()
 
-    def _write(self, message: dict[str, Any]) -> None:
+    def write(self, message: dict[str, Any]) -> None:
+        """Write one message now, as one line (raises ``ConnectionError`` once stdout is gone)."""
         if self._broken:
             raise ConnectionError("stdout is closed")
         text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
@@ -99,7 +102,7 @@ class StdioTransport:
 
     def _answer_error(self, reply_id: Any, code: int, message: str) -> None:
         with contextlib.suppress(ConnectionError):  # nobody is left to answer
-            self._write({"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": message}})
+            self.write({"jsonrpc": "2.0", "id": reply_id, "error": {"code": code, "message": message}})
 
     async def _read_line(self) -> bytes | None:
         """One line without its limit: an overlong line is answered and skipped, not fatal."""
@@ -147,25 +150,30 @@ def _problem(message: Any) -> tuple[str | None, Any]:
 
 
 async def _stdin_reader() -> asyncio.StreamReader:
+    """stdin as a stream: read by the event loop when it is a pipe or a socket (what editors
+    give), else (a file replayed, ``/dev/null``: the event loop cannot poll them) by a thread."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE)
-    try:
+    fd = sys.stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except (ValueError, OSError, NotImplementedError):
-        # stdin is a regular file (a recorded session replayed): feed it from a thread.
-        def feed() -> None:
-            for chunk in iter(lambda: os.read(sys.stdin.fileno(), 65536), b""):
-                loop.call_soon_threadsafe(reader.feed_data, chunk)
-            loop.call_soon_threadsafe(reader.feed_eof)
+        return reader
 
-        threading.Thread(target=feed, daemon=True, name="agent-lsp-acp-stdin").start()
+    def feed() -> None:
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
+            loop.call_soon_threadsafe(reader.feed_data, chunk)
+        loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=feed, daemon=True, name="agent-lsp-acp-stdin").start()
     return reader
 
 
-async def serve_stdio(server: AcpServer) -> int:
+async def serve_stdio(file_settings: dict[str, Any], file_problems: list[str]) -> int:
     """Serve one client on stdin/stdout until end of input or a signal; returns the exit code."""
     loop = asyncio.get_running_loop()
     transport = StdioTransport(await _stdin_reader(), sys.stdout.buffer)
+    server = AcpServer(file_settings, file_problems, Outbox(transport.write))
     # The SDK's Agent protocol lists every ACP method; the server defines those it supports, and
     # the SDK's router answers any other with -32601 (method not found).
     connection = AgentSideConnection(cast(Agent, server), transport, listening=False)

@@ -16,8 +16,8 @@ session and the request it belongs to. It translates:
   session) and reject; an error or a dismissed question is a rejection, and a reason the client
   puts in the answer's ``_meta.reason`` goes back to the model.
 
-It ends with :meth:`TurnHost.finish`, which turns the core's ``TurnEnded`` into the prompt's
-response (usage included) once every update has been written.
+It ends with :meth:`TurnHost.finish`, which turns the ``TurnEnded`` that ``Agent.submit`` returned
+into the prompt's one response (usage included), after the turn's last update.
 """
 
 from __future__ import annotations
@@ -154,7 +154,6 @@ class TurnHost:
             status="pending",
             content=content,
         )
-        await self._outbox.flush()  # the card the question is about reaches the client first
         try:
             answer = await within(
                 self._client.request_permission(
@@ -199,8 +198,8 @@ class TurnHost:
 
     # -- the end ---------------------------------------------------------------------------------
 
-    async def finish(self, ended: TurnEnded, context_window: Callable[[], int | None]) -> PromptResponse:
-        """The prompt's response, once every update of the turn is written; a turn that failed
+    def finish(self, ended: TurnEnded, context_window: Callable[[], int | None]) -> PromptResponse:
+        """The prompt's response (every update of the turn is written by now); a turn that failed
         is an error response whose message says why (raises ``RequestError``). The usage update
         says how full the model's window (``context_window()`` tokens) was after the last reply."""
         for text in self._held_errors:
@@ -210,7 +209,6 @@ class TurnHost:
         if self._last_usage is not None and window:
             used = self._last_usage.input_tokens + self._last_usage.output_tokens
             self._send(UsageUpdate(session_update="usage_update", used=used, size=window))
-        await self._outbox.flush()
         if ended.stop_reason == "error":
             raise RequestError(REQUEST_FAILED, ended.error or "The turn failed.", {"stopReason": "error"})
         usage = ended.usage

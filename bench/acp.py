@@ -8,6 +8,9 @@ over HTTP) and prints, from one run:
 * the first-chunk latency on the same fake stream: from sending the prompt (``session/prompt`` /
   the ``agent.chat`` command) to the first text the client receives (``agent_message_chunk`` /
   ``agent/textDelta``), median and worst of N turns in one warm process each;
+
+each pair measured alternately (an ACP run, then an LSP run), so a busy moment of a shared
+machine weighs on both figures alike;
 * how long ``session/cancel`` takes to end a streaming prompt with ``cancelled`` (the issue's
   bound is 100 ms), measured at the client, so it includes both process hops.
 
@@ -25,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -95,38 +98,52 @@ async def acp_agent(
         yield conn, await acp_session(conn, root)
 
 
-async def acp_first_chunks(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
-    client = AcpBenchClient()
-    latencies: list[float] = []
-    async with acp_agent(client, root, settings_file) as (conn, session_id):
-        for run in range(runs + 1):  # the first turn warms the provider up; not reported
-            llm.script({"text": words(200)})
-            seen = len(client.chunks)
-            sent = time.perf_counter()
-            prompt = asyncio.ensure_future(
-                conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text="go")])
-            )
-            first = await client.first_chunk_after(seen)
-            await asyncio.wait_for(prompt, TIMEOUT)
+async def acp_first_chunk(
+    llm: FakeLLMProcess, client: AcpBenchClient, conn: ClientSideConnection, session_id: str
+) -> float:
+    """One turn over ACP: seconds from sending the prompt to its first text chunk."""
+    llm.script({"text": words(200)})
+    seen = len(client.chunks)
+    sent = time.perf_counter()
+    prompt = asyncio.ensure_future(
+        conn.prompt(session_id=session_id, prompt=[TextContentBlock(type="text", text="go")])
+    )
+    first = await client.first_chunk_after(seen)
+    await asyncio.wait_for(prompt, TIMEOUT)
+    return first - sent
+
+
+async def lsp_first_chunk(llm: FakeLLMProcess, client: BenchClient) -> float:
+    """One turn over LSP: seconds from sending ``agent.chat`` to its first ``agent/textDelta``."""
+    llm.script({"text": words(200)})
+    sent = time.perf_counter()
+    turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
+    first = await client.wait("agent/textDelta", turn_id)
+    await client.wait("agent/turnEnded", turn_id)
+    return first - sent
+
+
+async def first_chunks(
+    llm: FakeLLMProcess, folder: Path, settings_file: Path, runs: int
+) -> tuple[list[float], list[float]]:
+    """Both front ends running at once, their turns alternated (so a busy moment of the machine
+    falls on both), after one warm-up turn each."""
+    (folder / "chunks-acp").mkdir()
+    (folder / "chunks-lsp").mkdir()
+    acp_client = AcpBenchClient()
+    lsp = BenchClient()
+    await lsp.start(folder / "chunks-lsp", settings_for(llm))
+    acp: list[float] = []
+    lsp_times: list[float] = []
+    async with acp_agent(acp_client, folder / "chunks-acp", settings_file) as (conn, session_id):
+        for run in range(runs + 1):
+            acp_time = await acp_first_chunk(llm, acp_client, conn, session_id)
+            lsp_time = await lsp_first_chunk(llm, lsp)
             if run:
-                latencies.append(first - sent)
-    return latencies
-
-
-async def lsp_first_chunks(llm: FakeLLMProcess, root: Path, runs: int) -> list[float]:
-    client = BenchClient()
-    await client.start(root, settings_for(llm))
-    latencies: list[float] = []
-    for run in range(runs + 1):
-        llm.script({"text": words(200)})
-        sent = time.perf_counter()
-        turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
-        first = await client.wait("agent/textDelta", turn_id)
-        await client.wait("agent/turnEnded", turn_id)
-        if run:
-            latencies.append(first - sent)
-    await client.stop()
-    return latencies
+                acp.append(acp_time)
+                lsp_times.append(lsp_time)
+    await lsp.stop()
+    return acp, lsp_times
 
 
 async def acp_cancels(llm: FakeLLMProcess, root: Path, settings_file: Path, runs: int) -> list[float]:
@@ -152,11 +169,6 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms"
 
 
-async def timed(label: str, runs: int, measure: Callable[[int], Any]) -> None:
-    values = [await measure(run) for run in range(runs)]
-    print(f"  {label:28s} {summary(values)}")
-
-
 async def run_all(llm: FakeLLMProcess, folder: Path, runs: int) -> None:
     settings_file = folder / "acp-settings.json"
     settings_file.write_text(json.dumps(settings_for(llm)))
@@ -168,13 +180,19 @@ async def run_all(llm: FakeLLMProcess, folder: Path, runs: int) -> None:
 
     await acp_startup(fresh("warm-acp"), settings_file)  # fills the OS file cache; not reported
     await lsp_startup(fresh("warm-lsp"), llm)
-    print(f"start-up (process start -> initialize result), {runs} runs each:")
-    await timed("ACP  python -m agent_acp", runs, lambda n: acp_startup(fresh(f"acp-{n}"), settings_file))
-    await timed("LSP  python -m lsp_server", runs, lambda n: lsp_startup(fresh(f"lsp-{n}"), llm))
+    print(f"start-up (process start -> initialize result), {runs} runs each, alternated:")
+    acp_starts: list[float] = []
+    lsp_starts: list[float] = []
+    for n in range(runs):
+        acp_starts.append(await acp_startup(fresh(f"acp-{n}"), settings_file))
+        lsp_starts.append(await lsp_startup(fresh(f"lsp-{n}"), llm))
+    print(f"  {'ACP  python -m agent_acp':28s} {summary(acp_starts)}")
+    print(f"  {'LSP  python -m lsp_server':28s} {summary(lsp_starts)}")
 
-    print(f"first-chunk latency (prompt sent -> first text received), 200-token replies, {runs} turns each:")
-    acp = await acp_first_chunks(llm, fresh("chunks-acp"), settings_file, runs)
-    lsp = await lsp_first_chunks(llm, fresh("chunks-lsp"), runs)
+    print(
+        f"first-chunk latency (prompt sent -> first text received), 200-token replies, {runs} turns each, alternated:"
+    )
+    acp, lsp = await first_chunks(llm, folder, settings_file, runs)
     print(f"  {'ACP  agent_message_chunk':28s} {summary(acp)}")
     print(f"  {'LSP  agent/textDelta':28s} {summary(lsp)}")
 

@@ -6,26 +6,23 @@ so nothing here ever writes to stdout. Records of the agent's own loggers (``age
 ``:LspLog``) and, with ``--log-file``, to a file with timestamps. pygls' own logger is never
 forwarded to the editor: it logs every message it sends, so forwarding it would feed itself.
 
-The log file is private: created ``0600`` (an existing one is made ``0600``), opened with
-``O_NOFOLLOW`` so a link planted at its path is refused rather than written through, and only a
-regular file is used. What could hold secrets (approval diffs, prompts, tool output, and with
+The log file is private (:func:`agent_core.log_file.open_log_file`: ``0600``, never through a
+link, a regular file only). What could hold secrets (approval diffs, prompts, tool output, and with
 pygls' logger every message) is logged at debug level only, which needs ``-v``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import os
-import stat
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+
+from agent_core.log_file import open_log_file
 
 FORWARDED = ("agent_core", "lsp_server")
 
@@ -34,46 +31,6 @@ _LEVELS = (
     (logging.WARNING, types.MessageType.Warning),
     (logging.INFO, types.MessageType.Info),
 )
-
-
-#: The log file is the user's alone: approval questions and errors can quote code and commands.
-LOG_FILE_MODE = 0o600
-
-
-class LogFileError(Exception):
-    """``--log-file`` names something the server will not write to; the message says why."""
-
-
-def open_log_file(path: Path) -> TextIO:
-    """Open ``path`` for appending, private to the user, never through a link (see the module
-    docstring); raises :class:`LogFileError`."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(
-            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, LOG_FILE_MODE
-        )
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise LogFileError(
-                f"--log-file {path} is a symbolic link; the log is never written through a link (give the real path)"
-            ) from None
-        if exc.errno == errno.ENXIO:
-            raise LogFileError(f"--log-file {path} is not a regular file") from None
-        raise LogFileError(f"cannot open --log-file {path}: {exc.strerror or exc}") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise LogFileError(f"--log-file {path} is not a regular file")
-        if stat.S_IMODE(status.st_mode) != LOG_FILE_MODE:
-            os.fchmod(fd, LOG_FILE_MODE)
-    except OSError as exc:
-        os.close(fd)
-        raise LogFileError(f"cannot make --log-file {path} private (chmod 600): {exc.strerror or exc}") from None
-    except BaseException:
-        os.close(fd)
-        raise
-    # A lone surrogate in a message must not make logging fail.
-    return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
 
 
 class LogMessageHandler(logging.Handler):

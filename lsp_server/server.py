@@ -27,10 +27,10 @@ from lsprotocol import types
 
 from agent_core import __version__
 from agent_core.exceptions import AgentError
+from agent_core.log_file import LogFileError
 from lsp_server import code_actions, commands, inline_completion, transport
 from lsp_server.folders import FolderAgent
 from lsp_server.language_server import AgentLanguageServer
-from lsp_server.logging_setup import LogFileError
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.settings import parse_settings
 from lsp_server.streaming import DEFAULT_INTERVAL
