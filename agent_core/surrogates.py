@@ -13,6 +13,7 @@ every LSP position encoding stay the same.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -40,4 +41,15 @@ def valid_json(value: Any) -> Any:
         return {valid_json(key): valid_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [valid_json(item) for item in value]
+    return value
+
+
+def loads_valid(text: str) -> Any:
+    """``json.loads(text)`` with :func:`valid_json` applied. The value is walked only when a lone
+    surrogate can be in it: a ``\\u`` escape in ``text``, or one in ``text`` itself (text decoded
+    from UTF-8 holds none). A provider's stream parses one small document per token, where the
+    walk would cost more than the parse. Raises ``ValueError`` like ``json.loads``."""
+    value = json.loads(text)
+    if "\\u" in text or valid_text(text) is not text:
+        return valid_json(value)
     return value

@@ -143,17 +143,17 @@ class _EventReader:
             ) from None
 
     def _feed(self, kind: str, data: dict[str, Any]) -> list[ProviderEvent]:
-        if kind == "message_start":
-            self._usage((data.get("message") or {}).get("usage") or {})
-        elif kind == "content_block_start":
-            return self._block_start(int(data.get("index", -1)), data.get("content_block") or {})
-        elif kind == "content_block_delta":
+        if kind == "content_block_delta":  # once per token: tested first
             delta = data.get("delta") or {}
             if delta.get("type") == "text_delta" and delta.get("text"):
                 return [TextDelta(text=str(delta["text"]))]
             entry = self.open_tools.get(int(data.get("index", -1)))
             if delta.get("type") == "input_json_delta" and entry is not None:
                 entry[2].append(str(delta.get("partial_json") or ""))
+        elif kind == "message_start":
+            self._usage((data.get("message") or {}).get("usage") or {})
+        elif kind == "content_block_start":
+            return self._block_start(int(data.get("index", -1)), data.get("content_block") or {})
         elif kind == "content_block_stop":
             entry = self.open_tools.pop(int(data.get("index", -1)), None)
             if entry is not None:

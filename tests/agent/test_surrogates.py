@@ -11,7 +11,7 @@ from agent_core.providers.base import ChatRequest
 from agent_core.providers.openai import OpenAIProvider
 from agent_core.sessions import SessionStore
 from agent_core.sessions import format as fmt
-from agent_core.surrogates import REPLACEMENT, valid_json, valid_text
+from agent_core.surrogates import REPLACEMENT, loads_valid, valid_json, valid_text
 from tests.fakes.llm_server import FakeLLM
 
 HIGH, LOW = "\ud83d", "\ude00"
@@ -28,6 +28,14 @@ def test_lone_surrogates_are_replaced_and_everything_else_kept() -> None:
         f"k{REPLACEMENT}": [REPLACEMENT, {"n": 1, "t": REPLACEMENT}],
         "b": None,
     }
+
+
+def test_parsed_json_is_cleaned_whether_the_surrogate_is_escaped_or_raw() -> None:
+    # The provider's parse skips the walk for text that cannot hold one; both ways in are caught.
+    assert loads_valid('{"t": "a\\ud83d b", "k\\ude00": 1}') == {"t": f"a{REPLACEMENT} b", f"k{REPLACEMENT}": 1}
+    assert loads_valid(f'{{"t": "raw {HIGH}"}}') == {"t": f"raw {REPLACEMENT}"}
+    assert loads_valid('{"t": "\\ud83d\\ude00 pair, ünïcode"}') == {"t": "😀 pair, ünïcode"}
+    assert loads_valid('{"t": "plain", "n": [1, 2.5, null, true]}') == {"t": "plain", "n": [1, 2.5, None, True]}
 
 
 def test_a_message_holding_one_is_saved_and_read_back(tmp_path: Path) -> None:

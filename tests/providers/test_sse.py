@@ -57,6 +57,24 @@ async def test_crlf_split_across_chunks_is_one_line_break() -> None:
     assert [e.data for e in events] == ["a\nb"]
 
 
+async def test_a_cr_ending_a_chunk_then_another_cr_is_two_line_breaks() -> None:
+    # CR CR is a line break and a blank line (the event ends), also when split after the first.
+    events = await events_from([b"data: a\r", b"\rdata: b\r\r"])
+    assert [e.data for e in events] == ["a", "b"]
+
+
+async def test_a_long_line_in_small_chunks_is_joined_whole() -> None:
+    payload = "x" * 5000
+    events = await events_from([b"data: ", *one_byte_chunks(payload.encode()), b"\n", b"\n"])
+    assert [e.data for e in events] == [payload]
+
+
+async def test_a_field_without_a_colon_and_unknown_fields() -> None:
+    # "data" alone is an empty data line; id, retry and unknown fields are ignored.
+    events = await events_from([b"id: 7\nretry: 10\nfoo: bar\ndata\ndata:x\n\nevent: only\n\n"])
+    assert [(e.event, e.data) for e in events] == [("message", "\nx"), ("only", "")]
+
+
 async def test_utf8_character_split_across_chunks_is_decoded_whole() -> None:
     raw = "data: héllo 😀 wörld\n\n".encode()
     cut = raw.index("😀".encode()) + 2  # inside the 4-byte emoji
