@@ -1,24 +1,34 @@
 """Language server benchmark: start-up, streaming overhead, and responsiveness during a turn.
 
 Starts the real server (``python -m lsp_server``) over stdio against the fake LLM server on
-loopback and prints, from one run:
+loopback (a configured provider, so the embedded model is never started) and prints, from one
+run, each figure beside its reference measured in the same run:
 
-* the time from process start to the ``initialize`` result, and to ``agent/sessionRestored``, for
-  an empty workspace and for one whose latest session holds 1,000 messages;
-* the rate of streamed tokens the client receives (``agent/textDelta``) against reading the same
-  fake stream directly with httpx (the ceiling: what the provider delivers). The fake server runs
-  in its own process here, so neither reader competes with it for this process's GIL;
+* start-up: the time from process start to the ``initialize`` result, for an empty workspace and
+  for one whose latest session holds 1,000 messages, against an empty pygls server (a
+  ``LanguageServer`` with no features, started the same way: ``python -c``, stdio, the same
+  client). The three are started in turn, ``--rounds`` times (interleaved, so a busy machine slows
+  all alike); the medians and the median of the per-round ratios are printed (target 1.10x), and
+  the time to ``agent/sessionRestored``;
+* idle memory: the resident set (``VmRSS`` of ``/proc``) of each server once it answered a request
+  sent after ``initialized`` (agent-lsp: after ``agent/sessionRestored``), against the empty pygls
+  server (target 1.3x);
+* the rate of streamed tokens the client receives (``agent/textDelta``, coalesced) against reading
+  the same fake stream directly with httpx (the raw client; target 0.80x), interleaved rounds. The
+  fake server runs in its own process here, so neither reader competes with it for this
+  process's GIL;
 * the latency of ``agent.status`` requests sent back to back while a fast turn streams.
 
 Run from the repository root::
 
-    python3 bench/server.py [--tokens N]
+    python3 bench/server.py [--tokens N] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -39,6 +49,10 @@ from agent_core.messages import Message
 from agent_core.sessions import SessionStore
 
 TIMEOUT = 60.0
+
+#: The reference: pygls with no feature of its own, started like agent-lsp (a fresh interpreter).
+EMPTY_PYGLS = "from pygls.lsp.server import LanguageServer; LanguageServer('empty', '1').start_io()"
+AGENT_LSP = ("-m", "lsp_server")
 
 
 class FakeLLMProcess:
@@ -72,6 +86,7 @@ class BenchClient:
         self.client = LanguageClient("agent-lsp-bench", "1")
         self.events: list[tuple[float, str, Any]] = []
         self._arrived = asyncio.Event()
+        self.started = 0.0
         for method in ("agent/textDelta", "agent/turnEnded", "agent/sessionRestored", "agent/turnStarted"):
             self.client.feature(method)(self._recorder(method))
 
@@ -107,10 +122,10 @@ class BenchClient:
 
         return await asyncio.wait_for(find(), TIMEOUT)
 
-    async def start(self, root: Path, settings: dict[str, Any]) -> tuple[float, float]:
-        """Start and initialize; returns (seconds to the initialize result, to sessionRestored)."""
+    async def start(self, root: Path, settings: dict[str, Any], server: tuple[str, ...] = AGENT_LSP) -> float:
+        """Start ``python *server`` and initialize; returns the seconds to the initialize result."""
         started = time.perf_counter()
-        await self.client.start_io(sys.executable, "-m", "lsp_server")
+        await self.client.start_io(sys.executable, *server)
         capabilities = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
         await self.client.initialize_async(
             types.InitializeParams(
@@ -121,9 +136,21 @@ class BenchClient:
             )
         )
         initialized = time.perf_counter() - started
+        self.started = started
         self.client.initialized(types.InitializedParams())
-        restored = await self.wait("agent/sessionRestored") - started
-        return initialized, restored
+        return initialized
+
+    async def restored(self) -> float:
+        """Seconds from process start to ``agent/sessionRestored``."""
+        return await self.wait("agent/sessionRestored") - self.started
+
+    def rss_mb(self) -> float:
+        """The server process's resident set now, in MB."""
+        process = self.client._server  # the pygls client's subprocess
+        assert process is not None
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        return kb / 1024
 
     async def command(self, name: str, argument: dict[str, Any] | None = None) -> Any:
         params = types.ExecuteCommandParams(command=name, arguments=[argument or {}])
@@ -149,26 +176,54 @@ def make_session(root: Path, count: int) -> None:
     session.close()
 
 
-async def bench_startup(llm: FakeLLMProcess, folder: Path) -> None:
-    print("start-up (process start -> initialize result / -> agent/sessionRestored):")
+async def bench_startup(llm: FakeLLMProcess, folder: Path, rounds: int) -> None:
     warm_up = folder / "warm-up"
     warm_up.mkdir()
     client = BenchClient()
     await client.start(warm_up, settings_for(llm))  # fills the OS file cache; not reported
     await client.stop()
-    for label, count in (("empty workspace", 0), ("1,000-message session", 1000)):
-        root = folder / f"startup-{count}"
-        root.mkdir()
+    roots = {}
+    for count in (0, 1000):
+        roots[count] = folder / f"startup-{count}"
+        roots[count].mkdir()
         if count:
-            make_session(root, count)
+            make_session(roots[count], count)
+    times: dict[str, list[float]] = {"empty pygls": [], "empty workspace": [], "1,000 messages": []}
+    restored: dict[str, list[float]] = {"empty workspace": [], "1,000 messages": []}
+    rss: dict[str, list[float]] = {"empty pygls": [], "empty workspace": []}
+    sent = 0
+    for _ in range(rounds):
         client = BenchClient()
-        initialized, restored = await client.start(root, settings_for(llm))
-        _, _, params = next(e for e in client.events if e[1] == "agent/sessionRestored")
+        times["empty pygls"].append(await client.start(roots[0], {}, ("-c", EMPTY_PYGLS)))
+        with contextlib.suppress(Exception):  # an error answer also proves initialized was handled
+            await client.command("agent.status")
+        rss["empty pygls"].append(client.rss_mb())
         await client.stop()
+        for label, count in (("empty workspace", 0), ("1,000 messages", 1000)):
+            client = BenchClient()
+            times[label].append(await client.start(roots[count], settings_for(llm)))
+            restored[label].append(await client.restored())
+            _, _, params = next(e for e in client.events if e[1] == "agent/sessionRestored")
+            sent = len(params.transcript) if count else sent
+            await client.command("agent.status")
+            if count == 0:
+                rss[label].append(client.rss_mb())
+            await client.stop()
+    reference = times["empty pygls"]
+    print(f"start-up, process start -> initialize result (median of {rounds} interleaved rounds):")
+    print(f"  {'empty pygls server':28s} {statistics.median(reference) * 1000:7.1f} ms   (the reference)")
+    for label in ("empty workspace", "1,000 messages"):
+        ratio = statistics.median(t / r for t, r in zip(times[label], reference, strict=True))
         print(
-            f"  {label:24s} initialize {initialized * 1000:7.1f} ms   "
-            f"restored {restored * 1000:7.1f} ms   ({len(params.transcript)} messages sent)"
+            f"  agent-lsp, {label:17s} {statistics.median(times[label]) * 1000:7.1f} ms   {ratio:.2f}x the "
+            f"reference (target 1.10x); agent/sessionRestored at {statistics.median(restored[label]) * 1000:.0f} ms"
         )
+    print(f"  ({sent} messages sent in the 1,000-message session's agent/sessionRestored)")
+    ratio = statistics.median(a / e for a, e in zip(rss["empty workspace"], rss["empty pygls"], strict=True))
+    print(
+        f"idle RSS after initialized: agent-lsp {statistics.median(rss['empty workspace']):.1f} MB, empty pygls "
+        f"{statistics.median(rss['empty pygls']):.1f} MB: {ratio:.2f}x (target 1.30x)"
+    )
 
 
 def words(count: int) -> str:
@@ -178,7 +233,7 @@ def words(count: int) -> str:
 async def raw_rate(http: httpx.AsyncClient, llm: FakeLLMProcess, text: str) -> float:
     """Tokens per second reading the fake stream with httpx directly (one SSE event per token),
     from sending the request to the last token."""
-    llm.script({"text": text})
+    llm.script({"text": text, "chunk_bytes": 65536})
     body = {"model": "bench-model", "stream": True, "messages": [{"role": "user", "content": "go"}]}
     tokens = 0
     last = 0.0
@@ -197,7 +252,7 @@ async def raw_rate(http: httpx.AsyncClient, llm: FakeLLMProcess, text: str) -> f
 async def server_rate(client: BenchClient, llm: FakeLLMProcess, text: str) -> tuple[float, int]:
     """Tokens per second the client receives, from sending ``agent.chat`` to the last text
     notification, and how many notifications carried them."""
-    llm.script({"text": text})
+    llm.script({"text": text, "chunk_bytes": 65536})
     sent = time.perf_counter()
     turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
     await client.wait("agent/turnEnded", turn_id)
@@ -211,21 +266,27 @@ async def server_rate(client: BenchClient, llm: FakeLLMProcess, text: str) -> tu
     return len(received.split()) / (deltas[-1][0] - sent), len(deltas)
 
 
-async def bench_streaming(client: BenchClient, llm: FakeLLMProcess, count: int) -> None:
+async def bench_streaming(client: BenchClient, llm: FakeLLMProcess, count: int, rounds: int) -> None:
     text = words(count)
+    raw: list[float] = []
+    served: list[float] = []
+    notifications = 0
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
         await raw_rate(http, llm, words(100))  # warm both paths (connections, provider); not reported
         await server_rate(client, llm, words(100))
-        raw = await raw_rate(http, llm, text)
-        rate, notifications = await server_rate(client, llm, text)
+        for _ in range(rounds):
+            raw.append(await raw_rate(http, llm, text))
+            rate, notifications = await server_rate(client, llm, text)
+            served.append(rate)
+    ratio = statistics.median(s / r for s, r in zip(served, raw, strict=True))
     print(
-        f"streaming {count} tokens (one SSE event each, as fast as the fake server sends; "
-        "request sent -> last token received):"
+        f"streaming {count} tokens (one SSE event each, sent in 64 KiB writes; "
+        f"request sent -> last token received; median of {rounds} interleaved rounds):"
     )
-    print(f"  raw httpx read        {raw:12,.0f} tokens/s")
+    print(f"  raw httpx client      {statistics.median(raw):12,.0f} tokens/s")
     print(
-        f"  client via the server {rate:12,.0f} tokens/s  ({rate / raw:.0%} of raw) in {notifications} "
-        f"agent/textDelta notifications"
+        f"  client via the server {statistics.median(served):12,.0f} tokens/s  ({ratio:.2f}x the raw client, "
+        f"target 0.80x) in {notifications} agent/textDelta notifications"
     )
 
 
@@ -251,23 +312,24 @@ async def bench_status(client: BenchClient, llm: FakeLLMProcess, count: int) -> 
     )
 
 
-async def main(token_count: int) -> None:
+async def main(token_count: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         llm = FakeLLMProcess(folder)
         try:
-            await run_all(llm, folder, token_count)
+            await run_all(llm, folder, token_count, rounds)
         finally:
             llm.stop()
 
 
-async def run_all(llm: FakeLLMProcess, folder: Path, token_count: int) -> None:
-    await bench_startup(llm, folder)
+async def run_all(llm: FakeLLMProcess, folder: Path, token_count: int, rounds: int) -> None:
+    await bench_startup(llm, folder, rounds)
     root = folder / "stream"
     root.mkdir()
     client = BenchClient()
     await client.start(root, settings_for(llm))
-    await bench_streaming(client, llm, token_count)
+    await client.restored()
+    await bench_streaming(client, llm, token_count, rounds)
     await bench_status(client, llm, token_count)
     await client.stop()
 
@@ -275,4 +337,6 @@ async def run_all(llm: FakeLLMProcess, folder: Path, token_count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=5000, help="tokens per streamed reply (default 5000)")
-    asyncio.run(main(parser.parse_args().tokens))
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure (default 7)")
+    args = parser.parse_args()
+    asyncio.run(main(args.tokens, args.rounds))
