@@ -251,7 +251,9 @@ async def raw_rate(http: httpx.AsyncClient, llm: FakeLLMProcess, text: str) -> f
 
 async def server_rate(client: BenchClient, llm: FakeLLMProcess, text: str) -> tuple[float, int]:
     """Tokens per second the client receives, from sending ``agent.chat`` to the last text
-    notification, and how many notifications carried them."""
+    notification, and how many notifications carried them. Each turn starts a new session, so
+    its request is as small as the raw client's (not the whole history of earlier rounds)."""
+    await client.command("agent.session.new")
     llm.script({"text": text, "chunk_bytes": 65536})
     sent = time.perf_counter()
     turn_id = (await client.command("agent.chat", {"prompt": "go"}))["turnId"]
@@ -336,7 +338,7 @@ async def run_all(llm: FakeLLMProcess, folder: Path, token_count: int, rounds: i
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tokens", type=int, default=5000, help="tokens per streamed reply (default 5000)")
+    parser.add_argument("--tokens", type=int, default=20000, help="tokens per streamed reply (default 20000)")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure (default 7)")
     args = parser.parse_args()
     asyncio.run(main(args.tokens, args.rounds))

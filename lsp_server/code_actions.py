@@ -19,8 +19,6 @@ from lsp_server import wire
 EDIT_TITLE = "Edit with agent"
 FIX_TITLE = "Fix with agent"
 
-KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
-
 
 def fix_instruction(diagnostics: list[types.Diagnostic]) -> str:
     problems = "\n".join(

@@ -52,10 +52,10 @@ DEFAULT_INSTRUCTION = "Improve this code: make it clearer and fix any bugs, keep
 Handler = Callable[[AgentLanguageServer, Any], wire.WireModel | Awaitable[wire.WireModel]]
 
 
-def register(server: AgentLanguageServer) -> None:
-    """Register every command on ``server`` (advertised in ``executeCommandProvider``)."""
-    for name, handler in HANDLERS.items():
-        server.command(name)(_bind(server, name, handler))
+def bound(server: AgentLanguageServer) -> dict[str, Callable[..., Any]]:
+    """Every command's pygls handler on ``server``, by name (registered, and advertised in
+    ``executeCommandProvider``, by :mod:`lsp_server.server` from :data:`lsp_server.methods.COMMAND_NAMES`)."""
+    return {name: _bind(server, name, handler) for name, handler in HANDLERS.items()}
 
 
 def _bind(server: AgentLanguageServer, name: str, handler: Handler) -> Callable[..., Any]:

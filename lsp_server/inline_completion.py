@@ -208,30 +208,3 @@ class Completions:
             await engine.aclose()
         for local in self._local.values():
             await local.aclose()
-
-
-def register(server: AgentLanguageServer) -> None:
-    """Register the feature (pygls then advertises ``inlineCompletionProvider``) and the
-    document events that feed the engines."""
-
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(
-        ls: AgentLanguageServer, params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList:
-        return await ls.completions.complete(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: AgentLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.completions.opened(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: AgentLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.completions.changed(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: AgentLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.completions.saved(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: AgentLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.completions.closed(params)

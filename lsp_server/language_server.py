@@ -2,8 +2,17 @@
 
 :class:`AgentLanguageServer` holds the settings, one agent per workspace folder, the running
 turns and the pending inline-edit proposals, plus the helpers the feature modules share. The
-handlers live in :mod:`lsp_server.server` (lifecycle), :mod:`lsp_server.commands` and
-:mod:`lsp_server.code_actions`; all of them import this module, and it imports none of them.
+handlers live in :mod:`lsp_server.server` (lifecycle and registration), :mod:`lsp_server.commands`,
+:mod:`lsp_server.code_actions` and :mod:`lsp_server.inline_completion`; all of them import this
+module, and it imports none of them.
+
+Start-up is paid with every editor window, so this module and :mod:`lsp_server.server` import
+nothing of the agent core: ``initialize`` is answered with what pygls itself needs, and
+everything built from the core (settings, folders and their agents, turns, completions: a
+:class:`~lsp_server.server_state.ServerState`) is made on first use, which is ``initialized``
+(or any request a client sends before it). That first use is the one place the core is imported
+(:attr:`AgentLanguageServer.state`); a package missing there is shown to the user and answered
+with its message, never left for the middle of a turn.
 """
 
 from __future__ import annotations
@@ -11,59 +20,82 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from agent_core import __version__
-from agent_core.agent import Agent
-from agent_core.config import AgentConfig
-from agent_core.messages import new_id
-from lsp_server import wire
-from lsp_server.folders import FolderAgent, FolderAgents
-from lsp_server.host import LspHost
-from lsp_server.inline_completion import Completions
-from lsp_server.inline_edits import ProposalStore
-from lsp_server.progress import TurnProgress
+from agent_core.exceptions import AgentError
 from lsp_server.protocol import AgentProtocol
-from lsp_server.settings import SECTION, ParsedSettings, parse_settings
-from lsp_server.streaming import DEFAULT_INTERVAL, TurnStream
-from lsp_server.turns import Turn, TurnRegistry
+
+if TYPE_CHECKING:
+    from agent_core.config import AgentConfig
+    from lsp_server import wire
+    from lsp_server.folders import FolderAgent, FolderAgents
+    from lsp_server.inline_completion import Completions
+    from lsp_server.inline_edits import ProposalStore
+    from lsp_server.server_state import ServerState
+    from lsp_server.settings import ParsedSettings
+    from lsp_server.turns import Turn, TurnRegistry
 
 logger = logging.getLogger(__name__)
 
 #: How long shutdown waits for cancelled turns to save their partial messages.
 CLOSE_TIMEOUT = 2.0
-#: A client that never answers ``workspace/configuration`` must not stall start-up.
-CONFIGURATION_TIMEOUT = 5.0
+
+
+class CoreUnavailable(AgentError):
+    """The agent core could not be loaded (a broken or partial installation)."""
 
 
 class AgentLanguageServer(LanguageServer):
-    def __init__(self, *, delta_interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, *, delta_interval: float | None = None) -> None:
         super().__init__(
             "agent-lsp",
             __version__,
             protocol_cls=AgentProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
+        #: Seconds between two text notifications of a turn (None: the default of streaming.py).
         self.delta_interval = delta_interval
-        self.initial_settings = ParsedSettings(AgentConfig(), given=False)
-        self.folder_configs: dict[Path, AgentConfig] = {}
-        self.settings_problems: list[str] = []
-        self.folders = FolderAgents(
-            lambda root, uri: LspHost(self, root, uri, lambda: self.config_for(root)), self._make_agent
-        )
+        #: What ``initialize`` said: its ``initializationOptions`` and workspace folders, read
+        #: when the state is built.
+        self.initialize_params: types.InitializeParams | None = None
         #: Set when ``initialized`` has pulled the settings and restored the sessions; turns
         #: (answered at once) wait for it before they run.
         self.started = asyncio.Event()
-        self.turns = TurnRegistry(ready=self.started)
-        self.proposals = ProposalStore()
-        self.completions = Completions(self)
+        self._state: ServerState | None = None
+        self._load_error: CoreUnavailable | None = None
         self._closing: asyncio.Task[None] | None = None
         #: Background work no request waits for (warming the local model).
         self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def state(self) -> ServerState:
+        """Everything built from the agent core, made (and the core imported) on first use."""
+        if self._state is None:
+            if self._load_error is not None:
+                raise self._load_error
+            try:
+                from lsp_server.server_state import ServerState  # the core's one import: see above
+            except ImportError as exc:
+                self._load_error = CoreUnavailable(
+                    f"agent-lsp could not load its agent core ({exc}); reinstall agent-lsp with its dependencies"
+                )
+                logger.error("%s", self._load_error, exc_info=exc)
+                self.window_show_message(
+                    types.ShowMessageParams(type=types.MessageType.Error, message=str(self._load_error))
+                )
+                raise self._load_error from exc
+            self._state = ServerState(self)
+        return self._state
+
+    @property
+    def has_state(self) -> bool:
+        """Whether the state was built (the agent core loaded)."""
+        return self._state is not None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """pygls' default shows every out-of-band error with ``window/showMessage``; when sending
@@ -73,13 +105,44 @@ class AgentLanguageServer(LanguageServer):
             return
         super().report_server_error(error, source)
 
+    # -- the state, as every handler reads it ---------------------------------------------------
+
+    @property
+    def folders(self) -> FolderAgents:
+        return self.state.folders
+
+    @property
+    def turns(self) -> TurnRegistry:
+        return self.state.turns
+
+    @property
+    def proposals(self) -> ProposalStore:
+        return self.state.proposals
+
+    @property
+    def completions(self) -> Completions:
+        return self.state.completions
+
+    @property
+    def initial_settings(self) -> ParsedSettings:
+        return self.state.initial_settings
+
+    @initial_settings.setter
+    def initial_settings(self, parsed: ParsedSettings) -> None:
+        self.state.initial_settings = parsed
+
+    @property
+    def folder_configs(self) -> dict[Path, AgentConfig]:
+        return self.state.folder_configs
+
+    @property
+    def settings_problems(self) -> list[str]:
+        return self.state.settings_problems
+
     # -- shared helpers used by the feature modules -------------------------------------------
 
     def config_for(self, root: Path) -> AgentConfig:
-        return self.folder_configs.get(root, self.initial_settings.config)
-
-    def _make_agent(self, root: Path, host: LspHost) -> Agent:
-        return Agent(root, self.config_for(root), host)
+        return self.state.config_for(root)
 
     def warm(self, folder: FolderAgent) -> None:
         """When the folder's provider is the embedded model, start it and let it read the fixed
@@ -95,23 +158,18 @@ class AgentLanguageServer(LanguageServer):
             logger.error("background work failed", exc_info=task.exception())
 
     def notify(self, params: wire.Notification) -> None:
-        wire.notify(self, params)
+        self.state.notify(params)
 
     def new_turn(self, kind: wire.TurnKind, folder: FolderAgent) -> Turn:
         """A turn for the current request (its JSON-RPC id is kept for ``$/cancelRequest``)."""
-        turn_id = new_id()
-        progress = TurnProgress(self, f"agent-turn-{turn_id}")
-        stream = TurnStream(turn_id, kind, self.notify, progress=progress, interval=self.delta_interval)
-        return Turn(
-            id=turn_id, kind=kind, folder=folder, stream=stream, progress=progress, request_id=self.protocol.msg_id
-        )
+        return self.state.new_turn(kind, folder, request_id=self.protocol.msg_id)
 
     def cancel_request_turn(self, request_id: Any) -> bool:
-        return self.turns.cancel_by_request(request_id)
+        return self._state is not None and self._state.turns.cancel_by_request(request_id)
 
     def show_problems(self, problems: list[str]) -> None:
         """Bad settings: one ``window/showMessage`` naming every bad field (defaults used)."""
-        self.settings_problems = list(dict.fromkeys(problems))
+        self.state.settings_problems = list(dict.fromkeys(problems))
         if not self.settings_problems:
             return
         text = "agent-lsp settings: " + "; ".join(self.settings_problems)
@@ -129,26 +187,7 @@ class AgentLanguageServer(LanguageServer):
 
         A folder whose answer is empty keeps the ``initializationOptions`` settings.
         """
-        folders = list(self.folders)
-        if not folders or not self.client_has_configuration():
-            return []
-        items = [types.ConfigurationItem(section=SECTION, scope_uri=f.uri) for f in folders]
-        try:
-            answers = await asyncio.wait_for(
-                self.workspace_configuration_async(types.ConfigurationParams(items=items)), CONFIGURATION_TIMEOUT
-            )
-        except Exception as exc:  # no answer or an error: keep what we have, say so in the log
-            logger.warning(
-                "workspace/configuration failed (%s); keeping the current settings", exc or type(exc).__name__
-            )
-            return []
-        problems: list[str] = []
-        for folder, answer in zip(folders, answers or [], strict=False):
-            parsed = parse_settings(answer)
-            problems.extend(parsed.problems)
-            if parsed.given:
-                self.folder_configs[folder.root] = parsed.config
-        return problems
+        return await self.state.pull_configuration()
 
     def apply_configs(self) -> None:
         self.folders.update_config(lambda folder: self.config_for(folder.root))
@@ -165,9 +204,12 @@ class AgentLanguageServer(LanguageServer):
     async def _close(self) -> None:
         for task in list(self._background):
             task.cancel()
-        self.turns.cancel_all()
-        await self.turns.wait_all(CLOSE_TIMEOUT)
-        for folder in self.folders:
+        state = self._state
+        if state is None:  # never got past initialize: nothing was opened
+            return
+        state.turns.cancel_all()
+        await state.turns.wait_all(CLOSE_TIMEOUT)
+        for folder in state.folders:
             try:
                 await asyncio.wait_for(folder.agent.aclose(), CLOSE_TIMEOUT)
             except Exception:
@@ -175,6 +217,6 @@ class AgentLanguageServer(LanguageServer):
         try:
             # Not through wait_for (a task of its own): closing what was never used must not
             # yield to the loop, or a shutdown answered right before end of input loses its reply.
-            await self.completions.aclose()
+            await state.completions.aclose()
         except Exception:
             logger.exception("closing the completion engines failed")

@@ -33,7 +33,7 @@ from pygls.lsp.server import LanguageServer
 
 from agent_core.host import Decision, PermissionRequest, PermissionResult
 from agent_core.visible_text import Excerpt, excerpt
-from lsp_server import wire
+from lsp_server import methods, wire
 from lsp_server.client_requests import NoAnswer, ask_client
 
 logger = logging.getLogger(__name__)
@@ -81,11 +81,11 @@ async def _ask_custom(server: LanguageServer, request: PermissionRequest, timeou
         turn_id=request.turn_id, tool=request.tool, title=request.title, detail=request.detail
     )
     try:
-        answer = await _request(server, wire.REQUEST_PERMISSION, params.wire(), timeout)
+        answer = await _request(server, methods.REQUEST_PERMISSION, params.wire(), timeout)
     except (asyncio.CancelledError, NoAnswer):
         raise
     except Exception as exc:
-        logger.warning("%s failed: %s", wire.REQUEST_PERMISSION, exc)
+        logger.warning("%s failed: %s", methods.REQUEST_PERMISSION, exc)
         return PermissionResult(Decision.REJECT, f"the permission request failed: {exc}")
     return parse_answer(answer)
 

@@ -1,14 +1,19 @@
-"""The agent-lsp language server: its lifecycle handlers and the ``agent-lsp`` entry point.
+"""The agent-lsp language server: its lifecycle handlers, every feature's registration, and the
+``agent-lsp`` entry point.
 
 The state every handler shares is :class:`~lsp_server.language_server.AgentLanguageServer`; the
-features live in their own modules (:mod:`~lsp_server.commands`, :mod:`~lsp_server.code_actions`)
-and this module wires them and the LSP lifecycle:
+features live in their own modules (:mod:`~lsp_server.commands`, :mod:`~lsp_server.code_actions`,
+:mod:`~lsp_server.inline_completion`). This module imports none of them: it registers each
+feature (so pygls advertises it in the ``initialize`` result) with a handler that reaches the
+real one through :attr:`AgentLanguageServer.state`, built with the agent core on first use. So
+``initialize`` is answered as soon as pygls is loaded, and the core is imported after it (see
+:mod:`lsp_server.language_server`). The LSP lifecycle:
 
-* ``initialize``: settings from ``initializationOptions``, one agent per workspace folder;
-* ``initialized``: settings pulled with ``workspace/configuration`` when the client can answer,
-  then each folder's latest session restored (its agent announces it, sent as
-  ``agent/sessionRestored``; turns requested meanwhile are answered at once but wait for this
-  before they run);
+* ``initialize``: ``initializationOptions`` and the workspace folders kept for the state;
+* ``initialized``: the state built (settings parsed, one agent per workspace folder), settings
+  pulled with ``workspace/configuration`` when the client can answer, then each folder's latest
+  session restored (its agent announces it, sent as ``agent/sessionRestored``; turns requested
+  meanwhile are answered at once but wait for this before they run);
 * ``workspace/didChangeConfiguration``: settings re-read and given to every agent;
 * ``shutdown`` / ``exit`` / SIGTERM: running turns cancelled, partial messages saved, sessions
   closed (:meth:`AgentLanguageServer.aclose`).
@@ -18,42 +23,44 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from agent_core import __version__
 from agent_core.exceptions import AgentError
 from agent_core.log_file import LogFileError
-from lsp_server import code_actions, commands, inline_completion, transport
-from lsp_server.folders import FolderAgent
+from lsp_server import transport
 from lsp_server.language_server import AgentLanguageServer
 from lsp_server.logging_setup import configure as configure_logging
-from lsp_server.settings import parse_settings
-from lsp_server.streaming import DEFAULT_INTERVAL
+from lsp_server.methods import ASYNC_COMMANDS, COMMAND_NAMES
 from lsp_server.tcp_auth import TcpSetupError, tcp_settings
+
+if TYPE_CHECKING:
+    from lsp_server.folders import FolderAgent
 
 logger = logging.getLogger(__name__)
 
+#: The code actions offered (see :mod:`lsp_server.code_actions`).
+CODE_ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
 
-def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageServer:
-    """The server with every feature registered; ``delta_interval`` is the text coalescing window."""
+
+def create_server(*, delta_interval: float | None = None) -> AgentLanguageServer:
+    """The server with every feature registered; ``delta_interval`` is the text coalescing
+    window (None: :data:`lsp_server.streaming.DEFAULT_INTERVAL`)."""
     server = AgentLanguageServer(delta_interval=delta_interval)
-    commands.register(server)
-    inline_completion.register(server)
+    for name in COMMAND_NAMES:
+        server.command(name)(_command(server, name))
+    _register_inline_completion(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: AgentLanguageServer, params: types.InitializeParams) -> None:
-        ls.initial_settings = parse_settings(params.initialization_options)
-        folders = params.workspace_folders or []
-        for folder in folders:
-            ls.folders.add(folder.uri)
-        if not len(ls.folders):
-            root = params.root_uri or (Path(params.root_path).resolve().as_uri() if params.root_path else None)
-            ls.folders.add(root, fallback=Path(os.getcwd()))
+        ls.initialize_params = params  # read when the state is built, at ``initialized``
+        if ls.has_state:  # a client sent a request before initialize
+            ls.state.initialize(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: AgentLanguageServer, params: types.InitializedParams) -> None:
@@ -61,6 +68,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
         # handled while this waits for ``workspace/configuration``. Turns wait for ``started``;
         # a session chosen meanwhile (agent.session.load/new) is kept, not replaced by the latest.
         try:
+            ls.state  # noqa: B018 (built here, with the agent core, unless a request came first)
             problems = list(ls.initial_settings.problems)
             problems.extend(await ls.pull_configuration())
             ls.apply_configs()
@@ -79,11 +87,7 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
         if ls.client_has_configuration():
             problems = await ls.pull_configuration()
         else:
-            parsed = parse_settings(params.settings)
-            problems = parsed.problems
-            if parsed.given:
-                ls.initial_settings = parsed
-                ls.folder_configs.clear()
+            problems = ls.state.settings_changed(params.settings)
         ls.apply_configs()
         ls.show_problems(problems)
 
@@ -106,9 +110,9 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
     def progress_cancel(ls: AgentLanguageServer, params: types.WorkDoneProgressCancelParams) -> None:
         ls.turns.cancel_by_token(params.token)
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=code_actions.KINDS))
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=CODE_ACTION_KINDS))
     def code_action(ls: AgentLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return code_actions.code_actions(params)
+        return ls.state.code_actions(params)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: AgentLanguageServer, params: None) -> None:
@@ -119,6 +123,51 @@ def create_server(*, delta_interval: float = DEFAULT_INTERVAL) -> AgentLanguageS
         await ls.aclose()
 
     return server
+
+
+def _command(server: AgentLanguageServer, name: str) -> Callable[..., Any]:
+    """The registered handler of command ``name``: the bound handler of
+    :func:`lsp_server.commands.bound`, reached through the state. A coroutine for the commands
+    in ``ASYNC_COMMANDS``, a plain function for the others, as the handler itself is (pygls
+    answers a plain function's request before anything else runs)."""
+    if name in ASYNC_COMMANDS:
+
+        async def call_async(*args: Any) -> Any:
+            return await server.state.commands[name](*args)
+
+        return call_async
+
+    def call(*args: Any) -> Any:
+        return server.state.commands[name](*args)
+
+    return call
+
+
+def _register_inline_completion(server: AgentLanguageServer) -> None:
+    """``textDocument/inlineCompletion`` (pygls then advertises ``inlineCompletionProvider``) and
+    the document events that feed the engines (:mod:`lsp_server.inline_completion`)."""
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: AgentLanguageServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        return await ls.completions.complete(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: AgentLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.completions.opened(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: AgentLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.completions.changed(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: AgentLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.completions.saved(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: AgentLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.completions.closed(params)
 
 
 def _restore(server: AgentLanguageServer, folder: FolderAgent) -> None:

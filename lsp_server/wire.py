@@ -1,12 +1,13 @@
 """The agent protocol on the wire (docs/protocol.md), defined once for the Python side.
 
-Every ``agent/*`` method name, every notification's params, every command's argument object and
-result is a model here, so the server can neither send a misspelt key nor read one the protocol
-does not have: command handlers get their argument through :func:`parse_arguments`, and results
-and notifications leave through :meth:`WireModel.wire`. Python names are snake_case, the wire's
-camelCase (pydantic's ``to_camel``). A field the protocol marks optional (``reason?``) is left out
-when it is None; every other field is always sent, ``null`` included. ``tests/server/test_wire.py``
-holds these models against the tables of docs/protocol.md and the names in the VS Code client.
+Every ``agent/*`` method name (kept in :mod:`lsp_server.methods`), every notification's params,
+every command's argument object and result is a model here, so the server can neither send a
+misspelt key nor read one the protocol does not have: command handlers get their argument
+through :func:`parse_arguments`, and results and notifications leave through
+:meth:`WireModel.wire`. Python names are snake_case, the wire's camelCase (pydantic's
+``to_camel``). A field the protocol marks optional (``reason?``) is left out when it is None;
+every other field is always sent, ``null`` included. ``tests/server/test_wire.py`` holds these
+models against the tables of docs/protocol.md and the names in the VS Code client.
 An argument field's ``description`` says what it must be, for the errors of
 :func:`lsp_server.arguments.parse_arguments`.
 """
@@ -38,33 +39,31 @@ from agent_core.providers.model_server import ModelStatus
 from agent_core.sessions import Session
 from agent_core.sessions import SessionInfo as CoreSessionInfo
 
-# -- method names -------------------------------------------------------------------------------
-
-TURN_STARTED = "agent/turnStarted"
-TEXT_DELTA = "agent/textDelta"
-TOOL_CALL = "agent/toolCall"
-RETRY = "agent/retry"
-NOTICE = "agent/notice"
-INLINE_EDIT_PROPOSAL = "agent/inlineEditProposal"
-TURN_ENDED = "agent/turnEnded"
-SESSION_RESTORED = "agent/sessionRestored"
-#: The one server-to-client request.
-REQUEST_PERMISSION = "agent/requestPermission"
-
-CHAT = "agent.chat"
-INLINE_EDIT = "agent.inlineEdit"
-INLINE_EDIT_ACCEPT = "agent.inlineEdit.accept"
-INLINE_EDIT_REJECT = "agent.inlineEdit.reject"
-CANCEL = "agent.cancel"
-SESSION_LIST = "agent.session.list"
-SESSION_LOAD = "agent.session.load"
-SESSION_NEW = "agent.session.new"
-SESSION_SAVE = "agent.session.save"
-SESSION_RENAME = "agent.session.rename"
-SESSION_DELETE = "agent.session.delete"
-SESSION_EXPORT = "agent.session.export"
-STATUS = "agent.status"
-COMPLETION_ACCEPTED = "agent.completion.accepted"
+# The method names, re-exported (they live where the server can read them before loading this).
+from lsp_server.methods import (
+    CANCEL,
+    CHAT,
+    COMPLETION_ACCEPTED,
+    INLINE_EDIT,
+    INLINE_EDIT_ACCEPT,
+    INLINE_EDIT_PROPOSAL,
+    INLINE_EDIT_REJECT,
+    NOTICE,
+    RETRY,
+    SESSION_DELETE,
+    SESSION_EXPORT,
+    SESSION_LIST,
+    SESSION_LOAD,
+    SESSION_NEW,
+    SESSION_RENAME,
+    SESSION_RESTORED,
+    SESSION_SAVE,
+    STATUS,
+    TEXT_DELTA,
+    TOOL_CALL,
+    TURN_ENDED,
+    TURN_STARTED,
+)
 
 #: The largest LSP ``uinteger`` (2^31 - 1): line and character numbers above it are invalid.
 UINTEGER_MAX = 2**31 - 1

@@ -18,7 +18,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from lsp_server import wire
+from lsp_server import methods, wire
 
 REPO = Path(__file__).resolve().parents[2]
 PROTOCOL_MD = (REPO / "docs" / "protocol.md").read_text(encoding="utf-8")
@@ -193,7 +193,7 @@ def test_the_vscode_client_uses_the_same_method_names() -> None:
 
     assert constants("Commands") == set(wire.COMMANDS)
     assert constants("Notifications") == set(wire.NOTIFICATIONS)
-    assert f"PermissionRequestMethod = '{wire.REQUEST_PERMISSION}'" in PROTOCOL_TS
+    assert f"PermissionRequestMethod = '{methods.REQUEST_PERMISSION}'" in PROTOCOL_TS
 
 
 def test_the_checker_catches_a_drift() -> None:
