@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from agent_core.messages import Message, ToolCall
 from agent_core.providers.base import ChatRequest
 from agent_core.providers.openai import OpenAIProvider
@@ -36,6 +38,9 @@ def test_parsed_json_is_cleaned_whether_the_surrogate_is_escaped_or_raw() -> Non
     assert loads_valid(f'{{"t": "raw {HIGH}"}}') == {"t": f"raw {REPLACEMENT}"}
     assert loads_valid('{"t": "\\ud83d\\ude00 pair, ünïcode"}') == {"t": "😀 pair, ünïcode"}
     assert loads_valid('{"t": "plain", "n": [1, 2.5, null, true]}') == {"t": "plain", "n": [1, 2.5, None, True]}
+    assert loads_valid('{"t": "ünïcode 😀"}') == {"t": "ünïcode 😀"}
+    with pytest.raises(ValueError):
+        loads_valid('{"t": ')
 
 
 def test_a_message_holding_one_is_saved_and_read_back(tmp_path: Path) -> None:
