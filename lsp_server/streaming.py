@@ -9,7 +9,8 @@ Sending one notification per delta floods the editor's message loop and its UI (
 webview post and every Neovim buffer update costs far more than a few characters), so deltas
 are buffered and sent at most once per ``interval`` per turn. Coalescing must never lose or
 reorder text: every other event of the turn (tool call, retry, notice, end) first flushes the
-pending text, and the end of the turn flushes whatever is left.
+pending text, the end of the provider's response (``StreamFinished``) sends the rest of its
+text before the reply is saved, and the end of the turn flushes whatever is left.
 
 The first delta after a quiet period goes out at once, so the first token's latency is not
 raised by the coalescing window.
@@ -25,6 +26,7 @@ from agent_core.events import (
     Event,
     Notice,
     RetryScheduled,
+    StreamFinished,
     TextDelta,
     ToolCallStarted,
     ToolFinished,
@@ -130,6 +132,11 @@ class TurnStream:
             return
         if isinstance(event, UsageReported):
             self.usage = event.usage
+            return
+        if isinstance(event, StreamFinished):
+            # The reply's text is complete: send it now, not after the turn's bookkeeping (the
+            # reply is saved, durably, before the turn ends).
+            self._deltas.flush()
             return
         notification = self._notification(event)
         if notification is None:

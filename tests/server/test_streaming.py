@@ -11,6 +11,7 @@ import pytest
 from agent_core.events import (
     Notice,
     RetryScheduled,
+    StreamFinished,
     TextDelta,
     ToolCallStarted,
     ToolFinished,
@@ -96,6 +97,16 @@ def stream_and_notes() -> tuple[TurnStream, Notes, FakeLoop]:
     notes: Notes = []
     stream = TurnStream("t1", "chat", recorder(notes), interval=0.05, loop=loop)  # type: ignore[arg-type]
     return stream, notes, loop
+
+
+def test_the_end_of_a_response_sends_its_text_at_once(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
+    # The turn then saves the reply before it ends: the text must not wait for that.
+    stream, notes, _ = stream_and_notes
+    stream.report(TextDelta(text="a"))
+    stream.report(TextDelta(text="b"))  # held for the window
+    assert [p["text"] for _, p in notes] == ["a"]
+    stream.report(StreamFinished(stop_reason="end_turn"))
+    assert [p["text"] for _, p in notes] == ["a", "b"]
 
 
 def test_other_events_flush_pending_text_first(stream_and_notes: tuple[TurnStream, Notes, FakeLoop]) -> None:
