@@ -81,7 +81,8 @@ async def acp_startup(root: Path, settings_file: Path) -> float:
 
 async def lsp_startup(root: Path, llm: FakeLLMProcess) -> float:
     client = BenchClient()
-    initialized, _restored = await client.start(root, settings_for(llm))
+    initialized = await client.start(root, settings_for(llm))
+    await client.restored()
     await client.stop()
     return initialized
 
@@ -133,6 +134,7 @@ async def first_chunks(
     acp_client = AcpBenchClient()
     lsp = BenchClient()
     await lsp.start(folder / "chunks-lsp", settings_for(llm))
+    await lsp.restored()
     acp: list[float] = []
     lsp_times: list[float] = []
     async with acp_agent(acp_client, folder / "chunks-acp", settings_file) as (conn, session_id):
