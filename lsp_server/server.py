@@ -34,7 +34,7 @@ from agent_core import __version__
 from agent_core.exceptions import AgentError
 from agent_core.log_file import LogFileError
 from lsp_server import transport
-from lsp_server.language_server import AgentLanguageServer
+from lsp_server.language_server import AgentLanguageServer, CoreUnavailable
 from lsp_server.logging_setup import configure as configure_logging
 from lsp_server.methods import ASYNC_COMMANDS, COMMAND_NAMES
 from lsp_server.tcp_auth import TcpSetupError, tcp_settings
@@ -68,7 +68,10 @@ def create_server(*, delta_interval: float | None = None) -> AgentLanguageServer
         # handled while this waits for ``workspace/configuration``. Turns wait for ``started``;
         # a session chosen meanwhile (agent.session.load/new) is kept, not replaced by the latest.
         try:
-            ls.state  # noqa: B018 (built here, with the agent core, unless a request came first)
+            try:
+                ls.state  # noqa: B018 (built here, with the agent core, unless a request came first)
+            except CoreUnavailable:
+                return  # shown already; every request is answered with the reason
             problems = list(ls.initial_settings.problems)
             problems.extend(await ls.pull_configuration())
             ls.apply_configs()

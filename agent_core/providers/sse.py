@@ -164,6 +164,9 @@ class EventDecoder:
                     out.append(ServerSentEvent(event or "message", "\n".join(data)))
                     event, data = "", []
                 continue
+            if line.startswith("data: "):  # nearly every line, tested first
+                data.append(line[6:])
+                continue
             name, _, value = line.partition(":")
             if value.startswith(" "):
                 value = value[1:]

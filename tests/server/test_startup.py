@@ -111,3 +111,5 @@ async def test_a_missing_dependency_of_the_core_is_told_at_start_up(
         assert "could not load its agent core" in str(exc) and "httpx" in str(exc)
     else:
         raise AssertionError("a chat without the core must be answered with the reason")
+    # Told once, in those words (not again as a server error from initialized).
+    assert len(client.of("window/showMessage")) == 1, client.of("window/showMessage")
