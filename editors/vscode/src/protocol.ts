@@ -23,6 +23,10 @@ export const Commands = {
   sessionExport: 'agent.session.export',
   status: 'agent.status',
   completionAccepted: 'agent.completion.accepted',
+  checkpointList: 'agent.checkpoint.list',
+  checkpointDiff: 'agent.checkpoint.diff',
+  checkpointRestore: 'agent.checkpoint.restore',
+  checkpointUndo: 'agent.checkpoint.undo',
 } as const;
 
 export const Notifications = {
