@@ -99,13 +99,22 @@ class Checkpoints:
         self.store.quota_bytes = int(config.quota_mb * 1024 * 1024)
 
     def begin(
-        self, session_id: str, user: Message, prompt: str, turn_id: str, report: Callable[[Notice], None]
+        self,
+        session_id: str,
+        user: Message,
+        prompt: str,
+        turn_id: str,
+        report: Callable[[Notice], None],
+        report_eviction: Callable[[Notice], None],
     ) -> TurnCheckpoint | None:
-        """The checkpoint a chat turn records into (None when checkpoints are off)."""
+        """The checkpoint a chat turn records into (None when checkpoints are off); ``report``
+        hears the turn's notices, ``report_eviction`` the quota's."""
         self._turn_ids[user.id] = turn_id
         if not self.config.enabled:
             return None
-        return TurnCheckpoint(self.store, self.config, session_id, user.id, turn_id, prompt, user.created, report)
+        return TurnCheckpoint(
+            self.store, self.config, session_id, user.id, turn_id, prompt, user.created, report, report_eviction
+        )
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete_session(session_id)
