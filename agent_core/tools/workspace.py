@@ -134,11 +134,9 @@ class IgnoreRules:
         chain = self._chains.get(folder)
         if chain is None:
             root = self._workspace.root
-            if folder == root or not _inside(folder, root):
-                chain = []
-            else:
-                chain = list(self._chain(folder.parent))
-            spec = self._spec(folder) if _inside(folder, root) else None
+            inside = _inside(folder, root)
+            chain = list(self._chain(folder.parent)) if inside and folder != root else []
+            spec = self._spec(folder) if inside else None
             if spec is not None:
                 chain.append((str(folder), spec))
             self._chains[folder] = chain
