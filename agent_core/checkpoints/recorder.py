@@ -42,6 +42,7 @@ class TurnCheckpoint:
         time: float,
         report: Callable[[Notice], None],
         report_eviction: Callable[[Notice], None],
+        pending: set[asyncio.Task[None]],
     ) -> None:
         self._store = store
         self._config = config
@@ -49,8 +50,9 @@ class TurnCheckpoint:
         self._report = report
         #: Eviction by the quota concerns the workspace, not the turn.
         self._report_eviction = report_eviction
-        #: After-snapshots of cancelled commands, still running.
-        self._pending: set[asyncio.Task[None]] = set()
+        #: After-snapshots of cancelled commands still running (shared with the manager, which
+        #: waits for them before it lists or restores anything).
+        self._pending = pending
         self.manifest = Manifest(
             id=message_id, session=session_id, turn_id=turn_id, time=time, prompt=prompt[:PROMPT_CHARS]
         )
@@ -66,6 +68,15 @@ class TurnCheckpoint:
         async with self._lock:
             self.manifest.files.setdefault(path, FileChange(before, before))
             await self._save()
+
+    async def write_failed(self, path: str) -> None:
+        """The write after :meth:`before_write` did not happen: drop ``path`` again if nothing
+        else in the turn changed it."""
+        async with self._lock:
+            change = self.manifest.files.get(path)
+            if change is not None and change.after == change.before:
+                del self.manifest.files[path]
+                await self._save()
 
     async def after_write(self, path: str, new_text: str) -> None:
         """Record what the agent left in ``path``."""
