@@ -338,11 +338,15 @@ class CheckpointStore:
     def _write_json(self, path: Path, obj: Any, *, count: bool) -> None:
         self.ensure_folder(path.parent)
         with self.lock:
-            existed = os.path.lexists(path)
+            try:
+                old_size: int | None = path.lstat().st_size
+            except FileNotFoundError:
+                old_size = None
             data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             write_atomic(path, data, mode=FILE_MODE)
             if self._usage is not None:
-                self._usage = None if existed else Usage(self._usage.count + count, self._usage.bytes + len(data))
+                self._usage.count += count and old_size is None
+                self._usage.bytes += len(data) - (old_size or 0)
 
     def _read_json(self, path: Path) -> Any:
         try:
