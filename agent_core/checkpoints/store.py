@@ -194,7 +194,10 @@ class CheckpointStore:
     def load(self, session_id: str, checkpoint_id: str) -> Manifest | None:
         """The manifest, or None when there is none (a turn that changed no file) or it cannot
         be read (reported by the caller as a checkpoint without files)."""
-        obj = self._read_json(self.manifest_path(session_id, checkpoint_id))
+        try:
+            obj = self._read_json(self.manifest_path(session_id, checkpoint_id))
+        except SessionError:  # an id that cannot name a file (a hand-edited session): no checkpoint
+            return None
         if obj is None:
             return None
         try:
