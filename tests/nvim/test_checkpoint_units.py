@@ -110,7 +110,7 @@ def run_rewind(editor: Editor, answers: dict[str, list[Any]], picks: list[Any], 
 
 
 def test_rewind_previews_the_diff_asks_the_mode_and_skips_conflicts(editor: Editor) -> None:
-    answers = {
+    answers: dict[str, list[Any]] = {
         "agent.checkpoint.list": [{"checkpoints": CHECKPOINTS}],
         "agent.checkpoint.diff": [DIFF],
         "agent.checkpoint.restore": [
@@ -159,7 +159,7 @@ def test_rewind_previews_the_diff_asks_the_mode_and_skips_conflicts(editor: Edit
 
 
 def test_rewind_overwrites_conflicts_when_told_to(editor: Editor) -> None:
-    answers = {
+    answers: dict[str, list[Any]] = {
         "agent.checkpoint.list": [{"checkpoints": CHECKPOINTS}],
         "agent.checkpoint.diff": [DIFF],
         "agent.checkpoint.restore": [
@@ -181,7 +181,7 @@ def test_rewind_cancelled_at_the_mode_restores_nothing(editor: Editor) -> None:
 
 
 def test_a_turn_without_file_changes_offers_only_the_conversation(editor: Editor) -> None:
-    answers = {
+    answers: dict[str, list[Any]] = {
         "agent.checkpoint.list": [{"checkpoints": CHECKPOINTS[:1]}],
         "agent.checkpoint.diff": [{"files": []}],
         "agent.checkpoint.restore": [{"restored": [], "conflicts": [], "skipped": [], "conversation": True}],
@@ -194,7 +194,7 @@ def test_a_turn_without_file_changes_offers_only_the_conversation(editor: Editor
 
 
 def test_a_refused_restore_is_shown(editor: Editor) -> None:
-    answers = {
+    answers: dict[str, list[Any]] = {
         "agent.checkpoint.list": [{"checkpoints": CHECKPOINTS}],
         "agent.checkpoint.diff": [DIFF],
         "agent.checkpoint.restore": ["cancel the running turn first"],
@@ -206,7 +206,7 @@ def test_a_refused_restore_is_shown(editor: Editor) -> None:
 
 
 def test_rewind_undo_and_an_empty_list(editor: Editor) -> None:
-    answers = {
+    answers: dict[str, list[Any]] = {
         "agent.checkpoint.undo": [{"restored": ["app.py"], "conflicts": [], "skipped": [], "conversation": True}]
     }
     state = run_rewind(editor, answers, [], "undo")
