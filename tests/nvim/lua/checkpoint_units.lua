@@ -54,7 +54,7 @@ end
 ---@param picks (string|false)[]
 function M.script(answers, picks)
   local client = require("agent_lsp.client")
-  _G.calls, _G.asked, _G.preview = {}, {}, nil
+  _G.calls = {}
   client.current = function()
     return { id = 1, config = { root_dir = vim.fn.getcwd() } }, nil
   end
@@ -67,6 +67,15 @@ function M.script(answers, picks)
       on_done(nil, result or {})
     end
   end
+  M.answer_selects(picks)
+end
+
+---Answer `vim.ui.select` with the labels in `picks`, in order (`false`: dismiss); every question
+---is recorded in `_G.asked`, and while the mode question is open the current buffer (the diff
+---preview) in `_G.preview`.
+---@param picks (string|false)[]
+function M.answer_selects(picks)
+  _G.asked, _G.preview = {}, nil
   vim.ui.select = function(items, opts, cb)
     local labels = vim.tbl_map(opts.format_item, items)
     table.insert(_G.asked, { prompt = opts.prompt, kind = opts.kind, items = labels })
@@ -87,6 +96,18 @@ function M.script(answers, picks)
     end
     cb(nil, nil)
   end
+end
+
+---The checkpoint marks in the chat buffer of the current directory's workspace.
+---@return string[]
+function M.chat_marks()
+  local view = require("agent_lsp.chat").get(vim.fs.normalize(vim.fn.getcwd()))
+  local ns = vim.api.nvim_get_namespaces().agent_lsp_checkpoints
+  local out = {}
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(view.buf, ns, 0, -1, { details = true })) do
+    table.insert(out, vim.api.nvim_buf_get_lines(view.buf, m[2], m[2] + 1, false)[1] .. " " .. m[4].virt_text[1][1])
+  end
+  return out
 end
 
 ---Whether the flow is over: a notification other than the recorded ones arrived.
