@@ -67,6 +67,8 @@ class RunCommand(Tool):
         if not approval.allowed:
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
+        checkpoint = ctx.checkpoint
+        before = await checkpoint.before_command(ctx.workspace) if checkpoint is not None else None
         output = HeadTail(ctx.config.output_cap)
         limits = ctx.config.command_limits
         cgroup = create_cgroup(limits)
@@ -78,6 +80,8 @@ class RunCommand(Tool):
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
+        if checkpoint is not None:
+            await checkpoint.after_command(ctx.workspace, before)
 
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")
