@@ -528,14 +528,13 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await row('Files and conversation').click();
       await bench.notification('Agent: restored 1 file (calc.py); the conversation went back.').waitFor();
       await waitFor('the turn gone from the chat', async () => (await chat.locator('.entry.user', { hasText: 'Swap the operands' }).count()) === 0);
-      await bench.openFile('calc.py');
-      await bench.page.keyboard.press('Control+S');
+      // calc.py is open, so the restore changed its document (through workspace/applyEdit): save it.
+      await bench.runCommand('File: Save All Files');
       await waitFor('the file as it was before the turn', () => calc() === ORIGINAL);
 
       await bench.runCommand('Agent: Undo Restore');
       await chat.locator('.entry.assistant', { hasText: 'Swapped the operands.' }).waitFor();
-      await bench.openFile('calc.py');
-      await bench.page.keyboard.press('Control+S');
+      await bench.runCommand('File: Save All Files');
       await waitFor('the restore undone', () => calc() === swapped);
 
       // The chat's Restore action runs the same flow for its turn: here the conversation only.
