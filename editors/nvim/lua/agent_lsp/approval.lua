@@ -12,6 +12,7 @@
 ---lines are not shown and the picker offers "View the whole detail" first: it opens the detail in
 ---a read-only buffer in a new tab, and the question comes back when that tab is closed (`q`).
 local await = require("agent_lsp.async").await
+local scratch = require("agent_lsp.scratch")
 local visible = require("agent_lsp.visible")
 
 local M = {}
@@ -118,14 +119,7 @@ end
 ---@param filetype string
 ---@param done fun()
 local function view_whole(title, lines, filetype, done)
-  vim.cmd("tabnew")
-  local buf = api.nvim_get_current_buf()
-  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].buftype = "nofile"
-  vim.bo[buf].bufhidden = "wipe"
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = filetype
+  local buf = scratch.tab(lines, filetype)
   vim.b[buf].agent_lsp_approval = true
   vim.wo.winbar = ("agent-lsp approval: %s  (%s; q closes this and asks again)"):format(
     title:gsub("%%", "%%%%"),

@@ -9,6 +9,7 @@
 ---escaped (`agent_lsp.visible`) before a picker or a buffer shows it.
 local async = require("agent_lsp.async")
 local client = require("agent_lsp.client")
+local scratch = require("agent_lsp.scratch")
 local visible = require("agent_lsp.visible")
 
 local M = {}
@@ -224,15 +225,8 @@ end
 ---@param lines string[]
 ---@return fun()
 local function show_preview(title, lines)
-  vim.cmd("tabnew")
+  local buf = scratch.tab(lines, "diff")
   local tab = api.nvim_get_current_tabpage()
-  local buf = api.nvim_get_current_buf()
-  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].buftype = "nofile"
-  vim.bo[buf].bufhidden = "wipe"
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = "diff"
   vim.b[buf].agent_lsp_checkpoint = true
   vim.wo.winbar = ("agent-lsp rewind: %s (what a files restore would do)"):format(title:gsub("%%", "%%%%"))
   vim.cmd.redraw()
@@ -280,14 +274,22 @@ local function restore(c, cp, mode)
   vim.notify(M.summary(result), vim.log.levels.INFO)
 end
 
----`:AgentRewind`: pick a turn, preview what its files restore would do, pick the mode, restore.
-function M.rewind()
+---Run `flow(client)` in a coroutine with the current workspace's client (started if needed).
+---@param flow fun(c: vim.lsp.Client)
+local function with_client(flow)
   local c, err = client.current()
   if not c then
     vim.notify(err or "agent-lsp: no server", vim.log.levels.ERROR)
     return
   end
   async.run(function()
+    flow(c)
+  end)
+end
+
+---`:AgentRewind`: pick a turn, preview what its files restore would do, pick the mode, restore.
+function M.rewind()
+  with_client(function(c)
     local listed = request(c, "agent.checkpoint.list", {})
     if not listed then
       return
@@ -324,12 +326,7 @@ end
 
 ---`:AgentRewind undo`: undo the last restore.
 function M.undo()
-  local c, err = client.current()
-  if not c then
-    vim.notify(err or "agent-lsp: no server", vim.log.levels.ERROR)
-    return
-  end
-  async.run(function()
+  with_client(function(c)
     local result = request(c, "agent.checkpoint.undo", {})
     if result then
       vim.notify(M.summary(result), vim.log.levels.INFO)
