@@ -306,7 +306,7 @@ class Agent:
             session.append(user)
         except SessionError as error:
             return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
-        tools.checkpoint = self.checkpoints.begin(session.id, user, text, turn_id, host.report)
+        tools.checkpoint = self.checkpoints.begin(session.id, user, text, turn_id, host.report, self.host.report)
         loop = AgentLoop(
             provider,
             tools,

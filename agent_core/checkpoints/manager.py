@@ -16,6 +16,7 @@ whose stored content is missing or damaged, is reported in ``skipped`` and the r
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,19 +94,45 @@ class Checkpoints:
         #: The server turn id of each checkpoint taken in this process.
         self._turn_ids: dict[str, str] = {}
         self._lines: dict[tuple[str | None, str | None], tuple[int, int]] = {}
+        #: Snapshots of cancelled commands still being recorded.
+        self._pending: set[asyncio.Task[None]] = set()
 
     def update_config(self, config: CheckpointConfig) -> None:
         self.config = config
         self.store.quota_bytes = int(config.quota_mb * 1024 * 1024)
 
     def begin(
-        self, session_id: str, user: Message, prompt: str, turn_id: str, report: Callable[[Notice], None]
+        self,
+        session_id: str,
+        user: Message,
+        prompt: str,
+        turn_id: str,
+        report: Callable[[Notice], None],
+        report_eviction: Callable[[Notice], None],
     ) -> TurnCheckpoint | None:
-        """The checkpoint a chat turn records into (None when checkpoints are off)."""
+        """The checkpoint a chat turn records into (None when checkpoints are off); ``report``
+        hears the turn's notices, ``report_eviction`` the quota's."""
         self._turn_ids[user.id] = turn_id
         if not self.config.enabled:
             return None
-        return TurnCheckpoint(self.store, self.config, session_id, user.id, turn_id, prompt, user.created, report)
+        return TurnCheckpoint(
+            self.store,
+            self.config,
+            session_id,
+            user.id,
+            turn_id,
+            prompt,
+            user.created,
+            report,
+            report_eviction,
+            self._pending,
+        )
+
+    async def settled(self) -> None:
+        """Wait until the changes of cancelled commands are recorded (a restore right after a
+        cancel must know them)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def delete_session(self, session_id: str) -> None:
         self.store.delete_session(session_id)
@@ -114,6 +141,7 @@ class Checkpoints:
 
     async def listing(self, session: Session, host: Host) -> list[CheckpointInfo]:
         """Every chat turn of the active history, oldest first."""
+        await self.settled()
         prompts = [m for m in session.messages if is_prompt(m)]
         manifests = [self.store.load(session.id, m.id) for m in prompts]
         currents: dict[str, str | None] = {}
@@ -154,6 +182,7 @@ class Checkpoints:
 
     async def diff(self, session: Session, checkpoint_id: str, path: str | None, host: Host) -> list[FileDiff]:
         """What a files restore of ``checkpoint_id`` would do, per file (one when ``path``)."""
+        await self.settled()
         plan = self._plan(session, checkpoint_id)
         if path is not None:
             if path not in plan:
@@ -188,6 +217,7 @@ class Checkpoints:
         time: float,
     ) -> RestoreResult:
         """Restore files, conversation or both to before turn ``checkpoint_id``."""
+        await self.settled()
         self._turns_from(session, checkpoint_id)
         if mode != "files" and session.read_only:
             raise CheckpointError("this session is read-only here (open in another window); nothing was restored")

@@ -41,10 +41,18 @@ class TurnCheckpoint:
         prompt: str,
         time: float,
         report: Callable[[Notice], None],
+        report_eviction: Callable[[Notice], None],
+        pending: set[asyncio.Task[None]],
     ) -> None:
         self._store = store
         self._config = config
+        #: The turn's notices (what a snapshot skipped or gave up on).
         self._report = report
+        #: Eviction by the quota concerns the workspace, not the turn.
+        self._report_eviction = report_eviction
+        #: After-snapshots of cancelled commands still running (shared with the manager, which
+        #: waits for them before it lists or restores anything).
+        self._pending = pending
         self.manifest = Manifest(
             id=message_id, session=session_id, turn_id=turn_id, time=time, prompt=prompt[:PROMPT_CHARS]
         )
@@ -60,6 +68,15 @@ class TurnCheckpoint:
         async with self._lock:
             self.manifest.files.setdefault(path, FileChange(before, before))
             await self._save()
+
+    async def write_failed(self, path: str) -> None:
+        """The write after :meth:`before_write` did not happen: drop ``path`` again if nothing
+        else in the turn changed it."""
+        async with self._lock:
+            change = self.manifest.files.get(path)
+            if change is not None and change.after == change.before:
+                del self.manifest.files[path]
+                await self._save()
 
     async def after_write(self, path: str, new_text: str) -> None:
         """Record what the agent left in ``path``."""
@@ -105,6 +122,15 @@ class TurnCheckpoint:
                 )
             )
 
+    def after_cancelled_command(self, workspace: Workspace, before: scan.Snapshot | None) -> None:
+        """A cancelled command may have changed files too: record them in the background (the
+        cancel itself must not wait for a snapshot)."""
+        if before is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.after_command(workspace, before))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     async def _snapshot(self, workspace: Workspace) -> scan.Snapshot:
         stop = threading.Event()
         try:
@@ -130,7 +156,7 @@ class TurnCheckpoint:
         await asyncio.to_thread(self._store.save, manifest)
         evicted = await asyncio.to_thread(self._store.evict, {(manifest.session, manifest.id)})
         if evicted:
-            self._report(
+            self._report_eviction(
                 Notice(
                     level="info",
                     text=f"Removed the {evicted} oldest checkpoint(s) of this workspace to stay within "

@@ -133,6 +133,8 @@ class CheckpointStore:
         self.lock = threading.RLock()
         self._usage: Usage | None = None
         self._index: dict[str, list[Any]] | None = None
+        #: Folders already created and checked (a blob bucket is checked once, not per blob).
+        self._ready: set[Path] = set()
 
     # -- blobs -------------------------------------------------------------------------------
 
@@ -221,6 +223,7 @@ class CheckpointStore:
             return 0
         count = sum(1 for p in folder.glob("*.json") if p.name != f"{UNDO_NAME}.json")
         shutil.rmtree(folder, ignore_errors=True)
+        self._ready.discard(folder)
         self.collect()
         return count
 
@@ -321,11 +324,13 @@ class CheckpointStore:
     def ensure_folder(self, folder: Path) -> None:
         """Create ``folder`` (inside the store) 0700, refusing a link on the way from the
         workspace, and mark ``.agent-lsp`` private to git as the sessions store does."""
-        check_folder(self.workspace, self.folder, FOLDER)
-        if folder.is_dir() and not folder.is_symlink():
+        if folder in self._ready:
             return
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        check_folder(self.workspace, self.folder, FOLDER)
+        if not (folder.is_dir() and not folder.is_symlink()):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         check_folder(self.workspace, folder, FOLDER)
+        self._ready.add(folder)
         gitignore = self.workspace / ".agent-lsp" / ".gitignore"
         if not os.path.lexists(gitignore):
             write_atomic(gitignore, b"# agent-lsp chats are private; never commit them.\n*\n")

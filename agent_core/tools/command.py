@@ -77,6 +77,10 @@ class RunCommand(Tool):
             process, timed_out = await _run(
                 argv, cwd, command_env(ctx.config), timeout, output, partial(_kill, cgroup=cgroup)
             )
+        except asyncio.CancelledError:
+            if checkpoint is not None:
+                checkpoint.after_cancelled_command(ctx.workspace, before)
+            raise
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from agent_core.agent import Agent
 from agent_core.checkpoints import CheckpointError, files
+from agent_core.config import AgentConfig
 from agent_core.events import Notice, SessionChanged, TextDelta
 from agent_core.exceptions import AgentBusy
 from agent_core.sessions import SessionStore
-from tests.checkpoints.scenario import ORIGINAL, files_of, three_turns
-from tests.fakes.doubles import Hold, ScriptedProvider
+from tests.checkpoints.scenario import ORIGINAL, command, edit, files_of, three_turns
+from tests.fakes.doubles import Hold, RecordingHost, ScriptedProvider, reply
 
 AFTER = {"a.txt": b"alpha two\nmore\n", "b.txt": b"bravo three\n", "c.txt": b"made\n", "keep.txt": b"untouched\n"}
 
@@ -226,3 +228,26 @@ def test_manifest_paths_are_confined(tmp_path: Path) -> None:
     for bad in ("../outside.txt", "/etc/passwd", ".git/config", "etc-link/passwd", ".agent-lsp/sessions/x.jsonl"):
         with pytest.raises(files.CannotRestore):
             files.locate(workspace, bad)
+
+
+async def test_a_refused_edit_and_a_cancelled_command_are_recorded_as_they_happened(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.txt").write_text("one\n")
+    signal = tmp_path / "signal"
+    os.mkfifo(signal)
+    host = RecordingHost(refuse_edits="the buffer changed")
+    script = f"printf made > made.txt && echo written > {signal} && exec sleep 60"
+    provider = ScriptedProvider(reply("", [edit("e1", "a.txt", "two\n"), command("c1", script)]), reply("x"))
+    config = AgentConfig.model_validate({"approval": {"editFile": "allow", "runCommand": "allow"}})
+    agent = Agent(root, config, host, provider=provider, env={})
+    agent.restore()
+    turn = asyncio.create_task(agent.submit("edit and run"))
+    assert await asyncio.wait_for(asyncio.to_thread(signal.read_text), 30) == "written\n"
+    agent.cancel()
+    assert (await asyncio.wait_for(turn, 10)).stop_reason == "cancelled"
+    # The cancelled command's changes were recorded (in the background; listing waits for them),
+    # and the refused edit left no phantom entry.
+    [checkpoint] = await agent.list_checkpoints()
+    assert [(f.path, f.change) for f in checkpoint.files] == [("made.txt", "added")]
+    await agent.aclose()
