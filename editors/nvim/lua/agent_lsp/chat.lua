@@ -296,8 +296,9 @@ function Chat:heading_rows()
 end
 
 ---Ask the server which turns have a checkpoint and mark their headings (no server: no marks).
-function Chat:refresh_checkpoints()
-  require("agent_lsp.checkpoints").refresh(self)
+---@param rewritten boolean? the transcript was drawn anew: the old marks go at once
+function Chat:refresh_checkpoints(rewritten)
+  require("agent_lsp.checkpoints").refresh(self, rewritten)
 end
 
 function Chat:on_text(params)
@@ -363,7 +364,7 @@ function Chat:show_transcript(session, messages)
     self:add_headings(headings, 2)
     table.insert(self.headings, running)
     self:follow()
-    self:refresh_checkpoints()
+    self:refresh_checkpoints(true)
     return
   end
   local draft = self:draft()
@@ -376,7 +377,7 @@ function Chat:show_transcript(session, messages)
   api.nvim_buf_set_lines(self.buf, row, -1, false, vim.list_extend({ transcript.you }, #draft > 0 and draft or { "" }))
   self.prompt_mark = api.nvim_buf_set_extmark(self.buf, ns, row, 0, { virt_text = { { hint, "Comment" } } })
   self:follow()
-  self:refresh_checkpoints()
+  self:refresh_checkpoints(true)
 end
 
 ---Put heading marks on a restored transcript's `## You` lines (`offset`: rows above the transcript).

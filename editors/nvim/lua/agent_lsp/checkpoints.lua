@@ -146,7 +146,11 @@ end
 
 ---Mark the chat's checkpoints, asking the server of its workspace (none running: nothing to do).
 ---@param chat agent_lsp.Chat
-function M.refresh(chat)
+---@param rewritten boolean? the chat was drawn anew: its old marks sit on other lines now
+function M.refresh(chat, rewritten)
+  if rewritten then
+    api.nvim_buf_clear_namespace(chat.buf, ns, 0, -1)
+  end
   local c = client.get(chat.root)
   if not c then
     return
@@ -257,9 +261,9 @@ local function restore(c, cp, mode)
     local names = vim.tbl_map(function(p)
       return visible.one_line(tostring(p))
     end, conflicts)
-    local prompt = ("agent-lsp: changed since the agent wrote %s: %s"):format(
-      #conflicts == 1 and "it" or "them",
-      table.concat(names, ", ")
+    local prompt = ("agent-lsp: %s changed since the agent wrote %s"):format(
+      table.concat(names, ", "),
+      #conflicts == 1 and "it" or "them"
     )
     local choice = pick(M.conflict_choices, prompt, label, "agent_lsp_checkpoint_conflict")
     if not choice or not choice.flag then
