@@ -60,11 +60,10 @@ def take(workspace: Workspace, store: CheckpointStore, config: CheckpointConfig,
             continue
         seen += 1
         if seen > config.scan_max_files:
-            snapshot.gave_up = f"the workspace has more than {config.scan_max_files} files"
-            return snapshot
+            return _give_up(snapshot, f"the workspace has more than {config.scan_max_files} files", store, old, index)
         if seen % 256 == 0 and time.monotonic() - started > config.scan_seconds:
-            snapshot.gave_up = f"reading the workspace took longer than {config.scan_seconds:g} s"
-            return snapshot
+            why = f"reading the workspace took longer than {config.scan_seconds:g} s"
+            return _give_up(snapshot, why, store, old, index)
         try:
             status = os.lstat(path)
         except OSError:
@@ -95,9 +94,18 @@ def take(workspace: Workspace, store: CheckpointStore, config: CheckpointConfig,
         snapshot.files[rel] = blob
         index[rel] = [*key, blob]
     if stop.is_set():
-        snapshot.gave_up = "the snapshot was stopped"
-        return snapshot
+        return _give_up(snapshot, "the snapshot was stopped", store, old, index)
     store.save_index(index)
+    return snapshot
+
+
+def _give_up(
+    snapshot: Snapshot, why: str, store: CheckpointStore, old: dict[str, list[Any]], index: dict[str, list[Any]]
+) -> Snapshot:
+    """Stop, saying why; what was read so far is kept in the index, so the next snapshot of a
+    workspace too big for one budget gets further (the first one of a huge tree can take several)."""
+    snapshot.gave_up = why
+    store.save_index({**old, **index})
     return snapshot
 
 

@@ -194,7 +194,10 @@ class CheckpointStore:
     def load(self, session_id: str, checkpoint_id: str) -> Manifest | None:
         """The manifest, or None when there is none (a turn that changed no file) or it cannot
         be read (reported by the caller as a checkpoint without files)."""
-        obj = self._read_json(self.manifest_path(session_id, checkpoint_id))
+        try:
+            obj = self._read_json(self.manifest_path(session_id, checkpoint_id))
+        except SessionError:  # an id that cannot name a file (a hand-edited session): no checkpoint
+            return None
         if obj is None:
             return None
         try:
@@ -338,11 +341,15 @@ class CheckpointStore:
     def _write_json(self, path: Path, obj: Any, *, count: bool) -> None:
         self.ensure_folder(path.parent)
         with self.lock:
-            existed = os.path.lexists(path)
+            try:
+                old_size: int | None = path.lstat().st_size
+            except FileNotFoundError:
+                old_size = None
             data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             write_atomic(path, data, mode=FILE_MODE)
             if self._usage is not None:
-                self._usage = None if existed else Usage(self._usage.count + count, self._usage.bytes + len(data))
+                self._usage.count += count and old_size is None
+                self._usage.bytes += len(data) - (old_size or 0)
 
     def _read_json(self, path: Path) -> Any:
         try:

@@ -251,3 +251,11 @@ async def test_a_refused_edit_and_a_cancelled_command_are_recorded_as_they_happe
     [checkpoint] = await agent.list_checkpoints()
     assert [(f.path, f.change) for f in checkpoint.files] == [("made.txt", "added")]
     await agent.aclose()
+
+
+def test_an_id_that_cannot_name_a_file_has_no_checkpoint(tmp_path: Path) -> None:
+    from agent_core.checkpoints.store import CheckpointStore
+
+    store = CheckpointStore(tmp_path, 1 << 20)
+    assert store.load("session", "../../etc/passwd") is None
+    assert store.load("../up", "abc") is None
