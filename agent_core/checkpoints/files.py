@@ -1,6 +1,9 @@
 """Reading and writing the workspace's files for a restore: through the host when open, else
 atomically on disk, never through a link and never outside the workspace.
 
+An editor may keep a buffer of a file a command deleted; that file counts as missing (its
+buffer is not the workspace's content), so restoring it writes it on disk.
+
 A file open in the editor (the host's ``read_file`` gives its text) is changed through the host's
 ``apply_edit``, so the editor's undo brings it back; every other file is written with
 :func:`~agent_core.atomic.write_atomic` (a temporary file renamed over it: a kill -9 mid-restore
@@ -52,7 +55,7 @@ def locate(workspace: Workspace, rel: str) -> Path:
 async def read_current(workspace: Workspace, rel: str, host: Host) -> Current:
     path = locate(workspace, rel)
     text = await host.read_file(path)
-    if text is not None:
+    if text is not None and os.path.lexists(path):  # a buffer of a deleted file is no file
         return Current(text.encode("utf-8"), text)
     try:
         status = os.lstat(path)

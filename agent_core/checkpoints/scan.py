@@ -53,9 +53,9 @@ def take(workspace: Workspace, store: CheckpointStore, config: CheckpointConfig,
     max_file = int(config.max_file_kb * 1024)
     max_binary = int(config.max_binary_kb * 1024)
     rules = IgnoreRules(workspace)
-    root = workspace.root
+    prefix = len(str(workspace.root)) + 1  # paths under the root, shown relative to it
     seen = 0
-    for path, is_dir in rules.walk(root, stop):
+    for path, is_dir in rules.walk(workspace.root, stop):
         if is_dir:
             continue
         seen += 1
@@ -70,7 +70,7 @@ def take(workspace: Workspace, store: CheckpointStore, config: CheckpointConfig,
             continue
         if not stat.S_ISREG(status.st_mode):
             continue
-        rel = workspace.relative(path)
+        rel = str(path)[prefix:].replace(os.sep, "/")
         key = (status.st_size, status.st_mtime_ns, status.st_ino)
         known = old.get(rel)
         if known is not None and len(known) == 4 and tuple(known[:3]) == key:

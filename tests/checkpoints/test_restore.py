@@ -259,3 +259,23 @@ def test_an_id_that_cannot_name_a_file_has_no_checkpoint(tmp_path: Path) -> None
     store = CheckpointStore(tmp_path, 1 << 20)
     assert store.load("session", "../../etc/passwd") is None
     assert store.load("../up", "abc") is None
+
+
+async def test_an_open_buffer_is_restored_through_the_host_and_a_deleted_files_buffer_is_no_file(
+    tmp_path: Path,
+) -> None:
+    agent, host = await three_turns(tmp_path)
+    # a.txt is open in the editor with the agent's text; d.txt (deleted by the command) still
+    # has a buffer open.
+    host.buffers[tmp_path / "a.txt"] = (tmp_path / "a.txt").read_text()
+    host.buffers[tmp_path / "d.txt"] = "delete me"
+    first = (await agent.list_checkpoints())[0]
+    assert not first.conflicts
+    edits_before = len(host.edits)
+    result = await agent.restore_checkpoint(first.id, "files")
+    assert sorted(result.restored) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    [(path, original, new_text)] = host.edits[edits_before:]
+    assert path == tmp_path / "a.txt" and original == "alpha two\nmore\n" and new_text == "alpha\nline two\n"
+    assert host.buffers[tmp_path / "a.txt"] == "alpha\nline two\n"
+    assert (tmp_path / "d.txt").read_bytes() == ORIGINAL["d.txt"]  # written on disk
+    await agent.aclose()
