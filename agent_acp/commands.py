@@ -6,6 +6,9 @@ for every front end; this module only says which of them an ACP client lists in 
 ``/session new``, ``/session load``) are refused with a message saying what to do instead: an ACP
 thread *is* a session, named by the id the client holds, and only the client can open another
 one (a new thread is ``session/new``, an earlier one ``session/load`` from its history).
+``/rewind`` restores files only here: ACP has no update that takes messages out of a thread the
+client shows, so a conversation rewind would leave the thread on screen and the model's history
+disagreeing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ _ANNOUNCED = [
     ("session", "List this workspace's sessions; also: rename [ID] TITLE, delete ID", "rename TITLE | delete ID"),
     ("compact", "Summarise the conversation so far into one message", None),
     ("model", "Show the provider and model, or switch the model", "model name (optional)"),
+    ("rewind", "List the checkpoints; put a turn's files back as they were before it", "N files | undo"),
     ("help", "List the commands", None),
 ]
 
@@ -45,5 +49,11 @@ def refusal(text: str) -> str | None:
         return (
             f"{shown} is not available in this editor: a thread here is one session. Start a new "
             "thread for a new session, or open an earlier one from the editor's thread history."
+        )
+    if name == "rewind" and action.isdigit() and "files" not in (word.lower() for word in words[2:]):
+        return (
+            f"/rewind {action} would also take the conversation back, which this editor's thread cannot "
+            f"show. Use /rewind {action} files to put the files back; start a new thread to leave the "
+            "conversation behind."
         )
     return None

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from agent_core import __version__, commands
 from agent_core.approvals import Approvals
+from agent_core.checkpoints import CheckpointInfo, Checkpoints, FileDiff, RestoreMode, RestoreResult
 from agent_core.clock import Clock, SystemClock
 from agent_core.compact_prompt import COMPACT_SYSTEM_PROMPT
 from agent_core.config import AgentConfig, ConfigError
@@ -63,6 +64,15 @@ _PROVIDER_FIELDS = (
 
 
 @dataclass(frozen=True)
+class CheckpointSpace:
+    """How much the workspace's checkpoints hold, and may hold."""
+
+    count: int
+    bytes: int
+    quota_bytes: int
+
+
+@dataclass(frozen=True)
 class AgentStatus:
     """What a status line shows about one agent (see :meth:`Agent.status`)."""
 
@@ -80,6 +90,7 @@ class AgentStatus:
     mcp_servers: list[ServerStatus] = field(default_factory=list)
     #: What was wrong with the MCP config when it was last read.
     mcp_problems: list[str] = field(default_factory=list)
+    checkpoints: CheckpointSpace | None = None
 
 
 class Agent:
@@ -109,7 +120,9 @@ class Agent:
         self._provider = provider
         self._injected = provider is not None
         self._stale: list[Provider] = []
-        self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
+        #: The workspace's checkpoints (a session's go with it when it is deleted).
+        self.checkpoints = Checkpoints(self.workspace, config.checkpoints, config.sessions.folder)
+        self.store = self._session_store()
         self._session: Session | None = None
         self.approvals = Approvals(config.approval, host)
         #: The workspace's MCP servers (started by the first turn that needs the tool list).
@@ -186,6 +199,7 @@ class Agent:
                 name = None
             model = self.config.model or (DEFAULT_MODELS.get(name) if name else None)
         target = getattr(provider, "inner", provider)
+        space = self.checkpoints.store.usage()
         local = None
         if isinstance(target, LocalProvider):
             local = target.status()
@@ -203,6 +217,7 @@ class Agent:
             local_model=local,
             mcp_servers=self.mcp.status(),
             mcp_problems=self.mcp.problems,
+            checkpoints=CheckpointSpace(space.count, space.bytes, self.checkpoints.store.quota_bytes),
         )
 
     def update_config(self, config: AgentConfig) -> None:
@@ -212,8 +227,9 @@ class Agent:
         self.config = config
         self.approvals.policy = config.approval
         self.mcp.update_config(config)
+        self.checkpoints.update_config(config.checkpoints)
         if config.sessions != old.sessions:
-            self.store = SessionStore(self.workspace, config.sessions, clock=self.clock)
+            self.store = self._session_store()
         changed = any(getattr(old, name) != getattr(config, name) for name in _PROVIDER_FIELDS)
         if changed and not self._injected and self._provider is not None:
             self._stale.append(self._provider)
@@ -290,6 +306,7 @@ class Agent:
             session.append(user)
         except SessionError as error:
             return self._fail(turn_id, f"Your message was not sent because it could not be saved: {error}", host)
+        tools.checkpoint = self.checkpoints.begin(session.id, user, text, turn_id, host.report, self.host.report)
         loop = AgentLoop(
             provider,
             tools,
@@ -509,7 +526,56 @@ class Agent:
     def export_session(self, session_id: str) -> str:
         return self.store.export_markdown(session_id)
 
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    async def list_checkpoints(self, *, host: Host | None = None) -> list[CheckpointInfo]:
+        """Every chat turn of the open session's active history, oldest first."""
+        return await self.checkpoints.listing(self.session, host or self.host)
+
+    async def diff_checkpoint(
+        self, checkpoint_id: str, path: str | None = None, *, host: Host | None = None
+    ) -> list[FileDiff]:
+        return await self.checkpoints.diff(self.session, checkpoint_id, path, host or self.host)
+
+    async def restore_checkpoint(
+        self,
+        checkpoint_id: str,
+        mode: RestoreMode,
+        *,
+        force: bool = False,
+        skip_conflicts: bool = False,
+        host: Host | None = None,
+    ) -> RestoreResult:
+        """Restore to before turn ``checkpoint_id`` (see :mod:`agent_core.checkpoints`); a
+        conversation rewind is announced like a session switch."""
+        self._require_idle("A turn is running; cancel the running turn first.")
+        host = host or self.host
+        session = self.session
+        result = await self.checkpoints.restore(
+            session, checkpoint_id, mode, host, force=force, skip_conflicts=skip_conflicts, time=self.clock.wall()
+        )
+        if result.conversation:
+            host.report(SessionChanged(session=session.info(), messages=list(session.messages)))
+        return result
+
+    async def undo_restore(self, *, host: Host | None = None) -> RestoreResult:
+        """Undo the last restore of the open session: its files and its conversation rewind."""
+        self._require_idle("A turn is running; cancel the running turn first.")
+        host = host or self.host
+        session = self.session
+        result, rewind = await self.checkpoints.undo(session, host)
+        if rewind is not None:
+            session.unrewind(rewind)
+            result.conversation = True
+            host.report(SessionChanged(session=session.info(), messages=list(session.messages)))
+        return result
+
     # -- helpers -------------------------------------------------------------------------------
+
+    def _session_store(self) -> SessionStore:
+        return SessionStore(
+            self.workspace, self.config.sessions, clock=self.clock, on_delete=self.checkpoints.delete_session
+        )
 
     def _switch(self, session: Session, host: Host) -> Session:
         """Make ``session`` the open one and announce it (:class:`SessionChanged`), after what
@@ -526,11 +592,11 @@ class Agent:
         host.report(SessionChanged(session=session.info(), messages=list(session.messages)))
         return session
 
-    def _require_idle(self) -> None:
+    def _require_idle(self, message: str = "A turn is running; cancel it before switching sessions.") -> None:
         # Commands run while the agent is marked busy by their own submit; only a loop turn or
         # a /compact in flight would be disturbed by switching sessions under it.
         if self._running is not None or self._cancel_other is not None:
-            raise AgentBusy("A turn is running; cancel it before switching sessions.")
+            raise AgentBusy(message)
 
     def _notice(self, text: str, level: NoticeLevel = "info", host: Host | None = None) -> None:
         (host or self.host).report(Notice(level=level, text=text))

@@ -2,7 +2,8 @@
 
 A prompt that starts with ``/`` is a command and never reaches the model: ``/save [title]``,
 ``/session`` (list; ``load ID``, ``new``, ``rename [ID] TITLE``, ``delete ID``), ``/clear``,
-``/compact``, ``/model [NAME]``, ``/mcp`` (list; ``restart [NAME]``), ``/help``. Session ids may
+``/compact``, ``/model [NAME]``, ``/mcp`` (list; ``restart [NAME]``), ``/rewind`` (list; ``N [files|
+conversation|both] [--force|--skip-conflicts]``, ``undo``), ``/help``. Session ids may
 be shortened to any unique prefix, as in git. Each command returns one :class:`CommandOutput`,
 which the agent reports as a notice; a mistake (unknown command, unknown id) is an ``error``
 output with a message that says what would work, never an exception and never a model call.
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from agent_core import compaction
+from agent_core.checkpoints import CheckpointInfo, RestoreMode, RestoreResult
+from agent_core.checkpoints.report import format_checkpoints, format_restore
 from agent_core.config import AgentConfig, ConfigError
 from agent_core.events import NoticeLevel
 from agent_core.exceptions import AgentError, CommandCancelled, CommandError
@@ -68,6 +71,20 @@ class AgentControls(Protocol):
 
     async def run_cancellable(self, work: Coroutine[Any, Any, T]) -> T: ...
 
+    async def list_checkpoints(self, *, host: Host | None = None) -> list[CheckpointInfo]: ...
+
+    async def restore_checkpoint(
+        self,
+        checkpoint_id: str,
+        mode: RestoreMode,
+        *,
+        force: bool = False,
+        skip_conflicts: bool = False,
+        host: Host | None = None,
+    ) -> RestoreResult: ...
+
+    async def undo_restore(self, *, host: Host | None = None) -> RestoreResult: ...
+
 
 @dataclass(frozen=True)
 class CommandOutput:
@@ -89,6 +106,11 @@ HELP = """Commands:
   /model [NAME]               show the provider and model, or switch the model
   /mcp                        list the MCP servers, their state and tools
   /mcp restart [NAME]         restart MCP servers (and ask again about a rejected workspace config)
+  /rewind                     list the checkpoints: each turn and the files it changed
+  /rewind N [files|conversation|both] [--force|--skip-conflicts]
+                              go back to before turn N (default both); --force overwrites files
+                              changed since, --skip-conflicts leaves them
+  /rewind undo                undo the last /rewind
   /help                       this list"""
 
 
@@ -216,6 +238,28 @@ async def _mcp(agent: AgentControls, args: str, host: Host) -> CommandOutput:
     return CommandOutput(format_servers(agent.mcp.status(), agent.mcp.problems))
 
 
+async def _rewind(agent: AgentControls, args: str, host: Host) -> CommandOutput:
+    words = args.split()
+    if not words:
+        return CommandOutput(format_checkpoints(await agent.list_checkpoints(host=host)))
+    if words == ["undo"]:
+        return CommandOutput(format_restore(await agent.undo_restore(host=host), "Undone"))
+    usage = "Usage: /rewind, /rewind N [files|conversation|both] [--force|--skip-conflicts], or /rewind undo"
+    number, *options = words
+    modes = [w for w in options if w in ("files", "conversation", "both")]
+    flags = [w for w in options if w in ("--force", "--skip-conflicts")]
+    if not number.isdigit() or len(modes) > 1 or len(flags) > 1 or len(modes) + len(flags) != len(options):
+        raise CommandError(usage)
+    infos = await agent.list_checkpoints(host=host)
+    if not 1 <= int(number) <= len(infos):
+        raise CommandError(f"No checkpoint {number}; /rewind lists {len(infos)}.")
+    mode: RestoreMode = modes[0] if modes else "both"  # type: ignore[assignment]
+    result = await agent.restore_checkpoint(
+        infos[int(number) - 1].id, mode, force="--force" in flags, skip_conflicts="--skip-conflicts" in flags, host=host
+    )
+    return CommandOutput(format_restore(result, "Restored"), "warning" if result.conflicts else "info")
+
+
 def format_servers(servers: list[ServerStatus], problems: list[str]) -> str:
     """One line per MCP server, then the config problems."""
     if not servers and not problems:
@@ -275,7 +319,7 @@ def format_listing(infos: list[SessionInfo], current_id: str) -> str:
 
 
 #: The commands named in messages, in the order of HELP (``/sessions`` is an accepted alias).
-_LISTED = ("save", "session", "clear", "compact", "model", "mcp", "help")
+_LISTED = ("save", "session", "clear", "compact", "model", "mcp", "rewind", "help")
 
 _HANDLERS: dict[str, Callable[[AgentControls, str, Host], Awaitable[CommandOutput]]] = {
     "help": _help,
@@ -286,4 +330,5 @@ _HANDLERS: dict[str, Callable[[AgentControls, str, Host], Awaitable[CommandOutpu
     "compact": _compact,
     "model": _model,
     "mcp": _mcp,
+    "rewind": _rewind,
 }

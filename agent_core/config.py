@@ -59,6 +59,22 @@ class SessionConfig(_Settings):
     max_count: int | None = Field(None, gt=0)
 
 
+class CheckpointConfig(_Settings):
+    """Checkpoints of the workspace's files before each turn's changes (docs/sessions.md)."""
+
+    enabled: bool = True
+    #: Space the workspace's checkpoints may use; the oldest are evicted first.
+    quota_mb: float = Field(300, gt=0)
+    #: Files above this are not snapshotted around commands (reported as skipped).
+    max_file_kb: float = Field(1024, gt=0)
+    #: Binary files above this are not snapshotted around commands (reported as skipped).
+    max_binary_kb: float = Field(256, ge=0)
+    #: The command snapshot gives up (and says so) past this many files...
+    scan_max_files: int = Field(200_000, ge=1)
+    #: ... or after this many seconds; the command still runs.
+    scan_seconds: float = Field(20.0, gt=0)
+
+
 class ApprovalConfig(_Settings):
     """Per-tool policy. Reading is always allowed; edits, commands and MCP tools ask by default."""
 
@@ -150,6 +166,7 @@ class AgentConfig(_Settings):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     truncation: TruncationConfig = Field(default_factory=TruncationConfig)
     sessions: SessionConfig = Field(default_factory=SessionConfig)
+    checkpoints: CheckpointConfig = Field(default_factory=CheckpointConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     #: MCP servers from the user's own settings: ``{name: {command, args, env, cwd} | {url, headers}}``.
     mcp_servers: dict[str, McpServerSetting] = Field(default_factory=dict)

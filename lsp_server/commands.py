@@ -26,7 +26,7 @@ from agent_core.events import TurnEnded
 from agent_core.exceptions import AgentBusy, AgentError
 from agent_core.inline_edit import propose
 from agent_core.prompt import PromptContext
-from lsp_server import wire
+from lsp_server import checkpoint_commands, wire
 from lsp_server.arguments import RequestFailed, parse_arguments
 from lsp_server.documents import clamp_range, range_offsets
 from lsp_server.folders import FolderAgent
@@ -275,6 +275,7 @@ def status(server: AgentLanguageServer, arg: wire.FolderArgs) -> wire.StatusResu
         mcp_problems=agent.mcp_problems,
         local_model=wire.LocalModelStatus.of(agent.local_model) if agent.local_model is not None else None,
         completion=wire.CompletionStatus.model_validate(server.completions.status(folder)),
+        checkpoints=wire.CheckpointSpaceInfo.of(agent.checkpoints) if agent.checkpoints is not None else None,
     )
 
 
@@ -297,4 +298,5 @@ HANDLERS: dict[str, Handler] = {
     wire.SESSION_EXPORT: session_export,
     wire.STATUS: status,
     wire.COMPLETION_ACCEPTED: completion_accepted,
+    **checkpoint_commands.HANDLERS,
 }

@@ -33,6 +33,10 @@ SESSION_DELETE = "agent.session.delete"
 SESSION_EXPORT = "agent.session.export"
 STATUS = "agent.status"
 COMPLETION_ACCEPTED = "agent.completion.accepted"
+CHECKPOINT_LIST = "agent.checkpoint.list"
+CHECKPOINT_DIFF = "agent.checkpoint.diff"
+CHECKPOINT_RESTORE = "agent.checkpoint.restore"
+CHECKPOINT_UNDO = "agent.checkpoint.undo"
 
 #: Every ``workspace/executeCommand`` command, as advertised in ``executeCommandProvider``.
 COMMAND_NAMES = (
@@ -50,7 +54,11 @@ COMMAND_NAMES = (
     SESSION_EXPORT,
     STATUS,
     COMPLETION_ACCEPTED,
+    CHECKPOINT_LIST,
+    CHECKPOINT_DIFF,
+    CHECKPOINT_RESTORE,
+    CHECKPOINT_UNDO,
 )
 #: The commands whose handler is a coroutine; every other one is answered before anything else
 #: runs, so a turn's ``{turnId}`` reaches the client before the turn's first notification.
-ASYNC_COMMANDS = frozenset({INLINE_EDIT_ACCEPT})
+ASYNC_COMMANDS = frozenset({INLINE_EDIT_ACCEPT, CHECKPOINT_LIST, CHECKPOINT_DIFF, CHECKPOINT_RESTORE, CHECKPOINT_UNDO})

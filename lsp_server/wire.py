@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     field_validator,
@@ -32,6 +33,8 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from pygls.lsp.server import LanguageServer
 
+from agent_core import checkpoints as core_checkpoints
+from agent_core.agent import CheckpointSpace
 from agent_core.events import NoticeLevel, StopReason
 from agent_core.mcp.manager import ServerStatus
 from agent_core.messages import Message, MessageKind, Role, Usage
@@ -43,6 +46,10 @@ from agent_core.sessions import SessionInfo as CoreSessionInfo
 from lsp_server.methods import (
     CANCEL,
     CHAT,
+    CHECKPOINT_DIFF,
+    CHECKPOINT_LIST,
+    CHECKPOINT_RESTORE,
+    CHECKPOINT_UNDO,
     COMPLETION_ACCEPTED,
     INLINE_EDIT,
     INLINE_EDIT_ACCEPT,
@@ -521,6 +528,98 @@ class CompletionAcceptedResult(WireModel):
     accepted: bool
 
 
+class CheckpointDiffArgs(FolderArgs):
+    id: NonBlank = Field(description="a non-empty string")
+    #: One file, relative to the folder.
+    path: StrictStr | None = optional("a string")
+
+
+class CheckpointRestoreArgs(FolderArgs):
+    id: NonBlank = Field(description="a non-empty string")
+    mode: Literal["files", "conversation", "both"] = Field(description='"files", "conversation" or "both"')
+    force: StrictBool | None = optional("a boolean")
+    skip_conflicts: StrictBool | None = optional("a boolean")
+
+
+class CheckpointFile(WireModel):
+    path: str
+    change: Literal["added", "modified", "deleted"]
+    added: int
+    removed: int
+    conflict: bool
+
+
+class Checkpoint(WireModel):
+    id: str
+    #: The server turn that made it, when it ran in this process.
+    turn_id: str | None
+    time: float
+    prompt: str
+    files: list[CheckpointFile]
+    conflicts: bool
+    bytes: int
+
+    @classmethod
+    def of(cls, info: core_checkpoints.CheckpointInfo) -> Checkpoint:
+        files = [CheckpointFile.model_validate(f, from_attributes=True) for f in info.files]
+        return cls(
+            id=info.id,
+            turn_id=info.turn_id,
+            time=info.time,
+            prompt=info.prompt,
+            files=files,
+            conflicts=info.conflicts,
+            bytes=info.bytes,
+        )
+
+
+class CheckpointListResult(WireModel):
+    checkpoints: list[Checkpoint]
+
+
+class FileDiff(WireModel):
+    path: str
+    before: str | None
+    current: str | None
+    diff: str
+    binary: bool
+
+
+class CheckpointDiffResult(WireModel):
+    files: list[FileDiff]
+
+
+class SkippedFile(WireModel):
+    path: str
+    reason: str
+
+
+class RestoreResult(WireModel):
+    restored: list[str]
+    conflicts: list[str]
+    skipped: list[SkippedFile]
+    conversation: bool
+
+    @classmethod
+    def of(cls, result: core_checkpoints.RestoreResult) -> RestoreResult:
+        return cls(
+            restored=result.restored,
+            conflicts=result.conflicts,
+            skipped=[SkippedFile.model_validate(entry) for entry in result.skipped],
+            conversation=result.conversation,
+        )
+
+
+class CheckpointSpaceInfo(WireModel):
+    count: int
+    bytes: int
+    quota_bytes: int
+
+    @classmethod
+    def of(cls, space: CheckpointSpace) -> CheckpointSpaceInfo:
+        return cls(count=space.count, bytes=space.bytes, quota_bytes=space.quota_bytes)
+
+
 class StatusResult(WireModel):
     version: str
     #: The configured values until the first turn creates the provider.
@@ -539,6 +638,7 @@ class StatusResult(WireModel):
     #: The embedded model when it is the provider.
     local_model: LocalModelStatus | None = None
     completion: CompletionStatus | None = None
+    checkpoints: CheckpointSpaceInfo | None = None
 
 
 #: Every command: its argument model and its result model.
@@ -557,4 +657,8 @@ COMMANDS: dict[str, tuple[type[Arguments], type[WireModel]]] = {
     SESSION_EXPORT: (SessionIdArgs, ExportResult),
     STATUS: (FolderArgs, StatusResult),
     COMPLETION_ACCEPTED: (CompletionAcceptedArgs, CompletionAcceptedResult),
+    CHECKPOINT_LIST: (FolderArgs, CheckpointListResult),
+    CHECKPOINT_DIFF: (CheckpointDiffArgs, CheckpointDiffResult),
+    CHECKPOINT_RESTORE: (CheckpointRestoreArgs, RestoreResult),
+    CHECKPOINT_UNDO: (FolderArgs, RestoreResult),
 }

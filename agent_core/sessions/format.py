@@ -8,6 +8,12 @@ and every later line is one record::
 
     {"type": "message", "message": {...Message.model_dump(mode="json")...}}
     {"type": "title", "title": "...", "time": 1732435200.0}      # last one wins
+    {"type": "rewind", "id": ..., "before": <message id>, "time": ...}     # version 2
+    {"type": "unrewind", "rewind": <rewind id>, "time": ...}                # version 2
+
+A rewind (a checkpoint's conversation restore) makes the active history the messages before
+the named message; an unrewind makes it what it was just before the named rewind. Nothing is
+ever removed from the file, so a rewind can itself be undone (see :mod:`.history`).
 
 Records are only ever appended, so a crash can damage at most the last line. Parsing therefore
 separates three kinds of damage, because users reported each one losing them their history
@@ -19,6 +25,9 @@ elsewhere (resume stopping at the first bad line, a corrupt file read as empty a
 * a header that cannot be read, or a version newer than this code knows: :class:`FormatError`;
   the caller reports it and leaves the file alone.
 
+Version 1 is version 2 without rewind records: it is read as it is and appended to as it is,
+until a rewind needs version 2; then the session rewrites it whole as version 2 (atomically,
+the original kept as ``<id>.jsonl.v1.bak``). New files are written as version 2.
 Version 0 is the earlier shape this module still reads: a header with ``"version": 0`` (or no
 version) and no ``workspace``, and each message stored as a bare message object (a line with a
 ``role`` and no ``type``). It is migrated on read; :func:`encode_file` writes the current version.
@@ -33,20 +42,27 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent_core.messages import Message
+from agent_core.sessions.history import History
 from agent_core.surrogates import valid_text
 
 #: The version this code writes. Bump it when a record changes shape, and add a migration.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The oldest version appended to as it is (older ones are migrated on open).
+APPENDABLE_VERSION = 1
 
 #: Record ``type`` values of the current version.
 HEADER_TYPE = "session"
 MESSAGE_TYPE = "message"
 TITLE_TYPE = "title"
+REWIND_TYPE = "rewind"
+UNREWIND_TYPE = "unrewind"
 
 #: Every record line starts with this prefix (``type`` is always the first key), which lets the
 #: listing count messages and find titles with byte searches instead of parsing every line.
 MESSAGE_PREFIX = b'{"type":"message"'
 TITLE_PREFIX = b'{"type":"title"'
+#: A file holding one of these needs the full parse to know its active history.
+REWIND_PREFIX = b'{"type":"rewind"'
 
 
 class FormatError(Exception):
@@ -79,7 +95,8 @@ class ParsedSession:
     """What :func:`parse` recovered from a file, and what it had to leave out."""
 
     header: Header
-    messages: list[Message]
+    #: The active history (see :class:`~agent_core.sessions.history.History`).
+    history: History
     #: The title in effect: the last title record, else the header's.
     title: str
     #: Byte length of the intact prefix: the header and every complete line after it. A writer
@@ -89,8 +106,13 @@ class ParsedSession:
     cut_bytes: int = 0
     #: Human-readable notes about skipped middle lines (1-based line numbers).
     bad_lines: list[str] = field(default_factory=list)
-    #: The version the file was written in, when it is older than :data:`FORMAT_VERSION`.
+    #: The version the file was written in, when it must be migrated before appending (v0).
     migrated_from: int | None = None
+
+    @property
+    def messages(self) -> list[Message]:
+        """The active history."""
+        return self.history.active
 
 
 def is_prompt(message: Message) -> bool:
@@ -113,10 +135,23 @@ def title_record(title: str, time: float) -> dict[str, Any]:
     return {"type": TITLE_TYPE, "title": title, "time": time}
 
 
-def encode_file(header: Header, messages: list[Message], title: str | None = None) -> bytes:
-    """A whole file in the current version (new sessions, forks, migrations)."""
+def rewind_record(rewind_id: str, before: str, time: float) -> dict[str, Any]:
+    return {"type": REWIND_TYPE, "id": rewind_id, "before": before, "time": time}
+
+
+def unrewind_record(rewind_id: str, time: float) -> dict[str, Any]:
+    return {"type": UNREWIND_TYPE, "rewind": rewind_id, "time": time}
+
+
+def encode_file(
+    header: Header, messages: list[Message], title: str | None = None, records: list[dict[str, Any]] | None = None
+) -> bytes:
+    """A whole file in the current version (new sessions, forks, migrations); ``records``, when
+    given, are written instead of ``messages`` (every record of a history, rewinds included)."""
     parts = [encode_record(header.to_record())]
-    parts.extend(encode_record(message_record(m)) for m in messages)
+    if records is None:
+        records = [message_record(m) for m in messages]
+    parts.extend(encode_record(record) for record in records)
     if title is not None and title != header.title:
         parts.append(encode_record(title_record(title, header.created)))
     return b"".join(parts)
@@ -165,7 +200,8 @@ def parse_header(line: bytes) -> tuple[Header, int]:
 
 
 def _record_v1(obj: Any) -> tuple[str, Any]:
-    """Interpret one current-version record: ``("message", Message)`` or ``("title", str)``."""
+    """Interpret one current-version record: ``("message", Message)``, ``("title", str)``,
+    ``("rewind", (id, before))`` or ``("unrewind", id)``."""
     if not isinstance(obj, dict):
         raise ValueError("not a JSON object")
     kind = obj.get("type")
@@ -173,6 +209,10 @@ def _record_v1(obj: Any) -> tuple[str, Any]:
         return MESSAGE_TYPE, Message.model_validate(obj.get("message"))
     if kind == TITLE_TYPE and isinstance(obj.get("title"), str):
         return TITLE_TYPE, obj["title"]
+    if kind == REWIND_TYPE and isinstance(obj.get("id"), str) and isinstance(obj.get("before"), str):
+        return REWIND_TYPE, (obj["id"], obj["before"])
+    if kind == UNREWIND_TYPE and isinstance(obj.get("rewind"), str):
+        return UNREWIND_TYPE, obj["rewind"]
     raise ValueError(f"unknown record type {kind!r}")
 
 
@@ -189,8 +229,8 @@ def parse(data: bytes) -> ParsedSession:
     if not lines:
         raise FormatError("the file has no complete header line (empty or cut off)")
     header, version = parse_header(lines[0])
-    read_record = _record_v1 if version == FORMAT_VERSION else _record_v0
-    messages: list[Message] = []
+    read_record = _record_v1 if version >= APPENDABLE_VERSION else _record_v0
+    history = History()
     title = header.title
     bad: list[str] = []
     for number, line in enumerate(lines[1:], start=2):
@@ -203,17 +243,22 @@ def parse(data: bytes) -> ParsedSession:
             bad.append(f"line {number} skipped: {reason}")
             continue
         if kind == MESSAGE_TYPE:
-            messages.append(value)
-        else:
+            history.add(value)
+        elif kind == TITLE_TYPE:
             title = value
+        elif kind == REWIND_TYPE:
+            if not history.rewind(*value):
+                bad.append(f"line {number} skipped: a rewind to a message not in the active history")
+        elif not history.unrewind(value):
+            bad.append(f"line {number} skipped: an unrewind of an unknown rewind")
     return ParsedSession(
         header=header,
-        messages=messages,
+        history=history,
         title=title,
         good_length=good_length,
         cut_bytes=cut,
         bad_lines=bad,
-        migrated_from=version if version < FORMAT_VERSION else None,
+        migrated_from=version if version < APPENDABLE_VERSION else None,
     )
 
 
@@ -232,14 +277,14 @@ def summarize(data: bytes) -> Summary:
 
     Current-version records always start with their ``type``, so counting lines that start with
     the message prefix counts messages, the last title line is found with one reverse search, and
-    only the first user message's line is parsed. Older versions are parsed fully (rare, small).
+    only the first user message's line is parsed. Version 0 files and files holding a rewind are parsed fully.
     Raises :class:`FormatError` like :func:`parse`.
     """
     lines, good_length, _ = split_lines(data)
     if not lines:
         raise FormatError("the file has no complete header line (empty or cut off)")
     header, version = parse_header(lines[0])
-    if version != FORMAT_VERSION:
+    if version < APPENDABLE_VERSION or REWIND_PREFIX in data:
         parsed = parse(data)
         first = next((m.content for m in parsed.messages if is_prompt(m)), "")
         return Summary(header, parsed.title, len(parsed.messages), first)

@@ -24,11 +24,12 @@ from pydantic.alias_generators import to_camel
 
 from agent_core.atomic import write_atomic
 from agent_core.clock import Clock
-from agent_core.messages import Message
+from agent_core.messages import Message, new_id
 from agent_core.sessions import format as fmt
 from agent_core.sessions.errors import SessionError
+from agent_core.sessions.history import History
 from agent_core.sessions.lock import SessionLock
-from agent_core.sessions.nofollow import open_regular
+from agent_core.sessions.nofollow import open_regular, read_regular
 from agent_core.text import one_line
 
 #: How many characters of the first user message a listing shows.
@@ -61,7 +62,8 @@ def make_preview(text: str) -> str:
 class Session:
     """One conversation. Created by :class:`~agent_core.sessions.store.SessionStore`.
 
-    ``messages`` is the whole history, summary boundary records included. :meth:`append` adds to
+    ``messages`` is the active history (everything, summary boundary records included, except
+    what a rewind took back: see :meth:`rewind`). :meth:`append` adds to
     it after the message is durable, so a caller running a turn should hand the loop a copy of the
     list, not this one, or each message would be added twice.
     """
@@ -77,10 +79,11 @@ class Session:
         size: int | None,
         clock: Clock,
         warnings: list[str] | None = None,
+        history: History | None = None,
     ) -> None:
         self.path = path
         self.header = header
-        self.messages = messages
+        self.history = history if history is not None else History(list(messages))
         self.title = title
         #: Notes about what loading had to repair or skip (torn tail, bad lines, migration);
         #: front ends show them so recovery is never silent.
@@ -96,6 +99,15 @@ class Session:
     @property
     def id(self) -> str:
         return self.header.id
+
+    @property
+    def messages(self) -> list[Message]:
+        """The active history."""
+        return self.history.active
+
+    @messages.setter
+    def messages(self, messages: list[Message]) -> None:
+        self.history.active = messages
 
     @property
     def read_only(self) -> bool:
@@ -136,6 +148,46 @@ class Session:
         with self._mutex:
             self._write(fmt.encode_record(fmt.title_record(title, self._clock.wall())), None)
             self.title = title
+
+    def rewind(self, before: str) -> str:
+        """Make the active history the messages before message ``before`` by appending a rewind
+        record (nothing is removed from the file); returns the rewind's id, which
+        :meth:`unrewind` takes. A version 1 file is first rewritten as version 2."""
+        with self._mutex:
+            if not any(message.id == before for message in self.messages):
+                raise SessionError(f"message {before} is not in the active history of session {self.id}")
+            self._check_writable()
+            self._upgrade()
+            rewind_id = new_id()
+            self._write(fmt.encode_record(fmt.rewind_record(rewind_id, before, self._clock.wall())), None)
+            self.history.rewind(rewind_id, before)
+            return rewind_id
+
+    def unrewind(self, rewind_id: str) -> None:
+        """Undo rewind ``rewind_id``: the active history becomes what it was just before it."""
+        with self._mutex:
+            if rewind_id not in self.history.rewinds:
+                raise SessionError(f"no rewind {rewind_id} to undo in session {self.id}")
+            self._check_writable()
+            self._write(fmt.encode_record(fmt.unrewind_record(rewind_id, self._clock.wall())), None)
+            self.history.unrewind(rewind_id)
+
+    def _upgrade(self) -> None:
+        """Rewrite a version 1 file whole as the current version (it has no rewinds yet, so its
+        messages are its history), atomically, the original kept as ``<id>.jsonl.v1.bak``."""
+        if self.header.version >= fmt.FORMAT_VERSION or not self.exists:
+            return
+        backup = self.path.with_name(f"{self.path.name}.v{self.header.version}.bak")
+        data = fmt.encode_file(self.header, self.messages, self.title)
+        try:
+            if not os.path.lexists(backup):
+                write_atomic(backup, read_regular(self.path))
+            write_atomic(self.path, data)
+        except OSError as exc:
+            raise SessionError(f"could not upgrade session file {self.path.name}: {exc}") from exc
+        self._close_fd()  # the old descriptor points at the replaced file
+        self._size = len(data)
+        self.header.version = fmt.FORMAT_VERSION
 
     def start_with(self, messages: list[Message]) -> None:
         """Write a brand-new session's file whole with ``messages`` (a fork), atomically."""

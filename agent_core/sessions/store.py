@@ -19,6 +19,7 @@ import os
 import re
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from agent_core.atomic import fsync_dir, write_atomic
@@ -42,8 +43,17 @@ _SECONDS_PER_DAY = 86400.0
 class SessionStore:
     """The sessions of one workspace (see the module docstring)."""
 
-    def __init__(self, workspace: Path, config: SessionConfig | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        config: SessionConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        on_delete: Callable[[str], None] | None = None,
+    ) -> None:
         self.workspace = Path(workspace).resolve()
+        #: Called with a session's id once its file is deleted (its checkpoints go with it).
+        self._on_delete = on_delete
         self.config = config or SessionConfig()
         self.folder = resolve_folder(self.workspace, self.config.folder)
         self._clock = clock or SystemClock()
@@ -190,6 +200,8 @@ class SessionStore:
             raise SessionError(f"could not delete session {session_id}: {exc}") from exc
         finally:
             lock.release(remove=True)
+        if self._on_delete is not None:
+            self._on_delete(session_id)
 
     def export_markdown(self, session_id: str) -> str:
         """The session as a Markdown document (for sharing or keeping outside the workspace)."""
@@ -356,6 +368,7 @@ class SessionStore:
             size=size,
             clock=self._clock,
             warnings=warnings,
+            history=parsed.history,
         )
         if lock is not None:
             self._writers[session.id] = session
@@ -387,6 +400,7 @@ class SessionStore:
             parsed.header.workspace = str(self.workspace)
         data = fmt.encode_file(parsed.header, parsed.messages, parsed.title)
         write_atomic(path, data)
+        parsed.header.version = fmt.FORMAT_VERSION
         return len(data)
 
     def _backup(self, path: Path, data: bytes) -> str:

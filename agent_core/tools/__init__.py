@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent_core.approvals import Approvals
+from agent_core.checkpoints.recorder import TurnCheckpoint
 from agent_core.config import AgentConfig
 from agent_core.events import Notice
 from agent_core.host import Host
@@ -42,7 +43,13 @@ class ToolRegistry:
     """The tools of one workspace, run with its host, config and approval policy."""
 
     def __init__(
-        self, workspace: Path, host: Host, config: AgentConfig, approvals: Approvals, mcp: McpManager | None = None
+        self,
+        workspace: Path,
+        host: Host,
+        config: AgentConfig,
+        approvals: Approvals,
+        mcp: McpManager | None = None,
+        checkpoint: TurnCheckpoint | None = None,
     ) -> None:
         self.workspace = Workspace(workspace, config.sessions.folder)
         self.host = host
@@ -50,6 +57,8 @@ class ToolRegistry:
         self.config = config
         self.approvals = approvals
         self.mcp = mcp
+        #: Where edit_file and run_command record the turn's checkpoint.
+        self.checkpoint = checkpoint
         tools: list[Tool] = [ReadFile(), ListFiles(), SearchText(), EditFile(), RunCommand()]
         self._tools = {tool.name: tool for tool in tools}
 
@@ -95,7 +104,9 @@ class ToolRegistry:
                 if on_start is not None:
                     on_start()
 
-        ctx = ToolContext(self.workspace, self.host, self.config, self.approvals, turn_id, mark_started)
+        ctx = ToolContext(
+            self.workspace, self.host, self.config, self.approvals, turn_id, mark_started, self.checkpoint
+        )
         try:
             args = tool.parse(call.arguments)
             outcome = await tool.run(args, ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -19,6 +19,9 @@ from agent_core.host import Host
 from agent_core.providers.tool_call_assembly import INVALID_ARGUMENTS_KEY
 from agent_core.tools.errors import ToolError
 from agent_core.tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from agent_core.checkpoints.recorder import TurnCheckpoint
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ToolContext:
     approvals: Approvals
     turn_id: str
     started: Callable[[], None]
+    #: The turn's checkpoint (None: checkpoints are off, or the call is not part of a chat turn).
+    checkpoint: TurnCheckpoint | None = None
 
 
 class ToolArgs(BaseModel):

@@ -67,6 +67,8 @@ class RunCommand(Tool):
         if not approval.allowed:
             raise ToolError(f"The command was not run. {approval.message}")
         ctx.started()
+        checkpoint = ctx.checkpoint
+        before = await checkpoint.before_command(ctx.workspace) if checkpoint is not None else None
         output = HeadTail(ctx.config.output_cap)
         limits = ctx.config.command_limits
         cgroup = create_cgroup(limits)
@@ -75,9 +77,15 @@ class RunCommand(Tool):
             process, timed_out = await _run(
                 argv, cwd, command_env(ctx.config), timeout, output, partial(_kill, cgroup=cgroup)
             )
+        except asyncio.CancelledError:
+            if checkpoint is not None:
+                checkpoint.after_cancelled_command(ctx.workspace, before)
+            raise
         finally:
             if cgroup is not None:
                 remove_cgroup(cgroup)
+        if checkpoint is not None:
+            await checkpoint.after_command(ctx.workspace, before)
 
         text = output.text()
         body = f"$ {command}\n{text}" + ("" if not text or text.endswith("\n") else "\n")

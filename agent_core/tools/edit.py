@@ -69,10 +69,16 @@ class EditFile(Tool):
                 "was replaced); nothing was written. Check the folder and try again."
             )
         ctx.started()
+        if ctx.checkpoint is not None:
+            await ctx.checkpoint.before_write(shown, original)
         result = await ctx.host.apply_edit(path, original, new_text)
         if not result.applied:
+            if ctx.checkpoint is not None:
+                await ctx.checkpoint.write_failed(shown)
             reason = result.reason or "no reason given"
             raise ToolError(f"The edit to {shown} was not applied: {reason}. Read the file again before retrying.")
+        if ctx.checkpoint is not None:
+            await ctx.checkpoint.after_write(shown, new_text)
         return ToolOutcome(f"{summary} ({change}).")
 
 

@@ -100,6 +100,7 @@ class IgnoreRules:
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
         self._specs: dict[Path, GitIgnoreSpec | None] = {}
+        self._chains: dict[Path, list[tuple[str, GitIgnoreSpec]]] = {}
 
     def _spec(self, folder: Path) -> GitIgnoreSpec | None:
         if folder not in self._specs:
@@ -116,24 +117,30 @@ class IgnoreRules:
         """Whether ``path`` (inside the workspace) is ignored, or is private (``.git``, sessions)."""
         if self._workspace.is_private(path):
             return True
-        root = self._workspace.root
+        text = str(path)
         verdict: bool | None = None
-        folder = path.parent
-        chain: list[Path] = []
-        while _inside(folder, root):
-            chain.append(folder)
-            if folder == root:
-                break
-            folder = folder.parent
-        for folder in reversed(chain):  # root first, so deeper .gitignore files win
-            spec = self._spec(folder)
-            if spec is None:
-                continue
-            rel = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
-            include = spec.check_file(rel).include
+        for base, spec in self._chain(path.parent):  # root first, so deeper .gitignore files win
+            rel = text[len(base) + 1 :] if base != "/" else text[1:]
+            if os.sep != "/":
+                rel = rel.replace(os.sep, "/")
+            include = spec.check_file(rel + ("/" if is_dir else "")).include
             if include is not None:
                 verdict = include
         return bool(verdict)
+
+    def _chain(self, folder: Path) -> list[tuple[str, GitIgnoreSpec]]:
+        """The ``.gitignore`` specs that apply in ``folder``, root first (cached per folder: a
+        walk asks for every file)."""
+        chain = self._chains.get(folder)
+        if chain is None:
+            root = self._workspace.root
+            inside = _inside(folder, root)
+            chain = list(self._chain(folder.parent)) if inside and folder != root else []
+            spec = self._spec(folder) if inside else None
+            if spec is not None:
+                chain.append((str(folder), spec))
+            self._chains[folder] = chain
+        return chain
 
     def walk(
         self, start: Path, stop: threading.Event | None = None, *, recursive: bool = True

@@ -31,5 +31,6 @@ async def test_a_prompt_streams_chunks_and_ends_with_end_turn(tmp_path: Path, fa
         usage = agent.client.of(session_id, UsageUpdate)
         assert usage and usage[-1].used == 21 and usage[-1].size > 0
         commands = agent.client.of(session_id, AvailableCommandsUpdate)
-        assert {c.name for c in commands[0].available_commands} >= {"save", "session", "compact", "model", "help"}
+        announced = {c.name for c in commands[0].available_commands}
+        assert announced >= {"save", "session", "compact", "model", "rewind", "help"}
         assert fake_llm.requests[0]["messages"][-1]["content"] == "Say hello"

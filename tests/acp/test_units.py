@@ -141,9 +141,16 @@ def test_a_broken_settings_file_is_a_problem_not_a_crash(tmp_path: Path) -> None
         ("/session rename x y", False),
         ("/save title", False),
         ("/help", False),
+        ("/rewind", False),
+        ("/rewind undo", False),
+        ("/rewind 2 files", False),
+        ("/rewind 2 files --force", False),
+        ("/rewind 2", True),
+        ("/rewind 2 both", True),
+        ("/rewind 2 conversation", True),
     ],
 )
-def test_only_session_switching_commands_are_refused(line: str, refused: bool) -> None:
+def test_only_session_switching_commands_and_conversation_rewinds_are_refused(line: str, refused: bool) -> None:
     assert (refusal(line) is not None) == refused
 
 

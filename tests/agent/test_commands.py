@@ -33,7 +33,7 @@ async def test_help_and_unknown_commands_never_call_the_model(tmp_path: Path) ->
     reason, text = await run(agent, host, "/frobnicate now")
     assert reason == "error"
     assert text.startswith("Unknown command /frobnicate; nothing was sent to the model.")
-    assert "/save, /session, /clear, /compact, /model, /mcp, /help" in text
+    assert "/save, /session, /clear, /compact, /model, /mcp, /rewind, /help" in text
     assert provider.requests == []
     assert agent.session.messages == []  # commands are not conversation
     await agent.aclose()

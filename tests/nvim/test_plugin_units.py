@@ -176,7 +176,7 @@ def test_one_long_line_that_wraps_past_the_float_is_offered_whole(editor: Editor
     assert wait_until(lambda: editor.lua("return _G.answer"), 5, "the answer") == {"decision": "reject"}
     asked = editor.lua("return _G.shown")
     assert asked["items"][0] == "View the whole detail (1 line)"
-    assert asked["prompt"] == "agent-lsp: Run: echo\\x0ahidden"  # a float title cannot hold a line break
+    assert asked["prompt"] == "agent-lsp: Run: echo\\nhidden"  # a float title cannot hold a line break
 
 
 def test_status_lines_show_the_local_models_state_and_file(editor: Editor) -> None:

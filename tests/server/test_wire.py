@@ -92,6 +92,9 @@ def definition(name: str) -> Spec:
 NAMED: dict[str, Spec] = {}
 NAMED["SessionInfo"] = definition("SessionInfo")
 NAMED["Message"] = definition("Message")
+NAMED["CheckpointFile"] = definition("CheckpointFile")
+NAMED["Checkpoint"] = definition("Checkpoint")
+NAMED["FileDiff"] = definition("FileDiff")
 
 
 def table_rows(heading: str) -> list[list[str]]:

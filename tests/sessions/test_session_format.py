@@ -40,7 +40,7 @@ def test_header_and_records_are_one_json_object_per_line(store: SessionStore, wo
     assert lines[-1] == b""
     header, message, title = (json.loads(line) for line in lines[:-1])
     assert header["type"] == "session"
-    assert header["version"] == FORMAT_VERSION == 1
+    assert header["version"] == FORMAT_VERSION == 2
     assert header["id"] == path.stem
     assert header["workspace"] == str(workspace.resolve())
     assert isinstance(header["created"], float)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent_core.messages import Message
-from agent_core.sessions import SessionError, SessionStore
+from agent_core.sessions import FORMAT_VERSION, SessionError, SessionStore
 from agent_core.sessions.lock import try_lock
 from tests.fakes.messages import every_kind_of_message
 
@@ -131,7 +131,7 @@ def test_unknown_newer_version_is_refused_with_a_clear_message(store: SessionSto
     path.write_bytes(json.dumps(header).encode() + b"\n" + rest)
     original = path.read_bytes()
 
-    with pytest.raises(SessionError, match=r"newer agent-lsp \(format version 7; this one reads up to 1\)"):
+    with pytest.raises(SessionError, match=r"newer agent-lsp \(format version 7; this one reads up to 2\)"):
         store.open(session_id)
     assert path.read_bytes() == original
     assert len(_backups(path)) == 1
@@ -161,7 +161,9 @@ def test_version_0_is_migrated_in_memory_when_read_only(store: SessionStore) -> 
     assert path.read_bytes() == original
 
 
-def test_version_0_is_rewritten_as_version_1_when_opened_for_writing(store: SessionStore, workspace: Path) -> None:
+def test_version_0_is_rewritten_as_the_current_version_when_opened_for_writing(
+    store: SessionStore, workspace: Path
+) -> None:
     messages = every_kind_of_message()
     store.new().close()
     path = store.folder / "oldsession.jsonl"
@@ -174,7 +176,7 @@ def test_version_0_is_rewritten_as_version_1_when_opened_for_writing(store: Sess
         session.append(Message(role="user", content="new"))
 
     header = json.loads(path.read_bytes().split(b"\n")[0])
-    assert header["version"] == 1 and header["workspace"] == str(workspace.resolve())
+    assert header["version"] == FORMAT_VERSION and header["workspace"] == str(workspace.resolve())
     assert path.with_name("oldsession.jsonl.v0.bak").read_bytes() == original
     with store.open("oldsession") as again:
         assert again.messages[:-1] == messages and again.messages[-1].content == "new"

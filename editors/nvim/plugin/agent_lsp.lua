@@ -28,4 +28,11 @@ command("AgentReject", call("reject"), { desc = "agent-lsp: reject the proposed 
 command("AgentSessions", call("sessions"), { desc = "agent-lsp: pick a session" })
 command("AgentNew", call("new_session"), { desc = "agent-lsp: start a new session" })
 command("AgentCancel", call("cancel"), { desc = "agent-lsp: cancel the running turn" })
+command("AgentRewind", call("rewind"), {
+  nargs = "?",
+  complete = function()
+    return { "undo" }
+  end,
+  desc = "agent-lsp: take a turn back (files, conversation or both); `undo` undoes the last restore",
+})
 command("AgentStatus", call("status"), { desc = "agent-lsp: show provider, model, session, usage" })

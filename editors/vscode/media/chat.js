@@ -106,5 +106,11 @@
   stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
   addSelection.addEventListener('click', () => vscode.postMessage({ type: 'addSelection' }));
   contextClear.addEventListener('click', () => vscode.postMessage({ type: 'clearContext' }));
+  // A user turn's Restore action (rendered by the extension with the checkpoint id).
+  log.addEventListener('click', (event) => {
+    const target = event.target;
+    const button = target && target.closest ? target.closest('button.restore') : null;
+    if (button) vscode.postMessage({ type: 'restore', id: button.dataset.checkpoint });
+  });
   vscode.postMessage({ type: 'ready' });
 })();

@@ -22,8 +22,12 @@ import {
   type TurnEndedEvent,
   type TurnStarted,
 } from './protocol';
+import { parseCheckpointList } from './checkpointProtocol';
 import type { TurnReceiver } from './turns';
 import { Transcript } from './transcript';
+
+/** The command the Restore action of a user turn runs, with the checkpoint id. */
+export const RESTORE_COMMAND = 'agentLsp.restoreCheckpoint';
 
 /** Messages the webview sends. */
 type FromView =
@@ -31,7 +35,8 @@ type FromView =
   | { type: 'send'; prompt: string }
   | { type: 'stop' }
   | { type: 'addSelection' }
-  | { type: 'clearContext' };
+  | { type: 'clearContext' }
+  | { type: 'restore'; id: string };
 
 /** A selection attached to the next prompt, with the label the view shows. */
 interface PendingContext {
@@ -103,6 +108,19 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
     this.session = event.session;
     this.transcript.restore(event.transcript);
     this.postReset();
+    void this.refreshCheckpoints();
+  }
+
+  /** Ask the server which turns have a checkpoint and show a Restore action on them. */
+  private async refreshCheckpoints(): Promise<void> {
+    if (!this.client.running) {
+      return;
+    }
+    try {
+      this.update(this.transcript.markCheckpoints(parseCheckpointList(await this.client.execute(Commands.checkpointList))));
+    } catch {
+      // An older server without checkpoints, or one that stopped: no Restore actions.
+    }
   }
 
   turnStarted(event: TurnStarted): void {
@@ -122,6 +140,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
   }
   turnEnded(event: TurnEndedEvent): void {
     this.update(this.transcript.turnEnded(event));
+    void this.refreshCheckpoints();
   }
 
   /** The server stopped: none of its turns is running any more. */
@@ -166,6 +185,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, TurnReceive
         return;
       case 'addSelection':
         await this.addSelection();
+        return;
+      case 'restore':
+        if (typeof message.id === 'string') {
+          await vscode.commands.executeCommand(RESTORE_COMMAND, message.id);
+        }
         return;
       case 'clearContext':
         this.pending = undefined;

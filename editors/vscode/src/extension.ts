@@ -3,7 +3,8 @@
  */
 import * as vscode from 'vscode';
 import { APPROVAL_SCHEME, ApprovalDialogs } from './approvals';
-import { ChatViewProvider } from './chatView';
+import { ChatViewProvider, RESTORE_COMMAND } from './chatView';
+import { CHECKPOINT_SCHEME, CheckpointCommands } from './checkpoints';
 import { AgentClient, messageOf } from './client';
 import { CompletionBar, TOGGLE_COMMAND } from './completionBar';
 import { InlineEditController, PROPOSAL_SCHEME } from './inlineEdit';
@@ -42,13 +43,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const chatView = new ChatViewProvider(context.extensionUri, agent);
   const inlineEdit: InlineEditController = new InlineEditController(agent);
   const sessions = new SessionCommands(agent, (event) => chatView.sessionRestored(event));
+  const checkpoints = new CheckpointCommands(agent);
   router.attach({ chat: chatView, inlineEdit });
   router.onRunningChanged((turns) => statusBar.update(agent.running, turns));
 
-  const command = (id: string, run: () => unknown): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async () => {
+  const command = (id: string, run: (...args: unknown[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await run();
+        await run(...args);
       } catch (error) {
         void vscode.window.showErrorMessage(messageOf(error));
       }
@@ -63,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, inlineEdit),
     vscode.workspace.registerTextDocumentContentProvider(APPROVAL_SCHEME, approvals),
+    vscode.workspace.registerTextDocumentContentProvider(CHECKPOINT_SCHEME, checkpoints),
     command('agentLsp.chat', () => chatView.focus()),
     command('agentLsp.addSelection', () => chatView.addSelection()),
     command('agentLsp.editSelection', () => inlineEdit.editSelection()),
@@ -70,6 +73,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     command('agentLsp.rejectEdit', () => inlineEdit.reject()),
     command('agentLsp.sessions', () => sessions.pick()),
     command('agentLsp.newSession', () => sessions.newSession()),
+    command(RESTORE_COMMAND, (id) => checkpoints.restore(id)),
+    command('agentLsp.undoRestore', () => checkpoints.undo()),
     command('agentLsp.cancel', async () => {
       if (!parseCancelResult(await agent.execute(Commands.cancel))) {
         void vscode.window.showInformationMessage('Agent: nothing to cancel.');

@@ -23,6 +23,10 @@ export const Commands = {
   sessionExport: 'agent.session.export',
   status: 'agent.status',
   completionAccepted: 'agent.completion.accepted',
+  checkpointList: 'agent.checkpoint.list',
+  checkpointDiff: 'agent.checkpoint.diff',
+  checkpointRestore: 'agent.checkpoint.restore',
+  checkpointUndo: 'agent.checkpoint.undo',
 } as const;
 
 export const Notifications = {
@@ -157,16 +161,17 @@ export interface ChatContext {
 /** A payload that does not match the protocol; the message names the field. */
 export class ProtocolError extends Error {}
 
-type Obj = Record<string, unknown>;
+// The field checks below are shared with the other protocol modules (checkpointProtocol.ts).
+export type Obj = Record<string, unknown>;
 
-function object(value: unknown, what: string): Obj {
+export function object(value: unknown, what: string): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError(`${what}: expected an object`);
   }
   return value as Obj;
 }
 
-function str(o: Obj, key: string, what: string, fallback?: string): string {
+export function str(o: Obj, key: string, what: string, fallback?: string): string {
   const value = o[key];
   if (typeof value === 'string') {
     return value;
@@ -177,7 +182,7 @@ function str(o: Obj, key: string, what: string, fallback?: string): string {
   throw new ProtocolError(`${what}: "${key}" must be a string`);
 }
 
-function num(o: Obj, key: string, what: string, fallback?: number): number {
+export function num(o: Obj, key: string, what: string, fallback?: number): number {
   const value = o[key];
   if (typeof value === 'number' && Number.isFinite(value)) {
     return value;
@@ -188,7 +193,7 @@ function num(o: Obj, key: string, what: string, fallback?: number): number {
   throw new ProtocolError(`${what}: "${key}" must be a number`);
 }
 
-function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[], what: string, fallback?: T): T {
+export function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[], what: string, fallback?: T): T {
   const value = o[key];
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
     return value as T;
@@ -392,6 +397,8 @@ export interface StatusResult {
   mcpProblems?: string[] | null;
   localModel?: LocalModelStatus | null;
   completion?: CompletionStatus | null;
+  /** Checkpoints kept for the folder and the space they take (absent from older servers). */
+  checkpoints?: { count: number; bytes: number; quotaBytes: number } | null;
 }
 
 /** The embedded model in `agent.status` when it is the provider (`state`: not_installed,
@@ -462,7 +469,7 @@ function parseCompletionStatus(value: unknown, what: string): CompletionStatus |
   };
 }
 
-function optionalString(o: Obj, key: string, what: string): string | null {
+export function optionalString(o: Obj, key: string, what: string): string | null {
   const value = o[key];
   if (value === undefined || value === null) {
     return null;
@@ -494,7 +501,13 @@ export function parseStatusResult(value: unknown): StatusResult {
     // Absent from servers older than completions: then the Status dialog does not mention them.
     ...(o.completion === undefined ? {} : { completion: parseCompletionStatus(o.completion, `${what}.completion`) }),
     localModel: o.localModel === undefined || o.localModel === null ? null : parseLocalModel(o.localModel, `${what}.localModel`),
+    ...(o.checkpoints === undefined || o.checkpoints === null ? {} : { checkpoints: parseCheckpointSpace(o.checkpoints, `${what}.checkpoints`) }),
   };
+}
+
+function parseCheckpointSpace(value: unknown, what: string): { count: number; bytes: number; quotaBytes: number } {
+  const o = object(value, what);
+  return { count: num(o, 'count', what, 0), bytes: num(o, 'bytes', what, 0), quotaBytes: num(o, 'quotaBytes', what, 0) };
 }
 
 function parseLocalModel(value: unknown, what: string): LocalModelStatus {

@@ -47,6 +47,10 @@ export const SERVER_KEYS: readonly string[] = [
   'sessions.folder',
   'sessions.maxAgeDays',
   'sessions.maxCount',
+  'checkpoints.enabled',
+  'checkpoints.quotaMb',
+  'checkpoints.maxFileKb',
+  'checkpoints.maxBinaryKb',
   'approval.editFile',
   'approval.runCommand',
   'approval.mcp',
@@ -77,7 +81,8 @@ export const SERVER_KEYS: readonly string[] = [
 export const LAUNCH_KEYS: readonly string[] = ['server.path', 'server.pythonPath'];
 
 /**
- * Settings only the user may set: approvals and command limits (trust), `baseUrl` and `apiKeyEnv`
+ * Settings only the user may set: approvals, command limits and checkpoints (trust: a repository
+ * must not switch off or starve the undo of what the agent does in it), `baseUrl` and `apiKeyEnv`
  * (where the key is sent and which key), where transcripts are written, the server program, and
  * the MCP servers (programs; a workspace's own MCP config goes through the trust question instead).
  * Workspace and folder values of these are ignored.
@@ -91,6 +96,10 @@ export const USER_ONLY_KEYS: readonly string[] = [
   'commandLimits.maxProcesses',
   'commandLimits.maxMemoryMb',
   'commandLimits.maxFileMb',
+  'checkpoints.enabled',
+  'checkpoints.quotaMb',
+  'checkpoints.maxFileKb',
+  'checkpoints.maxBinaryKb',
   'sessions.folder',
   'baseUrl',
   'apiKeyEnv',

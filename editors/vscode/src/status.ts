@@ -21,6 +21,11 @@ export function formatStatus(status: StatusResult): string[] {
   if (status.completion !== undefined) {
     lines.push(formatCompletion(status.completion));
   }
+  if (status.checkpoints) {
+    const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MB`;
+    const { count, bytes, quotaBytes } = status.checkpoints;
+    lines.push(`Checkpoints: ${count}, ${mb(bytes)} of ${mb(quotaBytes)}`);
+  }
   if (status.settingsProblems?.length) {
     lines.push(`Settings problems (defaults used): ${status.settingsProblems.join('; ')}`);
   }

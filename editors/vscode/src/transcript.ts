@@ -21,7 +21,16 @@ import type {
 const markdown = new MarkdownIt({ html: false, linkify: true, breaks: false });
 
 export type Entry =
-  | { kind: 'user'; id: string; text: string }
+  | {
+      kind: 'user';
+      id: string;
+      text: string;
+      /** The message id (a restored message) or the turn id (a turn sent here) a checkpoint names. */
+      messageId?: string;
+      turnId?: string;
+      /** The checkpoint before this turn, when the server keeps one: its id and how many files. */
+      checkpoint?: { id: string; files: number };
+    }
   | { kind: 'assistant'; id: string; turnId: string; text: string; interrupted: boolean }
   | {
       kind: 'tool';
@@ -91,8 +100,14 @@ export function describeStopReason(stopReason: string): string | undefined {
 /** Render one entry to HTML (safe: every string is escaped or goes through markdown-it). */
 export function renderEntry(entry: Entry): string {
   switch (entry.kind) {
-    case 'user':
-      return `<div class="entry user"><div class="role">You</div><div class="body">${markdown.render(entry.text)}</div></div>`;
+    case 'user': {
+      const restore = entry.checkpoint
+        ? `<button class="restore secondary" data-checkpoint="${escapeHtml(entry.checkpoint.id)}" ` +
+          `title="Restore the files and/or the conversation to before this turn">⟲ Restore` +
+          `${entry.checkpoint.files ? ` (${entry.checkpoint.files} file${entry.checkpoint.files === 1 ? '' : 's'})` : ''}</button>`
+        : '';
+      return `<div class="entry user"><div class="role">You${restore}</div><div class="body">${markdown.render(entry.text)}</div></div>`;
+    }
     case 'assistant': {
       const note = entry.interrupted ? '<div class="note">(interrupted)</div>' : '';
       return `<div class="entry assistant"><div class="body markdown">${markdown.render(entry.text)}</div>${note}</div>`;
@@ -199,7 +214,7 @@ export class Transcript {
       return;
     }
     if (message.role === 'user') {
-      this.add({ kind: 'user', id: this.nextId('u'), text: message.content });
+      this.add({ kind: 'user', id: this.nextId('u'), text: message.content, ...(message.id ? { messageId: message.id } : {}) });
       return;
     }
     if (message.role === 'assistant') {
@@ -222,7 +237,7 @@ export class Transcript {
 
   turnStarted(event: TurnStarted): string[] {
     this.running.add(event.turnId);
-    return event.prompt ? [this.add({ kind: 'user', id: this.nextId('u'), text: event.prompt })] : [];
+    return event.prompt ? [this.add({ kind: 'user', id: this.nextId('u'), text: event.prompt, turnId: event.turnId })] : [];
   }
 
   textDelta(event: TextDelta): string[] {
@@ -268,6 +283,28 @@ export class Transcript {
       this.openText.delete(event.turnId);
     }
     return [this.add({ kind: 'notice', id: this.nextId('n'), level: event.level, text: event.text })];
+  }
+
+  /**
+   * Put a Restore action on every user turn that has a checkpoint (matched by message id, or by
+   * turn id for a turn sent in this window) and take it off the others; returns the changed ids.
+   */
+  markCheckpoints(checkpoints: ReadonlyArray<{ id: string; turnId: string | null; files: readonly unknown[] }>): string[] {
+    const byId = new Map(checkpoints.map((c) => [c.id, c]));
+    const byTurn = new Map(checkpoints.filter((c) => c.turnId).map((c) => [c.turnId, c]));
+    const changed: string[] = [];
+    for (const entry of this.entries) {
+      if (entry.kind !== 'user') {
+        continue;
+      }
+      const found = (entry.messageId && byId.get(entry.messageId)) || (entry.turnId && byTurn.get(entry.turnId)) || undefined;
+      const mark = found ? { id: found.id, files: found.files.length } : undefined;
+      if (JSON.stringify(mark) !== JSON.stringify(entry.checkpoint)) {
+        entry.checkpoint = mark;
+        changed.push(entry.id);
+      }
+    }
+    return changed;
   }
 
   turnEnded(event: TurnEndedEvent): string[] {

@@ -11,6 +11,10 @@
 ---does not fit (many lines, or one long line wrapped over many rows) its footer says how many
 ---lines are not shown and the picker offers "View the whole detail" first: it opens the detail in
 ---a read-only buffer in a new tab, and the question comes back when that tab is closed (`q`).
+local await = require("agent_lsp.async").await
+local scratch = require("agent_lsp.scratch")
+local visible = require("agent_lsp.visible")
+
 local M = {}
 
 local api = vim.api
@@ -26,14 +30,13 @@ M.choices = {
   { label = "Reject", decision = "reject" },
 }
 
----A title on one line with any control character shown as an escape (the server already sends
----it so; an older or other server might not, and a float title cannot hold a line break).
+---A title on one line with every control and invisible character shown as an escape (the
+---server already sends it so; an older or other server might not, and a float title cannot hold
+---a line break).
 ---@param text string
 ---@return string
 function M.one_line(text)
-  return (text:gsub("%c", function(c)
-    return ("\\x%02x"):format(c:byte())
-  end))
+  return visible.one_line(text)
 end
 
 ---`1 line`, `60 lines`.
@@ -116,14 +119,7 @@ end
 ---@param filetype string
 ---@param done fun()
 local function view_whole(title, lines, filetype, done)
-  vim.cmd("tabnew")
-  local buf = api.nvim_get_current_buf()
-  api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].buftype = "nofile"
-  vim.bo[buf].bufhidden = "wipe"
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = filetype
+  local buf = scratch.tab(lines, filetype)
   vim.b[buf].agent_lsp_approval = true
   vim.wo.winbar = ("agent-lsp approval: %s  (%s; q closes this and asks again)"):format(
     title:gsub("%%", "%%%%"),
@@ -131,20 +127,6 @@ local function view_whole(title, lines, filetype, done)
   )
   vim.keymap.set("n", "q", "<cmd>close<cr>", { buffer = buf, nowait = true, desc = "agent-lsp: back to the question" })
   api.nvim_create_autocmd("BufWipeout", { buffer = buf, once = true, callback = done })
-end
-
----Wait for a callback-style UI inside the request coroutine.
----@param start fun(done: fun(value: any))
----@return any
-local function await(start)
-  local co = coroutine.running()
-  start(function(value)
-    -- Resume on the main loop: a synchronous vim.ui.* would otherwise resume before we yield.
-    vim.schedule(function()
-      coroutine.resume(co, value)
-    end)
-  end)
-  return coroutine.yield()
 end
 
 ---Ask until the user answers; viewing the whole detail asks again afterwards.

@@ -27,8 +27,16 @@ local ns = api.nvim_create_namespace("agent_lsp_chat")
 ---@field context table? selection context sent with the next prompt
 ---@field title string?
 ---@field turn_mark integer? extmark on the first line of the running turn's section
+---@field headings agent_lsp.Heading[] the `## You` headings of sent messages, oldest first
 local Chat = {}
 Chat.__index = Chat
+
+---A user message's `## You` heading: its extmark, and the message id (restored transcripts) or
+---the turn id (turns sent from here) that a checkpoint names.
+---@class agent_lsp.Heading
+---@field mark integer
+---@field id string?
+---@field turn_id string?
 
 ---@type table<string, agent_lsp.Chat>
 local chats = {}
@@ -51,7 +59,7 @@ function M.get(root)
   vim.bo[buf].filetype = "markdown"
   vim.b[buf].agent_lsp_root = root
   api.nvim_buf_set_lines(buf, 0, -1, false, { "# agent-lsp", "", transcript.you, "" })
-  chat = setmetatable({ root = root, buf = buf, starting = false, tools = {}, tool_calls = {} }, Chat)
+  chat = setmetatable({ root = root, buf = buf, starting = false, tools = {}, tool_calls = {}, headings = {} }, Chat)
   chat.prompt_mark = api.nvim_buf_set_extmark(buf, ns, 2, 0, { virt_text = { { hint, "Comment" } } })
   chat:map_keys()
   chats[root] = chat
@@ -113,6 +121,7 @@ function Chat:open_turn(prompt_lines, note)
   local turn_row = self:prompt_row()
   self:insert_above_prompt(lines)
   self.turn_mark = api.nvim_buf_set_extmark(self.buf, ns, turn_row, 0, {})
+  table.insert(self.headings, { mark = api.nvim_buf_set_extmark(self.buf, ns, turn_row, 0, {}) })
   local stream_row = self:prompt_row() - 2
   self.stream_mark = api.nvim_buf_set_extmark(self.buf, ns, stream_row, 0, {})
   self.tools, self.tool_calls = {}, {}
@@ -192,7 +201,7 @@ function Chat:send(prompt)
       self:finish()
       return
     end
-    self.turn_id = result.turnId
+    self:set_turn(result.turnId)
     turns.register(result.turnId, self)
   end)
 end
@@ -260,7 +269,36 @@ function Chat:on_started(params)
     -- A turn this buffer did not send (a code action): show its prompt too.
     self:open_turn(transcript.split(params.prompt or ""), nil)
   end
-  self.turn_id = params.turnId
+  self:set_turn(params.turnId)
+end
+
+---The running turn's id, also on its `## You` heading (a checkpoint names the turn).
+---@param turn_id string
+function Chat:set_turn(turn_id)
+  self.turn_id = turn_id
+  local heading = self.headings[#self.headings]
+  if heading and self.stream_mark then
+    heading.turn_id = turn_id
+  end
+end
+
+---The `## You` headings of sent messages with their current rows (0-based).
+---@return {row: integer, id: string?, turn_id: string?}[]
+function Chat:heading_rows()
+  local out = {}
+  for _, heading in ipairs(self.headings) do
+    local pos = api.nvim_buf_get_extmark_by_id(self.buf, ns, heading.mark, {})
+    if pos[1] then
+      table.insert(out, { row = pos[1], id = heading.id, turn_id = heading.turn_id })
+    end
+  end
+  return out
+end
+
+---Ask the server which turns have a checkpoint and mark their headings (no server: no marks).
+---@param rewritten boolean? the transcript was drawn anew: the old marks go at once
+function Chat:refresh_checkpoints(rewritten)
+  require("agent_lsp.checkpoints").refresh(self, rewritten)
 end
 
 function Chat:on_text(params)
@@ -300,6 +338,7 @@ function Chat:on_ended(params)
     self:stream_lines({ line })
   end
   self:finish()
+  self:refresh_checkpoints()
 end
 
 ---Replace the buffer with a restored session's transcript, keeping the user's draft. While a turn
@@ -311,21 +350,44 @@ function Chat:show_transcript(session, messages)
   self.title = session and session.title or nil
   local title = (self.title and self.title ~= "") and self.title or "agent-lsp"
   local lines = { "# " .. title, "" }
-  vim.list_extend(lines, transcript.render(messages))
+  local rendered, headings = transcript.render(messages)
+  vim.list_extend(lines, rendered)
   if self:running() and self.turn_mark then
     local turn_row = api.nvim_buf_get_extmark_by_id(self.buf, ns, self.turn_mark, {})[1]
     api.nvim_buf_set_lines(self.buf, 0, turn_row, false, lines)
+    -- The running turn's heading (the last one) stays; the ones above are the transcript's now.
+    local running = table.remove(self.headings)
+    for _, heading in ipairs(self.headings) do
+      api.nvim_buf_del_extmark(self.buf, ns, heading.mark)
+    end
+    self.headings = {}
+    self:add_headings(headings, 2)
+    table.insert(self.headings, running)
     self:follow()
+    self:refresh_checkpoints(true)
     return
   end
   local draft = self:draft()
   api.nvim_buf_clear_namespace(self.buf, ns, 0, -1)
   self.stream_mark, self.turn_mark = nil, nil
   api.nvim_buf_set_lines(self.buf, 0, -1, false, lines)
+  self.headings = {}
+  self:add_headings(headings, 2)
   local row = #lines
   api.nvim_buf_set_lines(self.buf, row, -1, false, vim.list_extend({ transcript.you }, #draft > 0 and draft or { "" }))
   self.prompt_mark = api.nvim_buf_set_extmark(self.buf, ns, row, 0, { virt_text = { { hint, "Comment" } } })
   self:follow()
+  self:refresh_checkpoints(true)
+end
+
+---Put heading marks on a restored transcript's `## You` lines (`offset`: rows above the transcript).
+---@param headings {row: integer, id: string}[]
+---@param offset integer
+function Chat:add_headings(headings, offset)
+  for _, heading in ipairs(headings) do
+    local mark = api.nvim_buf_set_extmark(self.buf, ns, heading.row + offset, 0, {})
+    table.insert(self.headings, { mark = mark, id = heading.id })
+  end
 end
 
 ---`agent/sessionRestored`: the workspace's chat shows the session (created hidden if needed).

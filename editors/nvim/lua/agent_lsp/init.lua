@@ -109,6 +109,20 @@ function M.cancel()
   require("agent_lsp.sessions").cancel()
 end
 
+---`:AgentRewind`: pick a turn and restore the state before it; `:AgentRewind undo` undoes the
+---last restore.
+---@param cmd agent_lsp.CommandArgs?
+function M.rewind(cmd)
+  local arg = vim.trim(cmd and cmd.args or "")
+  if arg == "undo" then
+    require("agent_lsp.checkpoints").undo()
+  elseif arg == "" then
+    require("agent_lsp.checkpoints").rewind()
+  else
+    vim.notify(("agent-lsp: :AgentRewind takes no argument or `undo`, not %q"):format(arg), vim.log.levels.ERROR)
+  end
+end
+
 ---Show provider, model, session, usage and what is running.
 function M.status()
   require("agent_lsp.sessions").status()

@@ -137,6 +137,20 @@ function M.status_lines(status)
   elseif completion then
     table.insert(lines, "completion: off (" .. tostring(completion.reason) .. ")")
   end
+  local checkpoints = type(status.checkpoints) == "table" and status.checkpoints or nil
+  if checkpoints then
+    local mb = function(bytes)
+      return ("%.1f MB"):format((tonumber(bytes) or 0) / 1048576)
+    end
+    table.insert(
+      lines,
+      ("checkpoints: %d, %s of %s"):format(
+        tonumber(checkpoints.count) or 0,
+        mb(checkpoints.bytes),
+        mb(checkpoints.quotaBytes)
+      )
+    )
+  end
   for _, problem in ipairs(type(status.settingsProblems) == "table" and status.settingsProblems or {}) do
     table.insert(lines, "settings problem: " .. tostring(problem))
   end

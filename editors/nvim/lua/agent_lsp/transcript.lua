@@ -145,8 +145,11 @@ local function message_lines(msg, results)
 end
 
 ---Lines of a restored transcript: headings per message, tool results folded into their call.
+---The second result lists the user messages' `## You` headings: `{row, id}` (0-based row within
+---the lines, the message id), so the chat can mark the turns that have a checkpoint.
 ---@param messages table[] protocol `Message` objects
----@return string[]
+---@return string[] lines
+---@return {row: integer, id: string}[] headings
 function M.render(messages)
   local results = {}
   for _, msg in ipairs(messages or {}) do
@@ -154,11 +157,15 @@ function M.render(messages)
       results[msg.toolCallId] = msg
     end
   end
-  local lines = {}
+  local lines, headings = {}, {}
   for _, msg in ipairs(messages or {}) do
-    vim.list_extend(lines, message_lines(msg, results))
+    local part = message_lines(msg, results)
+    if part[1] == M.you and type(msg.id) == "string" then
+      table.insert(headings, { row = #lines, id = msg.id })
+    end
+    vim.list_extend(lines, part)
   end
-  return lines
+  return lines, headings
 end
 
 return M

@@ -489,4 +489,59 @@ describe('VS Code extension end to end', { timeout: 240000 }, () => {
       await pickAction('Adding numbers', 'Export');
       await bench.page.locator('.editor-instance .view-lines', { hasText: 'How do I add numbers?' }).first().waitFor();
     }));
+
+  it('restores a checkpoint: a file reviewed in the diff editor, then the file and the chat go back', () =>
+    scenario('checkpoint', async () => {
+      const chat = await bench.openChat();
+      await bench.runCommand('Agent: New Session');
+      await waitFor('an empty chat', async () => (await chat.locator('.entry').count()) === 0);
+      await fake.script(
+        {
+          tool_calls: [{ id: 'call_cp', name: 'edit_file', arguments: { path: 'calc.py', old_text: 'return a - b', new_text: 'return b - a' } }],
+          stop_reason: 'tool_use',
+        },
+        { text: 'Swapped the operands.' },
+      );
+      await bench.sendChat('Swap the operands of sub');
+      const dialog = bench.page.locator('.monaco-dialog-box');
+      await dialog.getByText('calc.py').first().waitFor();
+      await dialog.locator('.monaco-button', { hasText: 'Allow once' }).click();
+      await chat.locator('.entry.assistant', { hasText: 'Swapped the operands.' }).waitFor();
+      const swapped = ORIGINAL.replace('return a - b', 'return b - a');
+      await bench.openFile('calc.py');
+      await bench.page.keyboard.press('Control+S');
+      await waitFor('the agent edit on disk', () => calc() === swapped);
+      // The user turn that changed a file gets a Restore action.
+      const restoreButton = chat.locator('.entry.user', { hasText: 'Swap the operands of sub' }).locator('button.restore');
+      await restoreButton.waitFor();
+
+      const row = (text: string) => bench.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+      await bench.runCommand('Agent: Restore Checkpoint');
+      await row('Swap the operands of sub').click();
+      await row('calc.py').click();
+      const diff = bench.page.locator('.monaco-diff-editor');
+      await diff.locator('.original-in-monaco-diff-editor .view-lines', { hasText: 'return b - a' }).waitFor();
+      await diff.locator('.modified-in-monaco-diff-editor .view-lines', { hasText: 'return a - b' }).waitFor();
+      await bench.page.locator('.tab', { hasText: 'now ↔ before the turn' }).waitFor();
+      await bench.page.screenshot({ path: path.join(ARTIFACTS, 'checkpoint-diff.png') });
+      await row('Continue: choose what to restore').click();
+      await row('Files and conversation').click();
+      await bench.notification('Agent: restored 1 file (calc.py); the conversation went back.').waitFor();
+      await waitFor('the turn gone from the chat', async () => (await chat.locator('.entry.user', { hasText: 'Swap the operands' }).count()) === 0);
+      // calc.py is open, so the restore changed its document (through workspace/applyEdit): save it.
+      await bench.runCommand('File: Save All Files');
+      await waitFor('the file as it was before the turn', () => calc() === ORIGINAL);
+
+      await bench.runCommand('Agent: Undo Restore');
+      await chat.locator('.entry.assistant', { hasText: 'Swapped the operands.' }).waitFor();
+      await bench.runCommand('File: Save All Files');
+      await waitFor('the restore undone', () => calc() === swapped);
+
+      // The chat's Restore action runs the same flow for its turn: here the conversation only.
+      await restoreButton.click();
+      await row('Continue: choose what to restore').click();
+      await row('Conversation only').click();
+      await waitFor('the turn gone again', async () => (await chat.locator('.entry.user', { hasText: 'Swap the operands' }).count()) === 0);
+      assert.equal(calc(), swapped, 'the files stay');
+    }, { file: ORIGINAL }));
 });
