@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import signal
-import stat
 import sys
 import threading
 from typing import IO, Any, cast
@@ -32,6 +31,7 @@ from acp.interfaces import Agent
 from agent_acp.errors import INVALID_REQUEST, PARSE_ERROR
 from agent_acp.outbox import Outbox
 from agent_acp.server import AcpServer
+from agent_core.stdio import can_poll
 from agent_core.surrogates import valid_json
 
 logger = logging.getLogger(__name__)
@@ -155,8 +155,7 @@ async def _stdin_reader() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE)
     fd = sys.stdin.fileno()
-    mode = os.fstat(fd).st_mode
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+    if can_poll(fd):
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
         return reader
 

@@ -23,6 +23,7 @@ from typing import Any
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
 from agent_cli.shutdown import ShutdownHandler
+from agent_core.stdio import can_poll
 from lsp_server.language_server import AgentLanguageServer as ClosableServer
 from lsp_server.logging_setup import LogMessageHandler
 from lsp_server.tcp_auth import Refused, TcpListen, read_first_message
@@ -60,11 +61,13 @@ class _StreamReader:
 async def _stdin_reader() -> Any:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=2**20)
+    if not can_poll(sys.stdin.fileno()):
+        # a regular file (a recorded session replayed) or /dev/null: read on a worker thread, as
+        # pygls does
+        return StdinAsyncReader(sys.stdin.buffer)
     try:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
-    except (ValueError, OSError, NotImplementedError):
-        # stdin is a regular file (a recorded session replayed) or the platform has no pipe
-        # transport: read it on a worker thread, as pygls does.
+    except (ValueError, OSError, NotImplementedError):  # a platform without pipe transports
         return StdinAsyncReader(sys.stdin.buffer)
     return _StreamReader(reader)
 

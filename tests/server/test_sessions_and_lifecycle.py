@@ -365,3 +365,25 @@ async def test_a_recorded_session_replayed_from_a_file(fake_llm: FakeLLM, tmp_pa
     assert replies[2]["result"]["running"] is False
     assert replies[2]["result"]["model"] == "fake-model"
     assert replies[3]["result"] is None
+
+
+async def test_stdin_at_its_end_from_the_start_ends_the_server(tmp_path: Path) -> None:
+    """``agent-lsp < /dev/null`` (a character device the event loop cannot poll) exits at once
+    instead of hanging."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lsp_server",
+        stdin=asyncio.subprocess.DEVNULL,
+        env=server_env(),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), WAIT)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr and b"Traceback" not in stdout
